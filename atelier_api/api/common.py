@@ -1,0 +1,137 @@
+"""Helpers shared by the views: envelopes, version gating, namespace lookup, JSON bodies."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, current_app, request
+from marshmallow import Schema, ValidationError
+
+from ..documents.store import DocumentStore
+from ..errors import (
+    ENVELOPE_HEADERS,
+    JSON_MIMETYPE,
+    AtelierError,
+    BadRequest,
+    Envelope,
+    NotFound,
+    UnsupportedMediaType,
+    error_envelope,
+)
+from ..services import API_VERSION, Services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def services() -> Services:
+    """The service container of the current app."""
+    return current_app.extensions["atelier"]  # type: ignore[no-any-return]
+
+
+def respond(
+    result: Any = None, *, status: int = 200, console: list[str] | None = None,
+    headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None,
+    summary: str = "",
+) -> Response:
+    """A JSON envelope response with the IRIS cache headers."""
+    env = Envelope({} if result is None else result, console or [], errors or [], summary)
+    return envelope_response(env, status, headers)
+
+
+def envelope_response(env: Envelope, status: int, headers: dict[str, str] | None = None
+                      ) -> Response:
+    """Serialize an envelope (no body for HEAD)."""
+    body = b"" if request.method == "HEAD" else env.dumps()
+    resp = Response(body, status=status, mimetype=None, content_type=JSON_MIMETYPE)
+    resp.headers.update(ENVELOPE_HEADERS)
+    if headers:
+        resp.headers.update(headers)
+    return resp
+
+
+def error_response(exc: AtelierError) -> Response:
+    """The envelope of an error, with its status and headers."""
+    return envelope_response(error_envelope(exc), exc.http_status, exc.headers)
+
+
+def versioned(min_version: int = 1) -> Callable[[F], F]:
+    """Serve the view under /v{min_version}/ .. /v8/; below or above answers 404."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            version = kwargs.pop("version")
+            if not min_version <= version <= API_VERSION:
+                raise NotFound(f"Endpoint not available in API version {version} (this server "
+                               f"serves it from v{min_version} to v{API_VERSION})")
+            return view(*args, **kwargs)
+
+        wrapper.min_version = min_version  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def store_for(namespace: str) -> DocumentStore:
+    """The store of a namespace, or a 404 naming it."""
+    store = services().store(namespace)
+    if store is None:
+        raise NotFound(f"Namespace '{namespace}' does not exist or is not available")
+    return store
+
+
+def require_sys(namespace: str) -> None:
+    """Server-level endpoints live only under %SYS."""
+    if namespace.upper() != "%SYS":
+        raise NotFound(f"This endpoint exists only in %SYS, not in '{namespace}'")
+
+
+def json_body(schema: Schema | None = None, *, expect: type = object) -> Any:
+    """Parse the JSON body: 415 without application/json, 400 when malformed or mistyped."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, not '{request.mimetype or 'none'}'")
+    raw = request.get_data(cache=False)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+    if expect is not object and not isinstance(data, expect):
+        kind = "array" if expect is list else "object"
+        raise BadRequest(f"Request body must be a JSON {kind}")
+    if schema is None:
+        return data
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise BadRequest(f"Invalid request body: {_messages(exc.messages)}") from None
+
+
+def name_list_body() -> list[str]:
+    """A body that is a JSON array of document names."""
+    data = json_body(expect=list)
+    bad = [i for i, item in enumerate(data) if not isinstance(item, str)]
+    if bad:
+        raise BadRequest(f"Request body must be an array of document names; item {bad[0]} is "
+                         "not a string")
+    return data  # type: ignore[no-any-return]
+
+
+def _messages(messages: Any) -> str:
+    return json.dumps(messages, ensure_ascii=False, sort_keys=True)
+
+
+def flag(name: str, default: bool = False) -> bool:
+    """A 0/1 (or true/false) query parameter; anything else is a 400."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    low = value.lower()
+    if low in ("1", "true", "yes"):
+        return True
+    if low in ("0", "false", "no"):
+        return False
+    raise BadRequest(f"Query parameter '{name}' must be 0 or 1, not '{value}'")

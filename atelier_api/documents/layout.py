@@ -1,0 +1,134 @@
+"""Mapping between document names and paths in the client repository's layout."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import InvalidName
+from .names import DocName, category_of, parse_name
+
+#: name -> (split classes into package folders, split routines/other too, category folder)
+LAYOUTS: dict[str, tuple[bool, bool, bool]] = {
+    "default": (True, False, False),
+    "atelier": (True, True, False),
+    "flat": (False, False, False),
+    "category": (True, True, True),
+}
+LAYOUT_HELP = {
+    "default": "classes Pkg/Sub/Name.cls; routines and other documents by name at the root "
+    "(Pkg.R.mac); web files under their application path",
+    "atelier": "classes and routines split by package: Pkg/Sub/Name.cls, Pkg/R.mac "
+    "(VS Code export with objectscript.export.atelier on)",
+    "flat": "every document by its full name at the root: Pkg.Sub.Name.cls, Pkg.R.mac",
+    "category": "a folder per type, then split by package: cls/Pkg/Name.cls, mac/Pkg/R.mac, "
+    "inc/X.inc (VS Code export with addCategory on)",
+}
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
+
+
+@dataclass(frozen=True)
+class WebApp:
+    """A web application: its URL path and the folder (relative to the root) holding its files."""
+
+    path: str  # "/csp/user", no trailing slash
+    folder: str  # "csp/user", posix, relative to the namespace root
+
+
+class Layout:
+    """Translates names to root-relative posix paths and back, for one namespace."""
+
+    def __init__(self, kind: str, webapps: tuple[WebApp, ...]) -> None:
+        if kind not in LAYOUTS:
+            raise ValueError(f"unknown layout {kind!r}; choose one of {', '.join(LAYOUTS)}")
+        self.kind = kind
+        self.split_classes, self.split_routines, self.category = LAYOUTS[kind]
+        self.webapps = tuple(sorted(webapps, key=lambda a: -len(a.path)))
+        self._web_folders = {a.folder.lower(): a for a in self.webapps}
+
+    def to_path(self, doc: DocName) -> str:
+        """The root-relative posix path of a document."""
+        if doc.is_web:
+            app = self.webapp_for(doc.name)
+            if app is None:
+                raise InvalidName(doc.name, "no web application serves this path")
+            rest = doc.name[len(app.path) :].lstrip("/")
+            return f"{app.folder}/{rest}" if app.folder else rest
+        split = self.split_classes if doc.ext == "cls" else self.split_routines
+        stem = doc.base.replace(".", "/") if split else doc.base
+        path = f"{stem}.{doc.ext}"
+        if self.category:
+            path = f"{doc.ext if doc.cat != 'OTH' else 'oth'}/{path}"
+        if self._app_of_path(path) is not None:
+            raise InvalidName(doc.name, "its file would fall inside a web application folder")
+        return path
+
+    def webapp_for(self, name: str) -> WebApp | None:
+        """The web application whose path prefixes a web-file name (case-insensitive)."""
+        low = name.lower()
+        for app in self.webapps:
+            if low.startswith(app.path.lower() + "/"):
+                return app
+        return None
+
+    def to_name(self, relpath: str) -> DocName | None:
+        """The document a root-relative posix path holds, or None when it holds none."""
+        app = self._app_of_path(relpath)
+        if app is not None:
+            rest = relpath[len(app.folder) + 1 :] if app.folder else relpath
+            candidate = f"{app.path}/{rest}"
+        else:
+            candidate = self._plain_candidate(relpath)
+            if candidate is None:
+                return None
+        try:
+            doc = parse_name(candidate)
+            return doc if self.to_path(doc) == relpath else None
+        except InvalidName:
+            return None
+
+    def _app_of_path(self, relpath: str) -> WebApp | None:
+        low = relpath.lower()
+        for folder, app in self._web_folders.items():
+            if not folder or low.startswith(folder + "/"):
+                return app
+        return None
+
+    def _plain_candidate(self, relpath: str) -> str | None:
+        parts = relpath.split("/")
+        if self.category:
+            if len(parts) < 2:
+                return None
+            parts = parts[1:]
+        stem, dot, ext = parts[-1].rpartition(".")
+        if not dot or ext != ext.lower():
+            return None
+        return ".".join(parts[:-1] + [stem]) + "." + ext
+
+    def is_web_folder(self, relpath: str) -> bool:
+        """True when a root-relative folder is (inside) a web application's folder."""
+        return self._app_of_path(relpath + "/") is not None
+
+
+def default_webapps(namespace: str) -> tuple[WebApp, ...]:
+    """The web application a namespace gets when none is configured: /csp/<ns>."""
+    low = "sys" if namespace == "%SYS" else namespace.lower().lstrip("%")
+    return (WebApp(f"/csp/{low}", f"csp/{low}"),)
+
+
+def parse_webapps(spec: dict[str, str]) -> tuple[WebApp, ...]:
+    """Build web applications from a {url path: folder} mapping, validating both."""
+    apps = []
+    for url, folder in spec.items():
+        url = "/" + url.strip("/")
+        folder = folder.strip("/")
+        if url == "/" or any(s in ("", ".", "..") for s in url[1:].split("/")):
+            raise ValueError(f"invalid web application path {url!r}")
+        if folder and (os.path.isabs(folder) or ".." in folder.split("/")):
+            raise ValueError(f"web application folder {folder!r} must stay inside the root")
+        apps.append(WebApp(url, folder))
+    return tuple(apps)
+
+
+__all__ = ["Layout", "WebApp", "LAYOUTS", "LAYOUT_HELP", "default_webapps", "parse_webapps",
+           "category_of"]

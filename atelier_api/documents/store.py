@@ -1,0 +1,311 @@
+"""The document store of one namespace: reads, compare-and-swap saves, deletes and listings."""
+
+from __future__ import annotations
+
+import binascii
+import fnmatch
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import BadRequest, Conflict, DocumentNotFound, InvalidName
+from . import textcodec, udl
+from .fsutil import TEMP_PREFIX, atomic_write, case_twin_along, is_inside, remove_durably
+from .layout import SKIPPED_DIRS, Layout
+from .model import DeleteOutcome, DocInfo, Document, PutOutcome
+from .modified import Snapshots, crhash
+from .names import DocName, is_text_web_file, parse_name
+from .tsindex import TsIndex, format_ts, parse_ts
+
+FORMATS = ("udl", "udl-multiline")
+_LOCK_STRIPES = 64
+_UNMAPPED = DocName("", "", "", "")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A document name that passed the gate, with its root-relative and absolute paths."""
+
+    doc: DocName
+    rel: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a listing asks for: categories, extensions, generated docs and a name filter."""
+
+    cats: frozenset[str] | None = None
+    exts: frozenset[str] | None = None
+    generated: bool = False
+    filter: str = ""
+
+
+class DocumentStore:
+    """Documents of one namespace, kept as files under ``root`` in the client's layout."""
+
+    def __init__(
+        self, namespace: str, root: str, layout: Layout, db: str, index: TsIndex,
+        new_eol: str = "\n",
+    ) -> None:
+        self.namespace = namespace
+        self.root = os.path.abspath(root)
+        self.root_real = os.path.realpath(self.root)
+        self.layout = layout
+        self.db = db
+        self.index = index
+        self.new_eol = new_eol
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self._names: dict[str, DocName] = {}
+        self.snapshots = Snapshots()
+        self.crhash = crhash(self.root_real)
+
+    # -- the gate ---------------------------------------------------------------------------
+    def locate(self, raw: str) -> Located:
+        """Validate a name and map it to a path inside the root, or raise ``InvalidName``."""
+        doc = parse_name(raw)
+        rel = self.layout.to_path(doc)
+        path = os.path.join(self.root, *rel.split("/"))
+        if not is_inside(self.root_real, path):
+            raise InvalidName(raw, "it would resolve outside the namespace root")
+        return Located(doc, rel, path)
+
+    def _lock(self, rel: str) -> threading.Lock:
+        return self._locks[hash(rel.lower()) % _LOCK_STRIPES]
+
+    @staticmethod
+    def _read(path: str) -> tuple[bytes, os.stat_result] | None:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(), os.fstat(handle.fileno())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def upd(self, doc: DocName) -> bool:
+        """Up-to-date state: nothing to compile counts as up to date."""
+        return not doc.is_compilable
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(
+        self, raw: str, *, binary: bool = False, fmt: str = "udl", storage_only: bool = False
+    ) -> Document:
+        """Read a document as text lines or base64 chunks."""
+        if fmt not in FORMATS:
+            raise BadRequest(f"Unsupported format '{fmt}'; supported: {', '.join(FORMATS)}")
+        loc = self.locate(raw)
+        current = self._read(loc.path)
+        if current is None:
+            raise DocumentNotFound(loc.doc.name, loc.doc.cat)
+        data, st = current
+        ts = self.index.record_read(loc.rel, st, data)
+        self.index.flush()
+        return self._render(loc.doc, data, ts, binary=binary, fmt=fmt, storage_only=storage_only)
+
+    def _render(
+        self, doc: DocName, data: bytes, ts: int, *, binary: bool = False, fmt: str = "udl",
+        storage_only: bool = False,
+    ) -> Document:
+        lines, form = textcodec.decode(data)
+        as_binary = binary or (doc.is_web and (
+            not is_text_web_file(doc) or form.encoding != "utf-8"))
+        base = Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc))
+        if as_binary:
+            return _replace(base, enc=True, content=textcodec.b64_chunks(data))
+        if doc.ext == "cls" and storage_only:
+            return _replace(base, flags=1, content=udl.storage_section(lines))
+        if doc.ext == "cls" and fmt == "udl-multiline":
+            lines = udl.to_multiline(lines)
+        return _replace(base, content=lines)
+
+    def ts_of(self, raw: str) -> str:
+        """The current ``ts`` of a document (HEAD); raises when it does not exist."""
+        loc = self.locate(raw)
+        try:
+            st = os.stat(loc.path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise DocumentNotFound(loc.doc.name, loc.doc.cat) from None
+        ts = self.index.ts_of(loc.rel, st, lambda: _read_bytes(loc.path))
+        self.index.flush()
+        return format_ts(ts)
+
+    def get_many(self, names: Iterable[str]) -> list[Document]:
+        """GET /docs: each document, or a soft error in its ``status``."""
+        out = []
+        for raw in names:
+            try:
+                out.append(self.get(raw))
+            except (InvalidName, DocumentNotFound) as exc:
+                out.append(Document(str(raw), "", status=exc.text, content=[]))
+        return out
+
+    # -- writes -----------------------------------------------------------------------------
+    def put(
+        self, raw: str, content: list[str], *, enc: bool = False, if_match: str | None = None,
+        ignore_conflict: bool = False,
+    ) -> PutOutcome:
+        """Save under the per-document lock: conflict check and write are one step."""
+        loc = self.locate(raw)
+        lines, data = self._incoming(loc.doc, content, enc)
+        problem = udl.header_problem(loc.doc, lines) if lines is not None else None
+        if problem:
+            return PutOutcome(Document(loc.doc.name, loc.doc.cat, status=problem), False,
+                              (problem,))
+        with self._lock(loc.rel):
+            current = self._read(loc.path)
+            if current is None:
+                return self._create(loc, lines, data)
+            return self._update(loc, lines, data, current, if_match, ignore_conflict)
+
+    def _incoming(
+        self, doc: DocName, content: list[str], enc: bool
+    ) -> tuple[list[str] | None, bytes | None]:
+        """(text lines, exact bytes): lines for text saves, bytes for base64 saves."""
+        if not enc:
+            return list(content), None
+        try:
+            data = textcodec.b64_join(content)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest(f"content is not valid base64: {exc}") from None
+        lines = textcodec.decode(data)[0] if doc.cat in ("CLS", "RTN") else None
+        return lines, data
+
+    def _create(self, loc: Located, lines: list[str] | None, data: bytes | None) -> PutOutcome:
+        twin = case_twin_along(self.root, loc.rel)
+        if twin:
+            other = os.path.relpath(twin, self.root).replace(os.sep, "/")
+            raise BadRequest(f"Document '{loc.doc.name}' differs only in letter case from the "
+                             f"existing '{other}'")
+        if data is None:
+            data = textcodec.encode(lines or [], None, self.new_eol)
+        return PutOutcome(self._write(loc, data, None), True)
+
+    def _update(
+        self, loc: Located, lines: list[str] | None, data: bytes | None,
+        current: tuple[bytes, os.stat_result], if_match: str | None, ignore_conflict: bool,
+    ) -> PutOutcome:
+        old, st = current
+        cur_ts = self.index.record_read(loc.rel, st, old)
+        if data is None:
+            if loc.doc.ext == "cls":
+                lines = udl.collapse_multiline(lines or [], textcodec.decode(old)[0])
+            data = textcodec.encode(lines or [], old, self.new_eol)
+        stale = not ignore_conflict and (if_match is None or parse_ts(if_match) != cur_ts)
+        if data == old:  # nothing changes: never a conflict, never a new ts
+            self.index.flush()
+            return PutOutcome(self._saved(loc.doc, cur_ts), False)
+        if stale:
+            self.index.flush()
+            server = self._render(loc.doc, old, cur_ts)
+            raise Conflict(
+                f"Document '{loc.doc.name}' has been changed on the server since "
+                f"{if_match or 'it was last read'} (server ts {format_ts(cur_ts)})",
+                result=server.to_dict(),
+            )
+        return PutOutcome(self._write(loc, data, cur_ts), False)
+
+    def _write(self, loc: Located, data: bytes, prev_ts: int | None) -> Document:
+        st = atomic_write(loc.path, data)
+        ts = self.index.record_write(loc.rel, st, data, prev_ts)
+        self.index.flush()
+        return self._saved(loc.doc, ts)
+
+    def _saved(self, doc: DocName, ts: int) -> Document:
+        return Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc), content=[])
+
+    def delete(self, raw: str) -> Document:
+        """Delete one document; its ``ts`` becomes ``""``."""
+        loc = self.locate(raw)
+        with self._lock(loc.rel):
+            if not os.path.isfile(loc.path):
+                raise DocumentNotFound(loc.doc.name, loc.doc.cat)
+            remove_durably(loc.path, self.root)
+            self.index.record_delete(loc.rel)
+            self.index.flush()
+        return Document(loc.doc.name, loc.doc.cat, self.db, "", False, content=[])
+
+    def delete_many(self, names: Iterable[str]) -> list[DeleteOutcome]:
+        """DELETE /docs: per-item status, ``db`` naming where each was deleted from."""
+        out = []
+        for raw in names:
+            try:
+                doc = self.delete(raw)
+                out.append(DeleteOutcome(doc.name, self.db, ""))
+            except (InvalidName, DocumentNotFound) as exc:
+                out.append(DeleteOutcome(str(raw), "", exc.text))
+        return out
+
+    # -- listings ---------------------------------------------------------------------------
+    def list(self, query: ListQuery = ListQuery()) -> list[DocInfo]:
+        """Every document under the root that matches the query, sorted by name."""
+        out: list[DocInfo] = []
+        match = _name_matcher(query.filter)
+        for rel, path, doc in self._walk():
+            if query.cats is not None and doc.cat not in query.cats:
+                continue
+            if query.exts is not None and doc.ext not in query.exts:
+                continue
+            if match is not None and not match(doc.name):
+                continue
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            ts = self.index.ts_of(rel, st, lambda p=path: _read_bytes(p))
+            out.append(DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc), self.db))
+        self.index.flush()
+        out.sort(key=lambda info: info.name)
+        return out
+
+    def _walk(self) -> Iterable[tuple[str, str, DocName]]:
+        """(relative path, absolute path, name) of every file that holds a document."""
+        stack = [("", self.root)]
+        names = self._names
+        while stack:
+            rel_dir, abs_dir = stack.pop()
+            try:
+                entries = list(os.scandir(abs_dir))
+            except (FileNotFoundError, NotADirectoryError, PermissionError):
+                continue
+            for entry in entries:
+                leaf = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if leaf in SKIPPED_DIRS:
+                        continue
+                    if leaf[0] == "." and not self.layout.is_web_folder(rel_dir + leaf):
+                        continue
+                    stack.append((rel_dir + leaf + "/", entry.path))
+                elif leaf.startswith(TEMP_PREFIX) or not entry.is_file(follow_symlinks=False):
+                    continue
+                else:
+                    rel = rel_dir + leaf
+                    doc = names.get(rel)
+                    if doc is None:
+                        doc = self.layout.to_name(rel) or _UNMAPPED
+                        names[rel] = doc
+                    if doc is not _UNMAPPED:
+                        yield rel, entry.path, doc
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def _name_matcher(text: str):  # type: ignore[no-untyped-def]
+    """docnames ``filter``: a glob when it has ``*``/``?``, else a substring; case-insensitive."""
+    if not text:
+        return None
+    needle = text.lower()
+    if "*" in needle or "?" in needle:
+        return lambda name: fnmatch.fnmatchcase(name.lower(), needle)
+    return lambda name: needle in name.lower()
+
+
+def _replace(doc: Document, **changes: object) -> Document:
+    from dataclasses import replace
+
+    return replace(doc, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,177 @@
+"""The timestamp index: one ``ts`` per document, agreed by every endpoint, kept across restarts.
+
+A document's ``ts`` starts as its file's modification time (UTC, milliseconds). It changes only
+when the content changes, and then strictly increases, so two different contents never share a
+``ts`` and touching a file (or a checkout rewriting identical bytes) never causes a false
+conflict. The index is derived state: deleting it falls back to modification times.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
+
+
+@dataclass(slots=True)
+class Entry:
+    """What the index knows of one path."""
+
+    sig: Signature | None  # None: a tombstone (the file was deleted)
+    ts: int  # milliseconds since the epoch, UTC
+    sha: bytes | None  # content digest when the content was seen, else None
+
+
+def signature(st: os.stat_result) -> Signature:
+    """The cheap identity of a file version."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def digest(data: bytes) -> bytes:
+    """A content digest used to tell a real change from a touch."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+_FMT_CACHE: dict[int, str] = {}
+
+
+def format_ts(ms: int) -> str:
+    """Milliseconds since the epoch as ``YYYY-MM-DD HH:MM:SS.fff`` (UTC)."""
+    text = _FMT_CACHE.get(ms)
+    if text is None:
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}"
+        if len(_FMT_CACHE) > 200_000:
+            _FMT_CACHE.clear()
+        _FMT_CACHE[ms] = text
+    return text
+
+
+def parse_ts(text: str) -> int | None:
+    """Parse a client timestamp (quoted or not, ``W/`` allowed, ``T``/``Z`` tolerated) to ms."""
+    value = text.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip().strip('"').replace("T", " ").rstrip("Z").strip()
+    date_part, _, frac = value.partition(".")
+    try:
+        secs = time.strptime(date_part, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    if frac and not frac.isdigit():
+        return None
+    millis = int((frac + "000")[:3]) if frac else 0
+    return calendar.timegm(secs) * 1000 + millis
+
+
+class TsIndex:
+    """Path -> (signature, ts, digest), in memory and persisted in SQLite."""
+
+    def __init__(self, db_path: str | None) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._pending: dict[str, Entry] = {}
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if db_path:
+            self._open(db_path)
+
+    def _open(self, db_path: str) -> None:
+        os.makedirs(os.path.dirname(db_path) or ".", exist_ok=True)
+        db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS ts (path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,"
+            " ino INTEGER, ts INTEGER NOT NULL, sha BLOB)"
+        )
+        for path, mtime, size, ino, ts, sha in db.execute("SELECT * FROM ts"):
+            sig = None if mtime is None else (mtime, size, ino)
+            self._entries[path] = Entry(sig, ts, sha)
+        self._db = db
+
+    def close(self) -> None:
+        """Flush and close the SQLite connection."""
+        self.flush()
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def ts_of(
+        self, path: str, st: os.stat_result, read: Callable[[], bytes] | None = None
+    ) -> int:
+        """The ts of the file at ``path`` whose stat is ``st``; ``read`` gives its bytes on demand."""
+        sig = signature(st)
+        entry = self._entries.get(path)
+        if entry is not None and entry.sig == sig:
+            return entry.ts
+        return self._refresh(path, st, sig, entry, read)
+
+    def _refresh(
+        self,
+        path: str,
+        st: os.stat_result,
+        sig: Signature,
+        entry: Entry | None,
+        read: Callable[[], bytes] | None,
+    ) -> int:
+        mtime_ms = st.st_mtime_ns // 1_000_000
+        sha = None
+        if entry is not None and entry.sha is not None and entry.sig is not None and read:
+            sha = digest(read())
+            if sha == entry.sha:  # touched, not changed: keep the ts a client may hold
+                self._store(path, Entry(sig, entry.ts, sha))
+                return entry.ts
+        ts = mtime_ms if entry is None else max(mtime_ms, entry.ts + 1)
+        self._store(path, Entry(sig, ts, sha))
+        return ts
+
+    def record_write(self, path: str, st: os.stat_result, data: bytes, prev_ts: int | None) -> int:
+        """Register content the server itself just wrote; returns its new, larger ts."""
+        entry = self._entries.get(path)
+        floor = max(prev_ts or 0, entry.ts if entry else 0)
+        ts = max(st.st_mtime_ns // 1_000_000, floor + 1)
+        self._store(path, Entry(signature(st), ts, digest(data)))
+        return ts
+
+    def record_read(self, path: str, st: os.stat_result, data: bytes) -> int:
+        """Register content the server read (so a later touch keeps its ts); returns the ts."""
+        ts = self.ts_of(path, st, lambda: data)
+        entry = self._entries[path]
+        if entry.sha is None and entry.sig == signature(st):
+            self._store(path, Entry(entry.sig, entry.ts, digest(data)))
+        return ts
+
+    def record_delete(self, path: str) -> None:
+        """Keep a tombstone so a re-created document still gets a larger ts."""
+        entry = self._entries.get(path)
+        if entry is not None:
+            self._store(path, Entry(None, entry.ts, None))
+
+    def _store(self, path: str, entry: Entry) -> None:
+        self._entries[path] = entry
+        if self._db is not None:
+            with self._lock:
+                self._pending[path] = entry
+
+    def flush(self) -> None:
+        """Write the changes made since the last flush to SQLite in one transaction."""
+        if not self._pending:
+            return
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            if self._db is None:
+                return
+            rows = []
+            for path, e in pending.items():
+                mtime, size, ino = e.sig if e.sig else (None, None, None)
+                rows.append((path, mtime, size, ino, e.ts, e.sha))
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO ts VALUES (?,?,?,?,?,?)", rows)

@@ -1,0 +1,110 @@
+"""The service container: builds the namespaces' stores, sessions and the adapter from settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from importlib import resources
+
+from .auth import Sessions
+from .compiler import Adapter
+from .config import ConfigError, NamespaceConfig, Settings, state_dir
+from .documents.layout import Layout, default_webapps
+from .documents.store import DocumentStore
+from .documents.textcodec import EOLS
+from .documents.tsindex import TsIndex
+from .jobs import JobRegistry
+
+log = logging.getLogger(__name__)
+API_VERSION = 8
+PRODUCT_VERSION = "2026.1"
+DEMO_NAMESPACE = "USER"
+
+
+def version_string() -> str:
+    """The ``$ZVERSION``-style string the VS Code extension parses (``") 2026.1 (Build"``)."""
+    from . import __version__
+
+    return (f"IRIS for UNIX (atelier-api {__version__} reference server, Python) "
+            f"{PRODUCT_VERSION} (Build 100U) Wed Nov 25 2026 00:00:00 UTC")
+
+
+@dataclass
+class Services:
+    """Everything the API layer talks to; lives on ``app.extensions['atelier']``."""
+
+    settings: Settings
+    stores: dict[str, DocumentStore]
+    sessions: Sessions
+    compiler: Adapter
+    jobs: JobRegistry
+    server_id: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    started: float = field(default_factory=time.time)
+    _closed: threading.Event = field(default_factory=threading.Event)
+
+    def store(self, namespace: str) -> DocumentStore | None:
+        """The store of a namespace (case-insensitive), or None."""
+        return self.stores.get(namespace.upper())
+
+    def close(self) -> None:
+        """Flush derived state; safe to call twice."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        for store in self.stores.values():
+            store.index.close()
+
+
+def build_services(settings: Settings, compiler: Adapter) -> Services:
+    """Resolve namespaces (demo copy included), open the indexes and the session table."""
+    settings = with_default_namespaces(settings)
+    state = state_dir(settings)
+    stores = {ns.name: _open_store(settings, ns, state) for ns in settings.namespaces}
+    sessions = Sessions(settings.username, settings.password, settings.port,
+                        settings.session_idle_seconds, settings.auth == "basic")
+    return Services(settings, stores, sessions, compiler, JobRegistry())
+
+
+def with_default_namespaces(settings: Settings) -> Settings:
+    """No namespace configured: the bundled demo as USER; %SYS is always present."""
+    state = state_dir(settings)
+    namespaces = list(settings.namespaces)
+    demo = not namespaces
+    if demo:
+        root = copy_demo(os.path.join(state, "demo", DEMO_NAMESPACE))
+        namespaces.append(NamespaceConfig(DEMO_NAMESPACE, root, settings.layout, DEMO_NAMESPACE,
+                                          default_webapps(DEMO_NAMESPACE)))
+    if not any(ns.name == "%SYS" for ns in namespaces):
+        root = os.path.join(state, "namespaces", "SYS")
+        os.makedirs(root, exist_ok=True)
+        namespaces.append(NamespaceConfig("%SYS", root, settings.layout, "IRISSYS",
+                                          default_webapps("%SYS")))
+    return replace(settings, namespaces=tuple(namespaces), demo=demo)
+
+
+def copy_demo(target: str) -> str:
+    """Copy the bundled demo workspace to a writable place once; the package is never written."""
+    if not os.path.isdir(target):
+        source = resources.files("atelier_api") / "demo" / DEMO_NAMESPACE
+        with resources.as_file(source) as folder:
+            tmp = target + ".tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(folder, tmp)
+            os.replace(tmp, target)
+    return target
+
+
+def _open_store(settings: Settings, ns: NamespaceConfig, state: str) -> DocumentStore:
+    if not os.path.isdir(ns.root):
+        raise ConfigError(f"namespace {ns.name}: workspace folder {ns.root} does not exist")
+    if not os.access(ns.root, os.R_OK | os.X_OK):
+        raise ConfigError(f"namespace {ns.name}: workspace folder {ns.root} is not readable")
+    safe = ns.name.replace("%", "_")
+    index = TsIndex(os.path.join(state, "index", f"{safe}.sqlite"))
+    return DocumentStore(ns.name, ns.root, Layout(ns.layout, ns.webapps), ns.db, index,
+                         EOLS[settings.new_file_eol])
