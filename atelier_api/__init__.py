@@ -23,6 +23,17 @@ class DocNameConverter(PathConverter):
     part_isolating = False
 
 
+class AtelierFlask(Flask):
+    """Flask whose automatic OPTIONS answer is an envelope too (never an empty 200 body)."""
+
+    def make_default_options_response(self) -> Response:
+        """``Allow`` as Flask computes it, with the Atelier envelope as the body."""
+        from .api.common import respond
+
+        allow = super().make_default_options_response().headers.get("Allow", "")
+        return respond(headers={"Allow": allow})
+
+
 def create_app(settings: Any = None, *, compiler: Any = None) -> Flask:
     """Build the Flask app and its services; the only builder of app state.
 
@@ -35,14 +46,16 @@ def create_app(settings: Any = None, *, compiler: Any = None) -> Flask:
     settings = settings if settings is not None else load_settings()
     adapter = compiler if compiler is not None else load_adapter(settings.compiler)
     svc = build_services(settings, adapter)
-    app = Flask(__name__)
+    app = AtelierFlask(__name__)
     app.url_map.merge_slashes = False  # doc//csp/user/x.csp must reach the view intact
     app.url_map.strict_slashes = False
     app.url_map.converters["docname"] = DocNameConverter
     app.config.update(_flask_config(svc.settings))
     app.extensions["atelier"] = svc
     api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
-    api.register_converter(DocNameConverter, lambda _c: {"type": "string", "description": "document name; web files may start with / (doc//csp/user/x.csp)"})
+    api.register_converter(DocNameConverter, lambda _c: {
+        "type": "string",
+        "description": "document name; web files may start with / (doc//csp/user/x.csp)"})
     _register_blueprints(api)
     _register_hooks(app)
     _register_docs_assets(app)
@@ -74,9 +87,9 @@ def _flask_config(settings: Any) -> dict[str, Any]:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import documents, server, system
+    from .api import documents, health, operator, server, system
 
-    for module in (server, system, documents):
+    for module in (server, system, documents, health, operator):
         api.register_blueprint(module.blp)
 
 
@@ -90,9 +103,17 @@ def _register_hooks(app: Flask) -> None:
         path = request.path
         if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return
-        sessions = services().sessions
-        g.session, g.new_session = sessions.authenticate(
+        svc = services()
+        g.session, g.new_session = svc.sessions.authenticate(
             request.headers.get("Cookie"), request.headers.get("Authorization"))
+        g.job = svc.jobs.start(_namespace_of(path), f"{request.method} {request.path}",
+                               device=request.remote_addr or "")
+
+    @app.teardown_request
+    def end_job(_exc: BaseException | None) -> None:
+        job = g.pop("job", None)
+        if job is not None:
+            services().jobs.finish(job.pid)
 
     @app.after_request
     def add_cookie(resp: Response) -> Response:
@@ -120,6 +141,12 @@ def _register_hooks(app: Flask) -> None:
     def unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(AtelierError(f"Internal error: {type(exc).__name__}"))
+
+
+def _namespace_of(path: str) -> str:
+    """The namespace segment of an API path (``%SYS`` when there is none)."""
+    parts = path[len(API_PREFIX) :].split("/")
+    return parts[2].upper() if len(parts) > 2 and parts[2] else "%SYS"
 
 
 def _http_message(exc: HTTPException) -> str:

@@ -22,6 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     _server_options(serve)
     spec = sub.add_parser("openapi", help="print the OpenAPI document (or write it to a file)")
     spec.add_argument("--output", "-o", help="file to write instead of standard output")
+    reset = sub.add_parser("reset", help="bring a namespace back to its original state (the "
+                           "cloned commit or the first snapshot), without a running server")
+    reset.add_argument("--namespace", required=True, metavar="NS", help="namespace to reset")
+    reset.add_argument("--config", help="TOML configuration file (ATELIER_CONFIG)")
+    reset.add_argument("--state-dir", dest="state_dir")
     return parser
 
 
@@ -81,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             serve(settings_from_args(args))
         elif command == "openapi":
             write_openapi(args.output)
+        elif command == "reset":
+            from .lifecycle import reset_offline
+
+            settings = load_settings(config_file=args.config, cli={"state_dir": args.state_dir})
+            print(json.dumps(reset_offline(settings, args.namespace), indent=2))
     except (ConfigError, AdapterLoadError) as exc:
         print(f"atelier-api: {exc}", file=sys.stderr)
         return 2

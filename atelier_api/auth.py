@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Unauthorized
@@ -36,7 +37,8 @@ class Sessions:
     """In-memory session table keyed by cookie value."""
 
     def __init__(self, username: str, password: str, port: int, idle_seconds: int,
-                 auth_required: bool = True) -> None:
+                 auth_required: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # injectable so expiry is testable without waiting
         self._user = username
         self._password = password
         self.cookie_name = f"{COOKIE_PREFIX}-SP-{port}-UP-api-atelier-"
@@ -48,7 +50,7 @@ class Sessions:
 
     def check_basic(self, header: str | None) -> str | None:
         """The user name when the Authorization header holds valid Basic credentials."""
-        if not header or not header[:6].lower() == "basic ":
+        if not header or header[:6].lower() != "basic ":
             return None
         try:
             user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode(
@@ -63,8 +65,9 @@ class Sessions:
         """The live session named by any ``CSPSESSIONID*`` token in a (lenient) Cookie header."""
         if not header:
             return None
-        now = time.monotonic()
-        for _name, token in _COOKIE_TOKEN.findall(header):
+        now = self._clock()
+        for _name, raw in _COOKIE_TOKEN.findall(header):
+            token = raw.strip('"')  # RFC 6265 allows a quoted value
             with self._lock:
                 session = self._table.get(token)
                 if session is None:
@@ -79,7 +82,7 @@ class Sessions:
 
     def open(self, user: str) -> Session:
         """Start a session and return it (its token goes into the Set-Cookie header)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             session = Session(secrets.token_urlsafe(24), user, now, now, self._next_debug_id)
             self._next_debug_id += 1

@@ -1,9 +1,10 @@
-"""Every setting once: its default, environment variable, TOML key and meaning; validated at start."""
+"""Every setting once: its default, environment variable, TOML key and meaning; validated."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -55,8 +56,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("password", "SYS", "Password for Basic auth."),
     Option("auth", "basic", "`basic` (Basic auth, then a session cookie) or `none` (loopback "
            "only: every request is accepted as the configured user)."),
-    Option("namespaces", "", "Namespaces as `NAME=DIR` pairs separated by commas. Empty: the "
-           "bundled demo workspace as `USER`."),
+    Option("namespaces", "", "Namespaces as `NAME=SOURCE` pairs separated by commas; SOURCE "
+           "is a folder `DIR`, `git+URL[@REF]` (cloned at start-up) or `empty:[DIR]` (filled "
+           "through PUT). Empty: the bundled demo workspace as `USER`."),
     Option("layout", "default", "Default name-to-path layout: " + ", ".join(LAYOUTS) + "."),
     Option("state_dir", "", "Folder for derived state (timestamp index, sessions are in "
            "memory) and the demo copy. Empty: `$XDG_STATE_HOME/atelier-api` or "
@@ -70,8 +72,28 @@ OPTIONS: tuple[Option, ...] = (
     Option("compiler", "stub", "Name of the compiler adapter (entry point group "
            "`atelier_api.compilers`)."),
     Option("log_level", "info", "Logging level: debug, info, warning, error."),
+    Option("git_url", "", "Clone this git repository (URL or local path) at start-up as "
+           "namespace `git_namespace`; needs the `git` executable."),
+    Option("git_ref", "", "Branch, tag or commit of `git_url` to check out. Empty: the "
+           "remote's default branch."),
+    Option("git_namespace", "USER", "The namespace that `git_url` becomes."),
+    Option("start_mode", "keep", "On a (re)launch over an existing state dir: `keep` the "
+           "changes made through the API, or start from the `original` state (the cloned "
+           "commit, or the folder snapshot taken at first launch)."),
+    Option("max_lifetime_seconds", 0, "Shut down gracefully this long after launch (0: no "
+           "limit).", int),
+    Option("idle_timeout_seconds", 0, "Shut down gracefully after this long without any "
+           "request to /api/atelier/ (0: never).", int),
+    Option("watch", True, "Watch the workspaces for changes made by other programs, so they "
+           "reach timestamps and derived data within about a second.", _bool),
+    Option("watch_debounce_ms", 150, "Quiet time that ends a burst of file changes before "
+           "the watcher takes them in (bursts are coalesced).", int),
 )
 OPTION_BY_KEY = {o.key: o for o in OPTIONS}
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+#: Namespace names: letters, digits, ``-`` and ``_``, optionally after a leading ``%``. They
+#: become URL segments and state file names, so nothing path-like gets through.
+_NAMESPACE_RE = re.compile(r"%?[A-Z0-9][A-Z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,9 @@ class NamespaceConfig:
     layout: str = "default"
     db: str = ""
     webapps: tuple[WebApp, ...] = ()
+    source: str = "folder"  # "folder" | "git" | "empty" (see atelier_api.workspace)
+    url: str = ""  # git: the repository URL or path
+    ref: str = ""  # git: branch, tag or commit
 
 
 @dataclass(frozen=True)
@@ -102,6 +127,14 @@ class Settings:
     session_idle_seconds: int = 8 * 3600
     compiler: str = "stub"
     log_level: str = "info"
+    git_url: str = ""
+    git_ref: str = ""
+    git_namespace: str = "USER"
+    start_mode: str = "keep"
+    max_lifetime_seconds: int = 0
+    idle_timeout_seconds: int = 0
+    watch: bool = True
+    watch_debounce_ms: int = 150
     namespaces: tuple[NamespaceConfig, ...] = ()
     credentials_explicit: bool = False
     demo: bool = False
@@ -124,12 +157,13 @@ def load_settings(
     table: dict[str, Any] = {}
     if config_file:
         table = _read_toml(config_file)
-        values.update({k: v for k, v in table.items() if k in OPTION_BY_KEY})
+        # [namespaces] is a table of tables, merged by _namespaces, not a NAME=DIR string
+        values.update({k: v for k, v in table.items() if k in OPTION_BY_KEY and k != "namespaces"})
     for option in OPTIONS:
         if option.env in env:
             values[option.key] = env[option.env]
     values.update({k: v for k, v in (cli or {}).items() if v is not None})
-    explicit = any(k in values for k in ("username", "password"))
+    explicit = "password" in values
     parsed = {k: _parse(OPTION_BY_KEY[k], v) for k, v in values.items()}
     settings = Settings(**{k: v for k, v in parsed.items() if k != "namespaces"},
                         credentials_explicit=explicit)
@@ -149,12 +183,15 @@ def _read_toml(path: str) -> dict[str, Any]:
 
 
 def _parse(option: Option, value: Any) -> Any:
-    if option.parse is str or not isinstance(value, str):
+    wanted = type(option.default)
+    if isinstance(value, str) and wanted is not str:
+        try:
+            return option.parse(value)
+        except ValueError:
+            pass
+    elif type(value) is wanted:  # exact: a TOML bool is no port, a float no thread count
         return value
-    try:
-        return option.parse(value)
-    except ValueError:
-        raise ConfigError(f"{option.key} ({option.env}): cannot use {value!r}") from None
+    raise ConfigError(f"{option.key} ({option.env}): cannot use {value!r}") from None
 
 
 def _namespaces(
@@ -166,35 +203,67 @@ def _namespaces(
             raise ConfigError("[namespaces] must be a table of tables")
         for name, spec in toml_ns.items():
             found[name.upper()] = _ns_from_table(settings, name, spec)
+    if settings.git_url:
+        found[settings.git_namespace.strip().upper()] = _make_ns(
+            settings, settings.git_namespace, "",
+            {"source": "git", "url": settings.git_url, "ref": settings.git_ref})
     pairs = [p for p in env_ns.split(",") if p.strip()] if isinstance(env_ns, str) else []
     for pair in pairs + cli_ns:
         name, sep, root = pair.partition("=")
         if not sep or not name.strip() or not root.strip():
-            raise ConfigError(f"namespace {pair!r}: expected NAME=DIR")
-        found[name.strip().upper()] = _make_ns(settings, name, root.strip(), {})
+            raise ConfigError(f"namespace {pair!r}: expected NAME=DIR, NAME=git+URL[@REF] or "
+                              "NAME=empty:[DIR]")
+        found[name.strip().upper()] = _ns_from_pair(settings, name, root.strip())
     return tuple(found.values())
 
 
+def _ns_from_pair(settings: Settings, name: str, value: str) -> NamespaceConfig:
+    """``DIR`` (a folder), ``git+URL[@REF]`` (a clone) or ``empty:[DIR]`` (filled by PUT)."""
+    from .workspace import split_git_spec
+
+    if value.startswith("git+"):
+        url, ref = split_git_spec(value[4:])
+        return _make_ns(settings, name, "", {"source": "git", "url": url, "ref": ref})
+    if value.startswith("empty:"):
+        return _make_ns(settings, name, value[6:], {"source": "empty"})
+    return _make_ns(settings, name, value, {})
+
+
 def _ns_from_table(settings: Settings, name: str, spec: Any) -> NamespaceConfig:
-    if not isinstance(spec, dict) or "path" not in spec:
-        raise ConfigError(f"[namespaces.{name}] needs a 'path'")
-    return _make_ns(settings, name, str(spec["path"]), spec)
+    if not isinstance(spec, dict) or ("path" not in spec and spec.get("source", "folder")
+                                      == "folder"):
+        raise ConfigError(f"[namespaces.{name}] needs a 'path' (or source = \"git\" with a "
+                          "'url', or source = \"empty\")")
+    return _make_ns(settings, name, str(spec.get("path", "")), spec)
 
 
 def _make_ns(settings: Settings, name: str, root: str, spec: Mapping[str, Any]) -> NamespaceConfig:
     upper = name.strip().upper()
+    if not _NAMESPACE_RE.fullmatch(upper):
+        raise ConfigError(f"namespace name {name!r}: use letters, digits, '-' and '_' "
+                          "(optionally after a leading '%')")
     try:
         apps = parse_webapps(dict(spec["webapps"])) if "webapps" in spec else default_webapps(
             upper)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"namespace {upper}: {exc}") from None
     db = str(spec.get("db") or ("IRISSYS" if upper == "%SYS" else upper))
-    return NamespaceConfig(upper, os.path.abspath(os.path.expanduser(root)),
-                           str(spec.get("layout", settings.layout)), db, apps)
+    return NamespaceConfig(upper, os.path.abspath(os.path.expanduser(root)) if root else "",
+                           str(spec.get("layout", settings.layout)), db, apps,
+                           str(spec.get("source", "folder")), str(spec.get("url", "")),
+                           str(spec.get("ref", "")))
 
 
 def validate(settings: Settings) -> Settings:
     """Check every value; raise ``ConfigError`` naming the first that cannot be used."""
+    _check_values(settings)
+    _check_layouts(settings)
+    _check_workspaces(settings)
+    _check_exposure(settings)
+    return settings
+
+
+def _check_values(settings: Settings) -> None:
     if not 0 <= settings.port <= 65535:
         raise ConfigError(f"port {settings.port} is out of range")
     if settings.auth not in ("basic", "none"):
@@ -203,23 +272,60 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(f"new_file_eol must be one of {', '.join(EOLS)}")
     if settings.max_body_bytes < 1024 or settings.threads < 1:
         raise ConfigError("max_body_bytes must be at least 1024 and threads at least 1")
+    if settings.session_idle_seconds < 1:
+        raise ConfigError("session_idle_seconds must be at least 1")
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+
+
+def _check_workspaces(settings: Settings) -> None:
+    """Workspace sources and lifecycle rules (see atelier_api.workspace and .lifecycle)."""
+    if settings.start_mode not in ("keep", "original"):
+        raise ConfigError(f"start_mode must be 'keep' or 'original', not {settings.start_mode!r}")
+    for key in ("max_lifetime_seconds", "idle_timeout_seconds"):
+        if getattr(settings, key) < 0:
+            raise ConfigError(f"{key} must be 0 (no limit) or a number of seconds")
+    if not 10 <= settings.watch_debounce_ms <= 10_000:
+        raise ConfigError("watch_debounce_ms must be between 10 and 10000")
+    if settings.git_ref and not settings.git_url:
+        raise ConfigError("git_ref (ATELIER_GIT_REF) is set but git_url (ATELIER_GIT_URL) is not")
     for ns in settings.namespaces:
-        if ns.layout not in LAYOUTS:
-            raise ConfigError(f"namespace {ns.name}: unknown layout {ns.layout!r}; choose one "
-                              f"of {', '.join(LAYOUTS)}")
-    if not is_loopback(settings.host):
-        if settings.auth == "none":
-            raise ConfigError(f"auth=none is only allowed on loopback, not {settings.host}")
-        if not settings.credentials_explicit:
-            raise ConfigError(
-                f"refusing to listen on {settings.host} with the default credentials: set "
-                "ATELIER_USERNAME and ATELIER_PASSWORD (or --username/--password)")
-    return settings
+        if ns.source not in ("folder", "git", "empty"):
+            raise ConfigError(f"namespace {ns.name}: source must be 'folder', 'git' or 'empty', "
+                              f"not {ns.source!r}")
+        if ns.source == "git" and not ns.url:
+            raise ConfigError(f"namespace {ns.name}: source 'git' needs a 'url'")
+        if ns.source != "git" and (ns.url or ns.ref):
+            raise ConfigError(f"namespace {ns.name}: 'url' and 'ref' need source = 'git'")
+        if ns.source == "folder" and not ns.root:
+            raise ConfigError(f"namespace {ns.name}: source 'folder' needs a 'path'")
+
+
+def _check_layouts(settings: Settings) -> None:
+    # the top-level layout is checked even without namespaces: the demo workspace uses it
+    for where, layout in [("layout", settings.layout)] + [
+            (f"namespace {ns.name}", ns.layout) for ns in settings.namespaces]:
+        if layout not in LAYOUTS:
+            raise ConfigError(f"{where}: unknown layout {layout!r}; choose one of "
+                              f"{', '.join(LAYOUTS)}")
+
+
+def _check_exposure(settings: Settings) -> None:
+    """Off loopback: Basic auth with a password someone chose, never the well-known one."""
+    if is_loopback(settings.host):
+        return
+    if settings.auth == "none":
+        raise ConfigError(f"auth=none is only allowed on loopback, not {settings.host}")
+    default = OPTION_BY_KEY["password"].default
+    if not settings.credentials_explicit or settings.password in ("", default):
+        raise ConfigError(
+            f"refusing to listen on {settings.host} with the default (or an empty) password: "
+            "set ATELIER_USERNAME and ATELIER_PASSWORD (or --username/--password)")
 
 
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and localhost."""
-    if host == "localhost":
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from .config import Settings
+from .lifecycle import launch
 from .plugins import load_adapter
 from .services import build_services
 
@@ -19,28 +24,79 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.launched = time.monotonic()  # the lifetime clock survives a worker restart
         super().__init__()
 
     def load_config(self) -> None:
         host = self.settings.host
         bind = f"[{host}]:{self.settings.port}" if ":" in host else f"{host}:{self.settings.port}"
         options: dict[str, Any] = {
-            "bind": bind, "workers": 1, "worker_class": "gthread",
+            "bind": bind, "workers": 1, "worker_class": EnvelopeWorker,
             "threads": self.settings.threads, "timeout": 0, "graceful_timeout": 20,
             "keepalive": 30, "loglevel": self.settings.log_level, "worker_exit": _worker_exit,
+            "post_worker_init": _post_worker_init,
             "proc_name": "atelier-api",
         }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+            # its control socket lives in $HOME, shared by every sandbox on the host
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        _start_warm_up(app.extensions["atelier"])
+        return app
+
+
+class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
+    """The gthread worker whose own error pages (bad request line, URI too long, headers too
+    large) are Atelier envelopes too: a client must never receive HTML."""
+
+    def init_process(self) -> None:
+        gunicorn_util.write_error = _write_envelope_error  # this worker process only
+        super().init_process()
+
+
+def _write_envelope_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error`` with a JSON envelope instead of an HTML page."""
+    from .errors import JSON_MIMETYPE, AtelierError, error_envelope
+
+    error = AtelierError(f"{reason}: {mesg}" if mesg else reason)
+    error.http_status = status_int
+    body = error_envelope(error).dumps()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: {JSON_MIMETYPE}\r\nContent-Length: {len(body)}\r\n\r\n")
+    send = getattr(gunicorn_util, "write_nonblock", None)
+    if send is not None:
+        send(sock, head.encode("latin-1") + body)
+    else:
+        sock.sendall(head.encode("latin-1") + body)
+
+
+def _start_warm_up(svc: Any) -> threading.Thread:
+    """Index every namespace in the background; /readyz answers 200 once it is done."""
+    thread = threading.Thread(target=svc.warm_up, name="atelier-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _post_worker_init(worker: Any) -> None:
+    """Start the worker's background threads: the file watcher and the lifecycle supervisor."""
+    from .lifecycle import start_background
+
+    worker.atelier_background = start_background(
+        worker.wsgi.extensions["atelier"], arbiter_pid=worker.ppid,
+        alive=lambda: bool(worker.alive), launched=getattr(worker.app, "launched", None))
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
     """Flush derived state when the worker stops (SIGTERM included)."""
+    background = getattr(worker, "atelier_background", None)
+    if background is not None:
+        background.stop()  # drain, stop the supervisor, take in the watcher's last batch
     app = getattr(worker, "wsgi", None)
     svc = getattr(app, "extensions", {}).get("atelier") if app is not None else None
     if svc is not None:
@@ -50,6 +106,7 @@ def _worker_exit(server: Any, worker: Any) -> None:
 def run(settings: Settings) -> None:
     """Fail fast on bad configuration in the parent, then serve until stopped."""
     load_adapter(settings.compiler)
+    launch(settings)  # clone / snapshot / apply start_mode, once per launch
     build_services(settings, load_adapter(settings.compiler)).close()
     log.info("serving on %s:%s", settings.host, settings.port)
     _Gunicorn(settings).run()

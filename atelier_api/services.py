@@ -19,6 +19,8 @@ from .documents.store import DocumentStore
 from .documents.textcodec import EOLS
 from .documents.tsindex import TsIndex
 from .jobs import JobRegistry
+from .lifecycle import Lifecycle
+from .workspace import Workspace, prepare_workspaces
 
 log = logging.getLogger(__name__)
 API_VERSION = 8
@@ -44,8 +46,39 @@ class Services:
     compiler: Adapter
     jobs: JobRegistry
     server_id: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    workspaces: dict[str, Workspace] = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     started: float = field(default_factory=time.time)
     _closed: threading.Event = field(default_factory=threading.Event)
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _warmed: set[str] = field(default_factory=set)
+    _warm_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def ready(self) -> bool:
+        """True once every namespace store is loaded and its listing index was built once."""
+        return self._ready.is_set()
+
+    def pending(self) -> list[str]:
+        """The namespaces whose store has not been warmed up yet."""
+        with self._warm_lock:
+            return sorted(set(self.stores) - self._warmed)
+
+    def warm_up(self) -> None:
+        """List every store once (builds the timestamp index), then mark the server ready.
+
+        Runs in a background thread started by the process entry point, never in create_app.
+        """
+        started = time.monotonic()
+        for name, store in self.stores.items():
+            if self._closed.is_set() or self.lifecycle.draining.is_set():
+                return
+            count = len(store.list())
+            with self._warm_lock:
+                self._warmed.add(name)
+            log.info("namespace %s indexed: %d documents", name, count)
+        self._ready.set()
+        log.info("ready: %d namespaces in %.2f s", len(self.stores), time.monotonic() - started)
 
     def store(self, namespace: str) -> DocumentStore | None:
         """The store of a namespace (case-insensitive), or None."""
@@ -62,12 +95,12 @@ class Services:
 
 def build_services(settings: Settings, compiler: Adapter) -> Services:
     """Resolve namespaces (demo copy included), open the indexes and the session table."""
-    settings = with_default_namespaces(settings)
+    settings, workspaces = prepare_workspaces(with_default_namespaces(settings))
     state = state_dir(settings)
     stores = {ns.name: _open_store(settings, ns, state) for ns in settings.namespaces}
     sessions = Sessions(settings.username, settings.password, settings.port,
                         settings.session_idle_seconds, settings.auth == "basic")
-    return Services(settings, stores, sessions, compiler, JobRegistry())
+    return Services(settings, stores, sessions, compiler, JobRegistry(), workspaces=workspaces)
 
 
 def with_default_namespaces(settings: Settings) -> Settings:

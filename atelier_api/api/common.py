@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ from ..errors import (
     BadRequest,
     Envelope,
     NotFound,
+    PayloadTooLarge,
     UnsupportedMediaType,
     error_envelope,
 )
@@ -89,16 +91,36 @@ def require_sys(namespace: str) -> None:
         raise NotFound(f"This endpoint exists only in %SYS, not in '{namespace}'")
 
 
+def body_bytes() -> bytes:
+    """The raw request body; 413 also for a chunked body that runs past max_body_bytes.
+
+    Werkzeug stops reading a stream without Content-Length at the limit and returns what it
+    read, which would surface as a misleading "not valid JSON" 400.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    over = limit is not None and request.content_length is None and len(raw) >= limit
+    if over and request.environ["wsgi.input"].read(1):
+        raise PayloadTooLarge("Request body is larger than the configured limit "
+                              "(max_body_bytes)")
+    return raw
+
+
 def json_body(schema: Schema | None = None, *, expect: type = object) -> Any:
     """Parse the JSON body: 415 without application/json, 400 when malformed or mistyped."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, not '{request.mimetype or 'none'}'")
-    raw = request.get_data(cache=False)
+    raw = body_bytes()
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("Request body is not valid JSON: nested too deeply") from None
+    if _has_lone_surrogate(data):
+        raise BadRequest("Request body is not valid Unicode: a string holds a lone surrogate "
+                         "(\\ud800-\\udfff escape)")
     if expect is not object and not isinstance(data, expect):
         kind = "array" if expect is list else "object"
         raise BadRequest(f"Request body must be a JSON {kind}")
@@ -108,6 +130,25 @@ def json_body(schema: Schema | None = None, *, expect: type = object) -> Any:
         return schema.load(data)
     except ValidationError as exc:
         raise BadRequest(f"Invalid request body: {_messages(exc.messages)}") from None
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """True when any key or string in parsed JSON holds a surrogate (cannot become UTF-8)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return False
 
 
 def name_list_body() -> list[str]:

@@ -20,7 +20,7 @@ from ..schemas.documents import (
     ModifiedItemSchema,
     PutDocBodySchema,
 )
-from .common import flag, json_body, name_list_body, respond, store_for, versioned
+from .common import body_bytes, flag, json_body, name_list_body, respond, store_for, versioned
 
 blp = Blueprint("documents", __name__, url_prefix="/api/atelier",
                 description="Documents: read, save, delete and list classes, routines, web "
@@ -58,6 +58,8 @@ def _etag(ts: str) -> dict[str, str]:
 @versioned(1)
 def get_doc(ns: str, name: str) -> Response:
     """GetDoc: read a document as text lines or base64 chunks."""
+    if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too, matched first
+        return _head(ns, name)
     fmt = request.args.get("format") or "udl"
     doc = store_for(ns).get(name, binary=flag("binary"), fmt=fmt,
                             storage_only=flag("storageOnly"))
@@ -81,6 +83,10 @@ def _matches(header: str | None, ts: str) -> bool:
 @versioned(1)
 def head_doc(ns: str, name: str) -> Response:
     """HeadDoc: existence and ETag without the content."""
+    return _head(ns, name)
+
+
+def _head(ns: str, name: str) -> Response:
     return respond(headers=_etag(store_for(ns).ts_of(name)))
 
 
@@ -157,10 +163,17 @@ def delete_docs(ns: str) -> Response:
 @versioned(1)
 def docnames(ns: str, cat: str, type: str) -> Response:  # noqa: A002 - the route's name
     """GetDocNames: list documents by category and type."""
-    query = ListQuery(*_cat_and_exts(cat, type), generated=flag("generated"),
+    type_ = "" if _empty_type_segment() else type
+    query = ListQuery(*_cat_and_exts(cat, type_), generated=flag("generated"),
                       filter=request.args.get("filter", ""))
     entries = store_for(ns).list(query)
     return respond({"content": [e.to_dict() for e in entries]})
+
+
+def _empty_type_segment() -> bool:
+    """``docnames/CLS/``: an explicitly empty type is a 400 (as on IRIS), not "all types"."""
+    rule = request.url_rule
+    return request.path.endswith("/") and rule is not None and rule.rule.endswith("<cat>")
 
 
 def _cat_and_exts(cat: str, type_: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
@@ -191,7 +204,7 @@ def _ext_list(type_: str) -> frozenset[str]:
 @versioned(1)
 def modified(ns: str, type: str) -> Response:  # noqa: A002
     """GetModifiedDocNames: what changed since the database hashes a client holds."""
-    if not request.get_data(cache=True):
+    if not body_bytes():
         raise BadRequest("Request body is empty; send [] to get every document")
     items = json_body(ModifiedItemSchema(many=True), expect=list)
     store = store_for(ns)

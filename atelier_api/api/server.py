@@ -21,6 +21,8 @@ LOGOUT_PARAMS = ("CacheLogout", "IRISLogout")
 @blp.alt_response(200, schema=ServerEnvelopeSchema, description="version, api, namespaces")
 def get_server() -> Response:
     """GetServer: version string, API level, features and the namespaces of this user."""
+    if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too, matched first
+        return head_server()
     svc = services()
     content = {"version": version_string(), "id": svc.server_id, "api": API_VERSION,
                "features": FEATURES, "namespaces": sorted(svc.stores)}

@@ -68,7 +68,12 @@ def remove_durably(path: str, stop_at: str) -> None:
 
 def is_inside(root_real: str, path: str) -> bool:
     """True when ``path`` resolves (symlinks followed) to a place inside ``root_real``."""
-    real = os.path.realpath(path)
+    try:
+        real = os.path.realpath(path, strict=True)
+    except (FileNotFoundError, NotADirectoryError):  # not there yet: resolve what exists
+        real = os.path.realpath(path)
+    except OSError:  # a symbolic link loop resolves nowhere, so never inside the root
+        return False
     return real == root_real or real.startswith(root_real + os.sep)
 
 

@@ -25,6 +25,11 @@ LAYOUT_HELP = {
     "inc/X.inc (VS Code export with addCategory on)",
 }
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
+#: Version-control metadata: never a document's folder (a web file written into .git/hooks
+#: would run on the next git command in the checkout).
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+#: Longest file or folder name (in bytes) common filesystems accept (NAME_MAX).
+MAX_COMPONENT_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,21 @@ class Layout:
         self.kind = kind
         self.split_classes, self.split_routines, self.category = LAYOUTS[kind]
         self.webapps = tuple(sorted(webapps, key=lambda a: -len(a.path)))
-        self._web_folders = {a.folder.lower(): a for a in self.webapps}
+        # Deepest folder first, so a file in a nested application folder belongs to it.
+        by_folder = sorted(self.webapps, key=lambda a: -len(a.folder))
+        self._web_folders = {a.folder.lower(): a for a in by_folder}
 
     def to_path(self, doc: DocName) -> str:
         """The root-relative posix path of a document."""
+        path = self._path_of(doc)
+        parts = path.split("/")
+        if any(len(part.encode()) > MAX_COMPONENT_BYTES for part in parts):
+            raise InvalidName(doc.name, f"a file or folder name above {MAX_COMPONENT_BYTES} bytes")
+        if any(part.lower() in VCS_DIRS for part in parts):
+            raise InvalidName(doc.name, "version-control metadata is not a document")
+        return path
+
+    def _path_of(self, doc: DocName) -> str:
         if doc.is_web:
             app = self.webapp_for(doc.name)
             if app is None:
@@ -74,13 +90,14 @@ class Layout:
     def to_name(self, relpath: str) -> DocName | None:
         """The document a root-relative posix path holds, or None when it holds none."""
         app = self._app_of_path(relpath)
+        candidate: str | None
         if app is not None:
             rest = relpath[len(app.folder) + 1 :] if app.folder else relpath
             candidate = f"{app.path}/{rest}"
         else:
             candidate = self._plain_candidate(relpath)
-            if candidate is None:
-                return None
+        if candidate is None:
+            return None
         try:
             doc = parse_name(candidate)
             return doc if self.to_path(doc) == relpath else None
@@ -124,7 +141,8 @@ def parse_webapps(spec: dict[str, str]) -> tuple[WebApp, ...]:
         folder = folder.strip("/")
         if url == "/" or any(s in ("", ".", "..") for s in url[1:].split("/")):
             raise ValueError(f"invalid web application path {url!r}")
-        if folder and (os.path.isabs(folder) or ".." in folder.split("/")):
+        if folder and (os.path.isabs(folder) or "\\" in folder
+                       or any(s in ("", ".", "..") for s in folder.split("/"))):
             raise ValueError(f"web application folder {folder!r} must stay inside the root")
         apps.append(WebApp(url, folder))
     return tuple(apps)

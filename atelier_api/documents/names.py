@@ -28,7 +28,8 @@ MAX_NAME_LENGTH = 1024
 _IDENT = r"[^\W_][^\W_]*"
 _CLASS_RE = re.compile(rf"%?{_IDENT}(?:\.{_IDENT})+")
 _ROUTINE_RE = re.compile(rf"%?{_IDENT}(?:\.{_IDENT})*")
-_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
+# C0 and C1 control characters, DEL and the backslash (a path separator on Windows).
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 
 
 @dataclass(frozen=True, slots=True)

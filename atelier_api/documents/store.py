@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import binascii
+import contextlib
 import fnmatch
+import functools
 import os
+import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import BadRequest, Conflict, DocumentNotFound, InvalidName
@@ -60,6 +63,10 @@ class DocumentStore:
         self._names: dict[str, DocName] = {}
         self.snapshots = Snapshots()
         self.crhash = crhash(self.root_real)
+        #: changes taken in from other programs (watcher, reset): a counter and the callbacks
+        #: of derived data, called with the changed root-relative paths
+        self.generation = 0
+        self.listeners: list[Callable[[list[str]], None]] = []
 
     # -- the gate ---------------------------------------------------------------------------
     def locate(self, raw: str) -> Located:
@@ -94,11 +101,14 @@ class DocumentStore:
         if fmt not in FORMATS:
             raise BadRequest(f"Unsupported format '{fmt}'; supported: {', '.join(FORMATS)}")
         loc = self.locate(raw)
-        current = self._read(loc.path)
-        if current is None:
-            raise DocumentNotFound(loc.doc.name, loc.doc.cat)
-        data, st = current
-        ts = self.index.record_read(loc.rel, st, data)
+        # under the document's lock: a read racing a save must not record its older
+        # version after the save's, or the saver's fresh ts would turn stale (false 409)
+        with self._lock(loc.rel):
+            current = self._read(loc.path)
+            if current is None:
+                raise DocumentNotFound(loc.doc.name, loc.doc.cat)
+            data, st = current
+            ts = self.index.record_read(loc.rel, st, data)
         self.index.flush()
         return self._render(loc.doc, data, ts, binary=binary, fmt=fmt, storage_only=storage_only)
 
@@ -121,11 +131,14 @@ class DocumentStore:
     def ts_of(self, raw: str) -> str:
         """The current ``ts`` of a document (HEAD); raises when it does not exist."""
         loc = self.locate(raw)
-        try:
-            st = os.stat(loc.path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise DocumentNotFound(loc.doc.name, loc.doc.cat) from None
-        ts = self.index.ts_of(loc.rel, st, lambda: _read_bytes(loc.path))
+        with self._lock(loc.rel):  # see get()
+            try:
+                st = os.stat(loc.path)
+            except (FileNotFoundError, NotADirectoryError):
+                raise DocumentNotFound(loc.doc.name, loc.doc.cat) from None
+            if not stat.S_ISREG(st.st_mode):  # a folder is no document (GET agrees: 404)
+                raise DocumentNotFound(loc.doc.name, loc.doc.cat)
+            ts = self.index.ts_of(loc.rel, st, lambda: _read_bytes(loc.path))
         self.index.flush()
         return format_ts(ts)
 
@@ -171,6 +184,8 @@ class DocumentStore:
         return lines, data
 
     def _create(self, loc: Located, lines: list[str] | None, data: bytes | None) -> PutOutcome:
+        if os.path.lexists(loc.path):  # a folder or special file: never replace it
+            raise InvalidName(loc.doc.name, "a folder or non-regular file holds its path")
         twin = case_twin_along(self.root, loc.rel)
         if twin:
             other = os.path.relpath(twin, self.root).replace(os.sep, "/")
@@ -178,7 +193,10 @@ class DocumentStore:
                              f"existing '{other}'")
         if data is None:
             data = textcodec.encode(lines or [], None, self.new_eol)
-        return PutOutcome(self._write(loc, data, None), True)
+        try:
+            return PutOutcome(self._write(loc, data, None), True)
+        except (FileExistsError, NotADirectoryError):  # a file where a folder would be
+            raise InvalidName(loc.doc.name, "a file stands where its folder would be") from None
 
     def _update(
         self, loc: Located, lines: list[str] | None, data: bytes | None,
@@ -235,6 +253,43 @@ class DocumentStore:
                 out.append(DeleteOutcome(str(raw), "", exc.text))
         return out
 
+    # -- changes made by other programs (watcher, reset) ------------------------------------
+    def on_external_change(self, relpaths: Iterable[str]) -> list[str]:
+        """Take in files another program changed: refresh each ts under the document's lock
+        (the server's own writes are known and skipped), then tell the listeners.
+
+        Returns the paths whose document really changed, appeared or disappeared.
+        """
+        changed = [rel for rel in relpaths if self._take_in(rel)]
+        if changed:
+            self.index.flush()
+            self.generation += 1
+            for listener in list(self.listeners):
+                listener(changed)
+        return changed
+
+    def _take_in(self, rel: str) -> bool:
+        path = os.path.join(self.root, *rel.split("/"))
+        with self._lock(rel):
+            try:
+                st: os.stat_result | None = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                st = None
+            if st is not None and not stat.S_ISREG(st.st_mode):
+                st = None
+            return self.index.refresh(rel, st, lambda: _read_bytes(path))
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold every document's lock: no save or delete runs meanwhile (reset)."""
+        for lock in self._locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(self._locks):
+                lock.release()
+
     # -- listings ---------------------------------------------------------------------------
     def list(self, query: ListQuery = ListQuery()) -> list[DocInfo]:
         """Every document under the root that matches the query, sorted by name."""
@@ -247,11 +302,12 @@ class DocumentStore:
                 continue
             if match is not None and not match(doc.name):
                 continue
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                continue
-            ts = self.index.ts_of(rel, st, lambda p=path: _read_bytes(p))
+            with self._lock(rel):  # see get()
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                ts = self.index.ts_of(rel, st, functools.partial(_read_bytes, path))
             out.append(DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc), self.db))
         self.index.flush()
         out.sort(key=lambda info: info.name)

@@ -56,8 +56,8 @@ def encode(lines: list[str], old: bytes | None, new_eol: str = "\n") -> bytes:
     old_lines, form = decode(old)
     if form.mixed:
         text = _join_keeping_terminators(old, old_lines, lines, form.eol)
-    else:
-        text = form.eol.join(lines)
+    else:  # a file without any terminator yet has no style of its own
+        text = (form.eol if len(old_lines) > 1 else new_eol).join(lines)
     try:
         data = text.encode(form.encoding)
     except UnicodeEncodeError:
@@ -66,15 +66,20 @@ def encode(lines: list[str], old: bytes | None, new_eol: str = "\n") -> bytes:
 
 
 def _join_keeping_terminators(old: bytes, old_lines: list[str], lines: list[str], eol: str) -> str:
-    """Join ``lines`` giving each unchanged line the terminator it had in the old file."""
+    """Join ``lines`` giving each kept or edited-in-place line the terminator it had before.
+
+    Only lines the client inserted get the majority terminator ``eol``.
+    """
     old_text = old.decode("utf-8", errors="replace")
     old_terms = _EOL_RE.findall(old_text.removeprefix("\ufeff"))
     terms = [eol] * max(len(lines) - 1, 0)
     matcher = difflib.SequenceMatcher(None, old_lines, lines, autojunk=False)
-    for i, j, size in matcher.get_matching_blocks():
-        for k in range(size):
-            if j + k < len(terms) and i + k < len(old_terms):
-                terms[j + k] = old_terms[i + k]
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag not in ("equal", "replace"):
+            continue
+        for k in range(min(i2 - i1, j2 - j1)):
+            if j1 + k < len(terms) and i1 + k < len(old_terms):
+                terms[j1 + k] = old_terms[i1 + k]
     out = []
     for index, line in enumerate(lines):
         out.append(line)

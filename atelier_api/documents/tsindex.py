@@ -18,6 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 Signature = tuple[int, int, int]  # (mtime_ns, size, inode)
+#: Coarse filesystems stamp mtimes in ticks of up to 2 s (ext3, HFS+, FAT; older Linux kernels
+#: in jiffies). A signature taken within this window of its mtime may hide a same-size rewrite
+#: in the same tick, so such "racy" entries are checked against the content until they age out.
+RACY_NS = 2_000_000_000
+#: The inode stored in SQLite for a racy entry: it never matches, so a restart re-checks it.
+_RACY_INO = -1
 
 
 @dataclass(slots=True)
@@ -27,11 +33,17 @@ class Entry:
     sig: Signature | None  # None: a tombstone (the file was deleted)
     ts: int  # milliseconds since the epoch, UTC
     sha: bytes | None  # content digest when the content was seen, else None
+    racy: bool = False  # sig taken too close to its mtime to prove the content unchanged
 
 
 def signature(st: os.stat_result) -> Signature:
     """The cheap identity of a file version."""
     return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def is_racy(sig: Signature) -> bool:
+    """True when a file with this signature could change without changing the signature."""
+    return time.time_ns() - sig[0] < RACY_NS
 
 
 def digest(data: bytes) -> bytes:
@@ -106,12 +118,14 @@ class TsIndex:
     def ts_of(
         self, path: str, st: os.stat_result, read: Callable[[], bytes] | None = None
     ) -> int:
-        """The ts of the file at ``path`` whose stat is ``st``; ``read`` gives its bytes on demand."""
+        """The ts of the file at ``path`` with stat ``st``; ``read`` gives its bytes if needed."""
         sig = signature(st)
         entry = self._entries.get(path)
-        if entry is not None and entry.sig == sig:
-            return entry.ts
-        return self._refresh(path, st, sig, entry, read)
+        if entry is None or entry.sig != sig:
+            return self._refresh(path, st, sig, entry, read)
+        if entry.racy and read and entry.sha is not None:  # same sig may hide a rewrite
+            return self._refresh(path, st, sig, entry, read)
+        return entry.ts
 
     def _refresh(
         self,
@@ -122,14 +136,17 @@ class TsIndex:
         read: Callable[[], bytes] | None,
     ) -> int:
         mtime_ms = st.st_mtime_ns // 1_000_000
-        sha = None
-        if entry is not None and entry.sha is not None and entry.sig is not None and read:
-            sha = digest(read())
-            if sha == entry.sha:  # touched, not changed: keep the ts a client may hold
-                self._store(path, Entry(sig, entry.ts, sha))
-                return entry.ts
+        racy = is_racy(sig)
+        seen = entry is not None and entry.sha is not None and entry.sig is not None
+        sha = digest(read()) if read and (seen or racy) else None
+        if entry is not None and seen and sha == entry.sha:
+            # touched (or re-checked), not changed: keep the ts a client may hold
+            fresh = Entry(sig, entry.ts, sha, racy)
+            if fresh != entry:  # a racy re-check that still matches has nothing to persist
+                self._store(path, fresh)
+            return entry.ts
         ts = mtime_ms if entry is None else max(mtime_ms, entry.ts + 1)
-        self._store(path, Entry(sig, ts, sha))
+        self._store(path, Entry(sig, ts, sha, racy))
         return ts
 
     def record_write(self, path: str, st: os.stat_result, data: bytes, prev_ts: int | None) -> int:
@@ -137,7 +154,8 @@ class TsIndex:
         entry = self._entries.get(path)
         floor = max(prev_ts or 0, entry.ts if entry else 0)
         ts = max(st.st_mtime_ns // 1_000_000, floor + 1)
-        self._store(path, Entry(signature(st), ts, digest(data)))
+        sig = signature(st)
+        self._store(path, Entry(sig, ts, digest(data), is_racy(sig)))
         return ts
 
     def record_read(self, path: str, st: os.stat_result, data: bytes) -> int:
@@ -145,7 +163,7 @@ class TsIndex:
         ts = self.ts_of(path, st, lambda: data)
         entry = self._entries[path]
         if entry.sha is None and entry.sig == signature(st):
-            self._store(path, Entry(entry.sig, entry.ts, digest(data)))
+            self._store(path, Entry(entry.sig, entry.ts, digest(data), entry.racy))
         return ts
 
     def record_delete(self, path: str) -> None:
@@ -153,6 +171,30 @@ class TsIndex:
         entry = self._entries.get(path)
         if entry is not None:
             self._store(path, Entry(None, entry.ts, None))
+
+    def refresh(
+        self, path: str, st: os.stat_result | None, read: Callable[[], bytes]
+    ) -> bool:
+        """Take in a change another program made (``st`` None: the file is gone).
+
+        True when the index learnt something (the content changed, appeared or disappeared);
+        False when it already knew this version, as for the server's own writes.
+        """
+        entry = self._entries.get(path)
+        if st is None:
+            if entry is None or entry.sig is None:
+                return False
+            self.record_delete(path)
+            return True
+        if entry is not None and entry.sig == signature(st) and not entry.racy:
+            return False
+        ts = self.ts_of(path, st, read)
+        return entry is None or entry.sig is None or ts != entry.ts
+
+    def live_paths(self, prefix: str = "") -> list[str]:
+        """Paths the index holds as existing files (tombstones left out) under a prefix."""
+        return [p for p, e in list(self._entries.items())
+                if e.sig is not None and p.startswith(prefix)]
 
     def _store(self, path: str, entry: Entry) -> None:
         self._entries[path] = entry
@@ -171,6 +213,7 @@ class TsIndex:
             rows = []
             for path, e in pending.items():
                 mtime, size, ino = e.sig if e.sig else (None, None, None)
+                ino = _RACY_INO if e.racy else ino
                 rows.append((path, mtime, size, ino, e.ts, e.sha))
             with self._db:
                 self._db.execute("BEGIN")

@@ -109,7 +109,9 @@ def _block_end(lines: list[str], start: int) -> int:
 
 def split_arguments(text: str) -> list[str]:
     """Split a formal argument list at top-level commas (respecting (), {} and strings)."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for char in text:
         if char == '"':
             quoted = not quoted
@@ -177,7 +179,8 @@ def collapse_multiline(lines: list[str], current: list[str]) -> list[str]:
     index = 0
     while index < len(lines):
         joined, used = _join_signature(lines, index)
-        original = originals.get(_signature_key(joined)) if used else None
+        key = _signature_key(joined) if used else None
+        original = originals.get(key) if key is not None else None
         if original is not None:
             out.append(original)
             index += used

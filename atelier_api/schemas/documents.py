@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 
@@ -69,13 +71,22 @@ class DocNamesEnvelopeSchema(EnvelopeSchema):
     result = fields.Nested(DocInfoListSchema, required=True)
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true``/``false`` only: 1, "yes" or "true" are type errors, not booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class PutDocBodySchema(Schema):
     """Body of PUT doc. Unknown keys (VS Code's ``mtime``) are ignored."""
 
     class Meta:
         unknown = EXCLUDE
 
-    enc = fields.Boolean(load_default=False, metadata={"description": "content is base64"})
+    enc = StrictBoolean(load_default=False, metadata={"description": "content is base64"})
     content = fields.List(fields.String(), required=True, metadata={
         "description": "text lines without terminators, or base64 chunks when enc is true"})
 

@@ -1,0 +1,198 @@
+"""A whole compile request: the set, up-to-date skips, phases per batch, console, outcomes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from atelier_api.compiler import (
+    CompileRequest,
+    CompileResult,
+    DocOutcome,
+    Outcome,
+    SourceDoc,
+)
+
+from . import console
+from .classunit import ClassJob, Lines, class_phase, routine_phase, table_phase
+from .library import Library
+from .order import all_predecessors, batches, subclasses
+from .outline import read_class
+from .qspec import Qspec, parse_qspec
+from .resolve import ClassWorld
+from .routines import RoutineJob, compile_routine, is_routine
+
+STOP_TEXT = {"cancelled": "Compilation cancelled", "time limit": "Compilation time limit reached"}
+
+
+@dataclass
+class Run:
+    """Shared state of one compile run."""
+
+    request: CompileRequest
+    library: Library
+    q: Qspec
+    world: ClassWorld
+    started: float
+    now: datetime
+    lines: Lines = field(default_factory=list)
+    stopped: str = ""
+    outcomes: dict[str, DocOutcome] = field(default_factory=dict)
+
+    def check_stop(self) -> bool:
+        """True (and remember why) once cancelled or past the time limit."""
+        if not self.stopped and self.request.cancel.cancelled:
+            self.stopped = "cancelled"
+        limit = self.request.time_limit
+        if not self.stopped and limit is not None and time.monotonic() - self.started > limit:
+            self.stopped = "time limit"
+        return bool(self.stopped)
+
+
+def _class_jobs(request: CompileRequest) -> dict[str, ClassJob]:
+    """Jobs for the class documents named in the request."""
+    jobs = {}
+    for doc in request.documents:
+        if doc.name.lower().endswith(".cls"):
+            name = doc.name[:-4]
+            jobs[name] = ClassJob(doc, name, read_class(list(doc.lines)))
+    return jobs
+
+
+def _expand(run: Run, jobs: dict[str, ClassJob]) -> None:
+    """Add subclasses (b) and predecessors (r) from the workspace, marked expanded."""
+    extra: list[str] = []
+    if run.q.subclasses:
+        extra += subclasses(run.world, list(jobs))
+    if run.q.predecessors:
+        extra += all_predecessors(run.world, list(jobs))
+    for name in dict.fromkeys(extra):
+        doc = run.world.document(name)
+        src = run.world.source(name)
+        if doc is not None and src is not None and name not in jobs:
+            jobs[name] = ClassJob(doc, name, src, expanded=True)
+            run.world.batch[name] = src
+
+
+def _up_to_date(run: Run, job: ClassJob) -> bool:
+    """The document and all its workspace superclasses are compiled as they are."""
+    if not job.doc.upd:
+        return False
+    for anc in run.world.ancestors(job.name):
+        doc = run.world.document(anc)
+        if doc is not None and not doc.upd:
+            return False
+    return True
+
+
+def _skips(run: Run, jobs: dict[str, ClassJob]) -> list[str]:
+    """Names skipped as up to date (``all`` skips named ones too, ``expandedonly`` not)."""
+    mode = run.q.checkuptodate
+    out = []
+    for name, job in jobs.items():
+        eligible = mode == "all" or (mode == "expandedonly" and job.expanded)
+        if eligible and _up_to_date(run, job):
+            out.append(name)
+            run.outcomes[job.doc.name] = DocOutcome(job.doc.name, Outcome.SKIPPED,
+                                                    expanded=job.expanded)
+            if not job.expanded:
+                run.lines.append(("log", f"Class {name} is up-to-date."))
+    return out
+
+
+def _finish(job: ClassJob) -> DocOutcome:
+    """The outcome of a class that went through every phase it could."""
+    if job.errors:
+        status = console.status_text(job.errors[0], job.name)
+        return DocOutcome(job.doc.name, Outcome.FAILED, status, tuple(job.errors),
+                          expanded=job.expanded)
+    source = tuple(job.new_lines) if job.new_lines is not None else None
+    return DocOutcome(job.doc.name, Outcome.COMPILED, "", (), source, tuple(job.storage),
+                      tuple(job.generated), job.expanded)
+
+
+def _phase(run: Run, batch: list[ClassJob], step: Callable[[ClassJob], Lines]) -> list[ClassJob]:
+    """Run one phase over a batch; return the jobs still without errors (stops early)."""
+    alive = []
+    for job in batch:
+        if run.check_stop():
+            break
+        run.lines += step(job)
+        if not job.errors:
+            alive.append(job)
+    return alive
+
+
+def _run_batch(run: Run, batch: list[ClassJob]) -> None:
+    """Class, table and routine phases over one batch."""
+    ok = _phase(run, batch, lambda j: class_phase(j, run.world))
+    ok = _phase(run, ok, lambda j: table_phase(j, run.world))
+    _phase(run, ok, lambda j: routine_phase(j, run.world, run.library, run.q, run.now))
+    if run.stopped:
+        return
+    for job in batch:
+        run.outcomes[job.doc.name] = _finish(job)
+
+
+def _compile_classes(run: Run, jobs: dict[str, ClassJob]) -> None:
+    """Every class of the set, batch by batch."""
+    skipped = set(_skips(run, jobs))
+    todo = [n for n in jobs if n not in skipped]
+    if len(todo) > 1:
+        run.lines.append(("log", f"Compiling {len(todo)} classes"))
+    for names in batches(run.world, todo):
+        if run.stopped:
+            break
+        _run_batch(run, [jobs[n] for n in names])
+
+
+def _compile_others(run: Run) -> None:
+    """Routines and other documents of the request, in request order."""
+    for doc in run.request.documents:
+        if doc.name in run.outcomes or doc.name.lower().endswith(".cls"):
+            continue
+        if run.check_stop():
+            return
+        if not is_routine(doc.name):
+            run.outcomes[doc.name] = DocOutcome(doc.name, Outcome.COMPILED)
+            continue
+        job = RoutineJob(doc)
+        run.lines += compile_routine(job, run.world, run.library, run.q)
+        run.outcomes[doc.name] = job.outcome()
+
+
+def _visible(run: Run) -> list[str]:
+    """Console lines after the display qualifiers."""
+    keep = {"log": run.q.displaylog, "error": run.q.displayerror}
+    return [text for kind, text in run.lines if keep[kind]]
+
+
+def _ordered_outcomes(run: Run, docs: list[SourceDoc]) -> tuple[DocOutcome, ...]:
+    """Requested documents first (request order), then expanded ones; unreached = CANCELLED."""
+    out = []
+    for doc in docs:
+        found = run.outcomes.get(doc.name)
+        out.append(found or DocOutcome(doc.name, Outcome.CANCELLED,
+                                       STOP_TEXT.get(run.stopped, "Not compiled")))
+    named = {d.name for d in docs}
+    return tuple(out) + tuple(o for n, o in run.outcomes.items() if n not in named)
+
+
+def run_compile(library: Library, request: CompileRequest) -> CompileResult:
+    """Compile the request's documents."""
+    q = parse_qspec(request.flags)
+    jobs = _class_jobs(request)
+    world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()})
+    run = Run(request, library, q, world, time.monotonic(), datetime.now())
+    run.lines += [("log", ""), ("log", console.header(request.flags, run.now))]
+    _expand(run, jobs)
+    _compile_classes(run, jobs)
+    _compile_others(run)
+    expanded = [j.doc for j in jobs.values() if j.expanded]
+    outcomes = _ordered_outcomes(run, list(request.documents) + expanded)
+    elapsed = time.monotonic() - run.started
+    errors = sum(len(o.errors) for o in outcomes)
+    run.lines.append(("error" if errors else "log", console.footer(errors, elapsed)))
+    return CompileResult(tuple(_visible(run)), outcomes, run.stopped, elapsed)

@@ -1,0 +1,157 @@
+"""Class resolution against the compile set, the workspace and the bundled system library."""
+
+from __future__ import annotations
+
+from atelier_api.compiler import SourceDoc, Workspace
+
+from .library import Library
+from .model import ClassModel, kw_list
+from .outline import ClassSource, read_class
+
+PERSISTENT = "%Library.Persistent"
+SERIAL = "%Library.SerialObject"
+
+
+def full_name(raw: str, context: ClassModel | None = None) -> str:
+    """Normalise a class reference: ``%String`` -> ``%Library.String``; bare names get a package.
+
+    A bare name resolves to the referring class's package (IRIS also tries ``Import``
+    packages; see ``ClassWorld.resolve``).
+    """
+    name = raw.strip().strip('"')
+    if "." in name or not name:
+        return name
+    if name.startswith("%"):
+        return f"%Library.{name[1:]}"
+    package = context.package if context is not None and context.package else "User"
+    return f"{package}.{name}"
+
+
+class ClassWorld:
+    """Every class a compile can see; workspace classes are read lazily and cached."""
+
+    def __init__(self, library: Library, workspace: Workspace,
+                 batch: dict[str, ClassSource]) -> None:
+        self.library = library
+        self.workspace = workspace
+        self.batch = batch
+        self._names: set[str] | None = None
+        self._cache: dict[str, ClassSource | None] = {}
+
+    def workspace_names(self) -> set[str]:
+        """Class names of the workspace plus those being compiled."""
+        if self._names is None:
+            self._names = set(self.workspace.class_names())
+            self._names.update(self.batch)
+        return self._names
+
+    def exists(self, name: str) -> bool:
+        """True when a class of that full name is visible."""
+        return self.library.has_class(name) or name in self.workspace_names()
+
+    def resolve(self, raw: str, context: ClassModel | None) -> str:
+        """Full name of a reference, trying Import packages when the package guess is absent."""
+        name = full_name(raw, context)
+        if self.exists(name) or "." in raw.strip('" ') or context is None:
+            return name
+        for package in context.imports:
+            candidate = f"{package}.{raw.strip()}"
+            if self.exists(candidate):
+                return candidate
+        return name
+
+    def source(self, name: str) -> ClassSource | None:
+        """The parsed source of a workspace class (compile set first), or None."""
+        if name in self.batch:
+            return self.batch[name]
+        if name not in self._cache:
+            doc = self.workspace.document(f"{name}.cls")
+            self._cache[name] = read_class(list(doc.lines)) if doc is not None else None
+        return self._cache[name]
+
+    def document(self, name: str) -> SourceDoc | None:
+        """The workspace document of a class, or None."""
+        return self.workspace.document(f"{name}.cls")
+
+    def model(self, name: str) -> ClassModel | None:
+        """The model of any visible class (workspace first, then the system library)."""
+        src = self.source(name) if name in self.workspace_names() else None
+        if src is not None and src.model is not None:
+            return src.model
+        return self.library.classes.get(name)
+
+    def supers(self, name: str) -> list[str]:
+        """Full names of the direct superclasses of ``name``."""
+        model = self.model(name)
+        if model is None:
+            return []
+        return [self.resolve(s, model) for s in model.supers]
+
+    def ancestors(self, name: str) -> list[str]:
+        """All superclasses, depth first, left to right, each once (cycles cut)."""
+        seen: list[str] = []
+        stack = list(reversed(self.supers(name)))
+        while stack:
+            cur = stack.pop()
+            if cur in seen or cur == name:
+                continue
+            seen.append(cur)
+            stack.extend(reversed(self.supers(cur)))
+        return seen
+
+    def cycle(self, name: str) -> list[str]:
+        """The inheritance cycle through ``name`` ([] when there is none)."""
+        path: list[str] = []
+
+        def visit(cur: str) -> bool:
+            if cur == name and path:
+                return True
+            if cur in path:
+                return False
+            path.append(cur)
+            if any(visit(s) for s in self.supers(cur)):
+                return True
+            path.pop()
+            return False
+
+        return path if visit(name) else []
+
+    def primary_chain(self, name: str) -> list[str]:
+        """``name`` and its primary (leftmost) superclasses up to the root."""
+        chain = [name]
+        while True:
+            sup = self.supers(chain[-1])
+            if not sup or sup[0] in chain:
+                return chain
+            chain.append(sup[0])
+
+    def class_type(self, name: str) -> str:
+        """ClassType, from the class or its primary superclass chain ('' when none)."""
+        for cls in self.primary_chain(name):
+            model = self.model(cls)
+            value = model.kw("ClassType") if model is not None else None
+            if value is not None:
+                return value.strip('"').lower()
+        return ""
+
+    def is_a(self, name: str, other: str) -> bool:
+        """True when ``name`` is ``other`` or inherits from it."""
+        return name == other or other in self.ancestors(name)
+
+    def includes(self, name: str) -> list[str]:
+        """Include files of a class and all its superclasses (accumulated, own first)."""
+        out: list[str] = []
+        for cls in [name, *self.ancestors(name)]:
+            model = self.model(cls)
+            for inc in model.includes if model is not None else ():
+                if inc not in out:
+                    out.append(inc)
+        return out
+
+    def depends_on(self, model: ClassModel) -> list[str]:
+        """Full names in DependsOn."""
+        return [self.resolve(n, model) for n in kw_list(model.kw("DependsOn"))]
+
+    def compile_after(self, model: ClassModel) -> list[str]:
+        """Full names in CompileAfter."""
+        return [self.resolve(n, model) for n in kw_list(model.kw("CompileAfter"))]

@@ -1,0 +1,202 @@
+"""Text-level segmentation of a UDL class: member ranges and the bracket-balance pre-check.
+
+The class compiler finds member bodies by counting braces outside strings and comments; a body
+that does not balance makes the whole class unparsable (#5559). Doing this on the raw text, before
+tree-sitter, stops one unbalanced method from cascading into the following members.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MEMBER_RE = re.compile(
+    r"^(ClassMethod|Method|ClientMethod|Property|Relationship|Parameter|Index|Query|XData|"
+    r"Storage|Trigger|ForeignKey|Projection)\s+(\"[^\"]*\"|[%\w.]+)", re.IGNORECASE)
+BODY_KINDS = {"classmethod", "method", "clientmethod", "query", "xdata", "storage", "trigger"}
+CLASS_RE = re.compile(r"^Class\s+([%\w.]+)", re.IGNORECASE)
+OPAQUE_CLOSE = re.compile(r"^\}\s*$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A member's rows (0-based): doc comment, declaration, and body braces when it has one."""
+
+    kind: str
+    name: str
+    doc_start: int
+    start: int
+    end: int
+    open_at: tuple[int, int] | None = None
+    close_at: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The class header rows, the members, and a structure problem (row, member) if any."""
+
+    class_row: int
+    open_row: int
+    members: tuple[Segment, ...]
+    problem: tuple[int, str] | None = None
+
+
+class CodeLexer:
+    """Lexer state for ObjectScript code: strings and block comments span characters."""
+
+    def __init__(self) -> None:
+        self.block = False
+
+    def braces(self, line: str, col: int = 0) -> list[tuple[int, str]]:
+        """Positions of ``{``/``}`` outside strings and comments, from ``col``."""
+        out: list[tuple[int, str]] = []
+        i, n, in_str = col, len(line), False
+        while i < n:
+            ch = line[i]
+            if self.block:
+                if line.startswith("*/", i):
+                    self.block, i = False, i + 1
+            elif in_str:
+                in_str = ch != '"'
+            elif ch == '"':
+                in_str = True
+            elif line.startswith(("//", "#;"), i) or ch == ";":
+                break
+            elif line.startswith("/*", i):
+                self.block, i = True, i + 1
+            elif ch in "{}":
+                out.append((i, ch))
+            i += 1
+        return out
+
+
+def _decl_end(lines: list[str], row: int, wants_body: bool) -> tuple[int, int, str]:
+    """Scan a declaration from ``row``: (row, col, '{' or ';') where it ends, or (-1, -1, '')."""
+    depth = {"(": 0, "[": 0, "{": 0}
+    pairs = {")": "(", "]": "[", "}": "{"}
+    code = CodeLexer()
+    for r in range(row, len(lines)):
+        line, i, in_str = lines[r], 0, False
+        while i < len(line):
+            ch = line[i]
+            if depth["{"]:
+                for col, br in code.braces(line, i):
+                    depth["{"] += 1 if br == "{" else -1
+                    if not depth["{"]:
+                        i = col
+                        break
+                else:
+                    break
+            elif in_str:
+                in_str = ch != '"'
+            elif ch == '"':
+                in_str = True
+            elif ch == "{" and wants_body and not depth["("] and not depth["["]:
+                return r, i, "{"
+            elif ch in "([{":
+                depth[ch] += 1
+            elif ch in ")]}":
+                depth[pairs[ch]] -= 1
+            elif ch == ";" and not any(depth.values()):
+                return r, i, ";"
+            i += 1
+        if r > row and MEMBER_RE.match(lines[r]) and not any(depth.values()):
+            break
+    return -1, -1, ""
+
+
+def _code_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] | None:
+    """Matching close brace of an ObjectScript body, or None when the braces do not balance."""
+    code, depth = CodeLexer(), 0
+    for r in range(open_at[0], len(lines)):
+        if r > open_at[0] and depth and MEMBER_RE.match(lines[r]):
+            return None
+        start = open_at[1] if r == open_at[0] else 0
+        for col, br in code.braces(lines[r], start):
+            depth += 1 if br == "{" else -1
+            if not depth:
+                rest = lines[r][col + 1:].strip()
+                ok = not rest or rest.startswith(("//", ";", "#;"))
+                return (r, col) if ok else None
+    return None
+
+
+def _opaque_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] | None:
+    """Close of a body that is not ObjectScript: the next line that is only ``}``."""
+    tail = lines[open_at[0]].rstrip()
+    if tail.endswith("}") and len(tail) - 1 > open_at[1]:
+        return open_at[0], len(tail) - 1
+    for r in range(open_at[0] + 1, len(lines)):
+        if OPAQUE_CLOSE.match(lines[r]):
+            return r, 0
+    return None
+
+
+def _header(lines: list[str]) -> tuple[int, int] | None:
+    """Rows of the ``Class`` line and of the class's opening brace."""
+    for r, line in enumerate(lines):
+        if CLASS_RE.match(line):
+            for o in range(r, min(r + 20, len(lines))):
+                if "{" in lines[o] and (o > r or lines[o].rstrip().endswith("{")):
+                    return r, o
+            return None
+    return None
+
+
+def _is_gap(line: str) -> bool:
+    """Blank lines and comments may sit between members."""
+    s = line.strip()
+    return not s or s.startswith(("//", "#;", ";", "/*", "*"))
+
+
+def segment(lines: list[str], opaque: Callable[[str, str], bool]) -> Layout:
+    """Split class text into members; ``opaque(kind, decl)`` tells bodies that are not code."""
+    head = _header(lines)
+    if head is None:
+        return Layout(-1, -1, (), (0, ""))
+    class_row, open_row = head
+    members: list[Segment] = []
+    r, doc = open_row + 1, None
+    while r < len(lines):
+        line = lines[r]
+        if line.startswith("///"):
+            doc = r if doc is None else doc
+            r += 1
+            continue
+        m = MEMBER_RE.match(line)
+        if not m:
+            if line.strip() == "}" and line.startswith("}"):
+                tail = [x for x in lines[r + 1:] if x.strip()]
+                problem = (r + 1, "") if tail else None
+                return Layout(class_row, open_row, tuple(members), problem)
+            if _is_gap(line):
+                doc, r = None, r + 1
+                continue
+            return Layout(class_row, open_row, tuple(members), (r, ""))
+        seg, problem = _member(lines, r, m, doc, opaque)
+        if problem is not None:
+            return Layout(class_row, open_row, tuple(members), problem)
+        assert seg is not None
+        members.append(seg)
+        r, doc = seg.end + 1, None
+    return Layout(class_row, open_row, tuple(members), (len(lines) - 1, ""))
+
+
+def _member(lines: list[str], row: int, m: re.Match[str], doc: int | None,
+            opaque: Callable[[str, str], bool]) -> tuple[Segment | None, tuple[int, str] | None]:
+    """One member from its keyword line: its segment, or a structure problem."""
+    kind, name = m.group(1).lower(), m.group(2).strip('"')
+    er, ec, how = _decl_end(lines, row, kind in BODY_KINDS)
+    if how == "":
+        return None, (row, name)
+    doc_start = row if doc is None else doc
+    if how == ";":
+        rest = lines[er][ec + 1:].strip()
+        return (None, (er, name)) if rest and not rest.startswith("//") else (
+            Segment(kind, name, doc_start, row, er), None)
+    decl = "\n".join(lines[row:er + 1])
+    close = (_opaque_body if opaque(kind, decl) else _code_body)(lines, (er, ec))
+    if close is None:
+        return None, (row, name)
+    return Segment(kind, name, doc_start, row, close[0], (er, ec), close), None
