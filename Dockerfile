@@ -4,8 +4,6 @@
 #       -e ATELIER_PASSWORD=change-me atelier-api
 # Configuration is the ATELIER_* environment (see the README table). Without ATELIER_PASSWORD
 # the entry point generates one and prints it to the log. deploy/README.md has the details.
-# XDG_RUNTIME_DIR: gunicorn >= 25.1 puts its control socket there (else under $HOME, which the
-# unprivileged user does not have).
 ARG BASE=python:3.12-slim
 
 # ---- builder: build the wheel, install it and its dependencies into a venv ----------------
@@ -47,8 +45,7 @@ ENV PATH=/opt/atelier/bin:$PATH \
     ATELIER_HOST=0.0.0.0 \
     ATELIER_PORT=52773 \
     ATELIER_NAMESPACES=USER=/workspace \
-    ATELIER_STATE_DIR=/tmp/atelier-state \
-    XDG_RUNTIME_DIR=/tmp
+    ATELIER_STATE_DIR=/tmp/atelier-state
 WORKDIR /workspace
 VOLUME ["/workspace"]
 USER 10001:10001

@@ -87,9 +87,9 @@ def _flask_config(settings: Any) -> dict[str, Any]:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import documents, health, operator, server, system
+    from .api import actions, documents, health, operator, server, system, work
 
-    for module in (server, system, documents, health, operator):
+    for module in (server, system, documents, actions, work, health, operator):
         api.register_blueprint(module.blp)
 
 

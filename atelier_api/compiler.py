@@ -118,6 +118,9 @@ class CompileRequest:
 
     ``time_limit`` is in seconds (None: unlimited). The adapter checks ``cancel`` and the
     time limit between documents and stops with CANCELLED outcomes for what it did not reach.
+    ``on_console``, when given, receives each console line as soon as it is printed (the
+    ``/work`` queue streams them to polling clients); ``CompileResult.console`` still holds
+    every line. Adapters that ignore it are fine: the core then sends the lines at the end.
     """
 
     documents: tuple[SourceDoc, ...]
@@ -125,6 +128,7 @@ class CompileRequest:
     workspace: Workspace = EMPTY_WORKSPACE
     cancel: CancelToken = field(default_factory=CancelToken)
     time_limit: float | None = None
+    on_console: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)

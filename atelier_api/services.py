@@ -13,6 +13,8 @@ from importlib import resources
 
 from .auth import Sessions
 from .compiler import Adapter
+from .compiling import CompileService
+from .compiling import attach as attach_compiling
 from .config import ConfigError, NamespaceConfig, Settings, state_dir
 from .documents.layout import Layout, default_webapps
 from .documents.store import DocumentStore
@@ -20,7 +22,8 @@ from .documents.textcodec import EOLS
 from .documents.tsindex import TsIndex
 from .jobs import JobRegistry
 from .lifecycle import Lifecycle
-from .workspace import Workspace, prepare_workspaces
+from .workqueue import WorkQueue
+from .workspace import Workspace, derived_dir, prepare_workspaces
 
 log = logging.getLogger(__name__)
 API_VERSION = 8
@@ -48,6 +51,9 @@ class Services:
     server_id: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
     workspaces: dict[str, Workspace] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    #: per namespace: compiling (atelier_api.compiling); the /work queue (threads start lazily)
+    compiling: dict[str, CompileService] = field(default_factory=dict)
+    work: WorkQueue = field(default_factory=WorkQueue)
     started: float = field(default_factory=time.time)
     _closed: threading.Event = field(default_factory=threading.Event)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -89,8 +95,11 @@ class Services:
         if self._closed.is_set():
             return
         self._closed.set()
+        self.work.shutdown(cancel=True, timeout=10.0)  # running jobs end as cancelled
         for store in self.stores.values():
             store.index.close()
+            if store.compiled is not None:
+                store.compiled.close()
 
 
 def build_services(settings: Settings, compiler: Adapter) -> Services:
@@ -100,7 +109,11 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
     stores = {ns.name: _open_store(settings, ns, state) for ns in settings.namespaces}
     sessions = Sessions(settings.username, settings.password, settings.port,
                         settings.session_idle_seconds, settings.auth == "basic")
-    return Services(settings, stores, sessions, compiler, JobRegistry(), workspaces=workspaces)
+    jobs = JobRegistry()
+    compiling = attach_compiling(stores, compiler, lambda ns: os.path.join(
+        derived_dir(state, ns), "compiled.sqlite"))
+    return Services(settings, stores, sessions, compiler, jobs, workspaces=workspaces,
+                    compiling=compiling, work=WorkQueue(jobs))
 
 
 def with_default_namespaces(settings: Settings) -> Settings:

@@ -112,7 +112,11 @@ class Watcher:
         for name, store in self.stores.items():
             observer.schedule(_Handler(self, name, store.root), store.root, recursive=True,
                               event_filter=EVENTS)
-        observer.start()
+        try:
+            observer.start()
+        except BaseException:  # e.g. the inotify watch limit: leave no thread behind
+            observer.stop()
+            raise
         self._observer = observer
         logging.getLogger("watchdog.observers.inotify_c").addFilter(self._overflow)
         logging.getLogger("watchdog.observers.inotify").addFilter(self._overflow)

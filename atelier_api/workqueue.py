@@ -2,14 +2,17 @@
 incremental polling and bounded retention.
 
 A job's function receives a ``JobContext``: it appends console lines and result items as it
-goes; each poll hands out only what is new since the previous poll. The final poll carries the
-outcome and drains the job (a later poll is a 404).
+goes; each poll hands out only what is new since the previous poll. A job is *final* once its
+function has returned (or it was cancelled before it started); the poll that sees it final
+carries the outcome and drains the job, so a later poll is a 404. Threads start lazily on the
+first submit (a ``ThreadPoolExecutor`` spawns them on demand), never when the queue is built.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -19,12 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compiler import CancelToken
+from .errors import ServiceUnavailable
 from .jobs import JobRegistry
 
 log = logging.getLogger(__name__)
-QUEUED, RUNNING, DONE, FAILED, CANCELLED, TIMEOUT = (
-    "queued", "running", "done", "failed", "cancelled", "timeout")
+QUEUED, RUNNING, CANCELLING, DONE, FAILED, CANCELLED, TIMEOUT = (
+    "queued", "running", "cancelling", "done", "failed", "cancelled", "timeout")
 FINAL_STATES = frozenset({DONE, FAILED, CANCELLED, TIMEOUT})
+#: Why a job was asked to stop (``WorkJob.stop_reason``).
+STOP_CANCEL, STOP_TIME, STOP_SHUTDOWN = "cancelled", "time limit", "shutdown"
 
 
 @dataclass
@@ -37,10 +43,15 @@ class Outcome:
 
 
 class JobContext:
-    """What a running job sees: console and result sinks, and its cancel token."""
+    """What a running job sees: console and result sinks, its cancel token and deadline."""
 
     def __init__(self, job: WorkJob) -> None:
         self._job = job
+
+    @property
+    def job_id(self) -> int:
+        """The job's id."""
+        return self._job.id
 
     @property
     def cancel(self) -> CancelToken:
@@ -49,8 +60,17 @@ class JobContext:
 
     @property
     def cancelled(self) -> bool:
-        """True once cancellation or the time limit asked the job to stop."""
+        """True once cancellation, the time limit or a shutdown asked the job to stop."""
         return self._job.token.cancelled
+
+    @property
+    def stop_reason(self) -> str:
+        """'' while nobody asked the job to stop, else 'cancelled', 'time limit' or 'shutdown'."""
+        return self._job.stop_reason
+
+    def time_left(self) -> float:
+        """Seconds until the job's time limit."""
+        return max(0.0, self._job.deadline - time.monotonic())
 
     def console(self, *lines: str) -> None:
         """Append console lines (a poll returns only new ones)."""
@@ -65,14 +85,16 @@ class JobContext:
 
 @dataclass
 class WorkJob:
-    """One queued or running job."""
+    """One queued or running job (mutable fields are guarded by ``lock``)."""
 
     id: int
     namespace: str
     kind: str
-    deadline: float
+    time_limit: float
+    deadline: float = math.inf  # set when the job starts running
     token: CancelToken = field(default_factory=CancelToken)
     state: str = QUEUED
+    stop_reason: str = ""
     console: list[str] = field(default_factory=list)
     items: list[Any] = field(default_factory=list)
     console_sent: int = 0
@@ -92,6 +114,7 @@ class Poll:
     items: list[Any]
     outcome: Outcome | None
     state: str
+    kind: str = ""
 
 
 Work = Callable[[JobContext], Outcome]
@@ -101,7 +124,8 @@ class WorkQueue:
     """Runs jobs on a bounded thread pool and keeps them until drained (or expired)."""
 
     def __init__(self, registry: JobRegistry | None = None, *, workers: int = 2,
-                 retention_seconds: float = 600.0, max_jobs: int = 1000) -> None:
+                 retention_seconds: float = 600.0, max_jobs: int = 1000,
+                 max_pending: int = 100) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work")
         self._jobs: OrderedDict[int, WorkJob] = OrderedDict()
         self._lock = threading.Lock()
@@ -109,43 +133,49 @@ class WorkQueue:
         self._registry = registry
         self._retention = retention_seconds
         self._max_jobs = max_jobs
+        self._max_pending = max_pending
         self._closed = False
 
     def submit(self, namespace: str, kind: str, work: Work, time_limit: float) -> int:
-        """Queue a job; returns its id (the bare ``Location`` header value)."""
-        job = WorkJob(next(self._ids), namespace.upper(), kind, time.monotonic() + time_limit)
+        """Queue a job; returns its id (the bare ``Location`` header value).
+
+        Raises ``ServiceUnavailable`` once the queue is shut down or too many jobs wait.
+        """
         with self._lock:
             if self._closed:
-                raise RuntimeError("the work queue is shut down")
+                raise ServiceUnavailable("The server is shutting down; no new jobs are accepted")
             self._expire()
+            pending = sum(1 for j in self._jobs.values() if not j.done.is_set())
+            if pending >= self._max_pending:
+                raise ServiceUnavailable(
+                    f"Too many jobs are queued or running ({pending}); try again later",
+                    headers={"Retry-After": "5"})
+            job = WorkJob(next(self._ids), namespace.upper(), kind, time_limit)
             self._jobs[job.id] = job
         self._pool.submit(self._run, job, work)
         return job.id
 
     def _run(self, job: WorkJob, work: Work) -> None:
         with job.lock:
-            if job.token.cancelled:
-                self._finish_locked(job, CANCELLED, _cancelled_outcome(job))
+            if job.done.is_set():  # cancelled (or shut down) while it waited
                 return
             job.state = RUNNING
+            job.deadline = time.monotonic() + job.time_limit
         row = self._registry.start(job.namespace, f"work:{job.kind}:{job.id}") if (
             self._registry) else None
         try:
-            outcome = work(JobContext(job))
-            state = DONE
+            outcome, state = work(JobContext(job)), DONE
         except Exception as exc:  # a failing job is a result, not a crash
             log.exception("job %s (%s) failed", job.id, job.kind)
-            outcome = Outcome(None, [_error(f"Job failed: {type(exc).__name__}: {exc}")],
-                              f"ERROR #5002: Job failed: {type(exc).__name__}: {exc}")
-            state = FAILED
+            text = f"Job {job.id} ({job.kind}) failed: {type(exc).__name__}: {exc}"
+            outcome, state = Outcome(None, [work_error(text)], f"ERROR #5002: {text}"), FAILED
         finally:
             if row is not None and self._registry is not None:
                 self._registry.finish(row.pid)
         with job.lock:
-            if job.token.cancelled and job.state != TIMEOUT and state == DONE:
-                state, outcome = CANCELLED, _cancelled_outcome(job, outcome)
-            if job.state == TIMEOUT:
-                state, outcome = TIMEOUT, _timeout_outcome(job, outcome)
+            if state == DONE and job.stop_reason:
+                state = TIMEOUT if job.stop_reason == STOP_TIME else CANCELLED
+                outcome = _stopped_outcome(job, outcome)
             self._finish_locked(job, state, outcome)
 
     @staticmethod
@@ -162,40 +192,55 @@ class WorkQueue:
             return None
         with job.lock:
             self._check_deadline(job)
-            console = job.console[job.console_sent :]
-            items = job.items[job.items_sent :]
-            job.console_sent += len(console)
-            job.items_sent += len(items)
-            final = job.state in FINAL_STATES
-            state = job.state
+            return self._take(job)
+
+    def _take(self, job: WorkJob) -> Poll:
+        """Hand out what is new (caller holds ``job.lock``); drain the job when it is final."""
+        console = job.console[job.console_sent :]
+        items = job.items[job.items_sent :]
+        job.console_sent += len(console)
+        job.items_sent += len(items)
+        final = job.done.is_set()
         if final:
             with self._lock:
                 self._jobs.pop(job.id, None)
-        return Poll(not final, console, items, job.outcome if final else None, state)
+        return Poll(not final, console, items, job.outcome if final else None, job.state,
+                    job.kind)
 
-    def _check_deadline(self, job: WorkJob) -> None:
-        if job.state in FINAL_STATES or time.monotonic() < job.deadline:
-            return
-        job.token.cancel()
-        if job.state == QUEUED:
-            self._finish_locked(job, TIMEOUT, _timeout_outcome(job))
-        else:
-            job.state = TIMEOUT  # the worker finishes it at its next cancel check
-
-    def cancel(self, namespace: str, job_id: int) -> Poll | None:
-        """Ask a job to stop. Running jobs report ``running`` until they have stopped."""
+    def peek(self, namespace: str, job_id: int) -> Poll | None:
+        """A job's state without handing anything out (HEAD); None when unknown."""
         job = self._get(namespace, job_id)
         if job is None:
             return None
         with job.lock:
-            job.token.cancel()
-            if job.state == QUEUED:
-                self._finish_locked(job, CANCELLED, _cancelled_outcome(job))
-            stopped = job.state in FINAL_STATES
-        if stopped:
-            with self._lock:
-                self._jobs.pop(job.id, None)
-        return Poll(not stopped, [], [], job.outcome, job.state)
+            return Poll(not job.done.is_set(), [], [], None, job.state, job.kind)
+
+    def _check_deadline(self, job: WorkJob) -> None:
+        """Past its time limit: ask the job to stop (its worker finishes it as TIMEOUT)."""
+        if job.done.is_set() or time.monotonic() < job.deadline:
+            return
+        self._stop_locked(job, STOP_TIME)
+
+    def _stop_locked(self, job: WorkJob, reason: str) -> None:
+        """Ask a job to stop; a job that has not started ends at once (caller holds its lock)."""
+        if job.done.is_set():
+            return
+        job.stop_reason = job.stop_reason or reason
+        job.token.cancel()
+        if job.state == QUEUED:
+            self._finish_locked(job, CANCELLED, _stopped_outcome(job, None))
+        else:
+            job.state = CANCELLING
+
+    def cancel(self, namespace: str, job_id: int) -> Poll | None:
+        """Ask a job to stop. ``running`` stays true until it has stopped; the call that sees
+        it stopped drains it (with the console lines not handed out yet)."""
+        job = self._get(namespace, job_id)
+        if job is None:
+            return None
+        with job.lock:
+            self._stop_locked(job, STOP_CANCEL)
+            return self._take(job)
 
     def _get(self, namespace: str, job_id: int) -> WorkJob | None:
         with self._lock:
@@ -204,15 +249,14 @@ class WorkQueue:
         return job if job is not None and job.namespace == namespace.upper() else None
 
     def _expire(self) -> None:
-        """Drop finished jobs nobody drained within the retention time, and the oldest ones
-        beyond the job limit."""
+        """Drop finished jobs nobody drained within the retention time, and the oldest
+        finished ones beyond the job limit (caller holds ``_lock``)."""
         now = time.monotonic()
         for job_id, job in list(self._jobs.items()):
-            done = job.state in FINAL_STATES
-            if done and now - job.finished_at > self._retention:
+            if job.done.is_set() and now - job.finished_at > self._retention:
                 del self._jobs[job_id]
         while len(self._jobs) >= self._max_jobs:
-            oldest = next((j for j in self._jobs.values() if j.state in FINAL_STATES), None)
+            oldest = next((j for j in self._jobs.values() if j.done.is_set()), None)
             if oldest is None:
                 break
             del self._jobs[oldest.id]
@@ -220,34 +264,44 @@ class WorkQueue:
     def running(self) -> list[WorkJob]:
         """Jobs not finished yet."""
         with self._lock:
-            return [j for j in self._jobs.values() if j.state not in FINAL_STATES]
+            return [j for j in self._jobs.values() if not j.done.is_set()]
 
     def shutdown(self, *, cancel: bool = True, timeout: float = 20.0) -> None:
-        """Stop accepting jobs; cancel (or let finish) running ones and wait for them."""
+        """Stop accepting jobs; cancel (or let finish) the others and wait for them.
+
+        Every job ends with a clear state: queued ones are cancelled at once, running ones
+        stop at their next cancel check (or finish, with ``cancel=False``).
+        """
         with self._lock:
             self._closed = True
             jobs = list(self._jobs.values())
-        if cancel:
-            for job in jobs:
-                job.token.cancel()
+        for job in jobs:
+            with job.lock:
+                if cancel or job.state == QUEUED:
+                    self._stop_locked(job, STOP_SHUTDOWN)
         deadline = time.monotonic() + timeout
         for job in jobs:
             job.done.wait(max(0.0, deadline - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _error(text: str, code: int = 5002) -> dict[str, Any]:
+def work_error(text: str, code: int = 5002, error_id: str = "WorkError") -> dict[str, Any]:
+    """A ``status.errors`` entry in the IRIS shape."""
     return {"error": f"ERROR #{code}: {text}", "code": code, "domain": "%ObjectErrors",
-            "id": "WorkError", "params": [text]}
+            "id": error_id, "params": [text]}
 
 
-def _cancelled_outcome(job: WorkJob, partial: Outcome | None = None) -> Outcome:
-    text = f"Job {job.id} ({job.kind}) was cancelled"
-    result = partial.result if partial else None
-    return Outcome(result, [_error(text)], f"ERROR #5002: {text}")
+_STOP_TEXT = {
+    STOP_CANCEL: "was cancelled",
+    STOP_TIME: "exceeded its time limit and was stopped",
+    STOP_SHUTDOWN: "was cancelled: the server is shutting down",
+}
 
 
-def _timeout_outcome(job: WorkJob, partial: Outcome | None = None) -> Outcome:
-    text = f"Job {job.id} ({job.kind}) exceeded its time limit and was stopped"
-    result = partial.result if partial else None
-    return Outcome(result, [_error(text)], f"ERROR #5002: {text}")
+def _stopped_outcome(job: WorkJob, partial: Outcome | None) -> Outcome:
+    """The outcome of a stopped job: its own errors when it reported any, else why it stopped."""
+    if partial is not None and partial.errors:
+        return partial
+    text = f"Job {job.id} ({job.kind}) {_STOP_TEXT.get(job.stop_reason, 'was stopped')}"
+    return Outcome(partial.result if partial else None, [work_error(text)],
+                   f"ERROR #5002: {text}")

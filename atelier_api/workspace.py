@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import stat
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .config import ConfigError, NamespaceConfig, Settings, state_dir
-from .documents.fsutil import TEMP_PREFIX, atomic_write, remove_durably
+from .documents.fsutil import TEMP_PREFIX, atomic_write, fsync_dir, remove_durably
 from .documents.layout import SKIPPED_DIRS, Layout, WebApp
 
 log = logging.getLogger(__name__)
@@ -325,41 +326,62 @@ def _snapshot_dir(home: str) -> str:
     return os.path.join(home, "snapshot")
 
 
-def _object_path(home: str, sha: str) -> str:
-    return os.path.join(_snapshot_dir(home), "objects", sha[:2], sha)
+def _snapshot_db(home: str) -> str:
+    return os.path.join(_snapshot_dir(home), "snapshot.sqlite")
 
 
 def _take_snapshot(root: str, home: str, layout: Layout) -> None:
-    """Copy each distinct document content once, then write the manifest (rel -> hash, mode)."""
+    """Store each distinct document content once plus the manifest (rel -> hash, mode).
+
+    One SQLite file written in one transaction: a single durable commit instead of one
+    fsync (or a system-wide sync) per document, so a first launch on a large checkout stays
+    fast. The snapshot exists only once the file is renamed into place.
+    """
     shutil.rmtree(_snapshot_dir(home), ignore_errors=True)
-    manifest: dict[str, list[Any]] = {}
-    for rel in document_paths(root, layout):
-        path = os.path.join(root, *rel.split("/"))
-        with open(path, "rb") as handle:
-            data = handle.read()
-            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-        sha = hashlib.blake2b(data, digest_size=20).hexdigest()
-        obj = _object_path(home, sha)
-        if not os.path.exists(obj):
-            os.makedirs(os.path.dirname(obj), exist_ok=True)
-            with open(obj + ".tmp", "wb") as out:
-                out.write(data)
-            os.replace(obj + ".tmp", obj)
-        manifest[rel] = [sha, mode]
-    os.sync()  # one flush for every object, then the manifest makes the snapshot exist
     os.makedirs(_snapshot_dir(home), exist_ok=True)
-    atomic_write(os.path.join(_snapshot_dir(home), "manifest.json"),
-                 json.dumps(manifest, sort_keys=True).encode())
+    tmp = _snapshot_db(home) + ".tmp"
+    with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("CREATE TABLE objects (sha TEXT PRIMARY KEY, data BLOB NOT NULL)")
+        db.execute("CREATE TABLE manifest (rel TEXT PRIMARY KEY, sha TEXT, mode INTEGER)")
+        db.execute("BEGIN")
+        for rel in document_paths(root, layout):
+            path = os.path.join(root, *rel.split("/"))
+            with open(path, "rb") as handle:
+                data = handle.read()
+                mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            sha = hashlib.blake2b(data, digest_size=20).hexdigest()
+            db.execute("INSERT OR IGNORE INTO objects VALUES (?, ?)", (sha, data))
+            db.execute("INSERT INTO manifest VALUES (?, ?, ?)", (rel, sha, mode))
+        db.execute("COMMIT")
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, _snapshot_db(home))
+    fsync_dir(_snapshot_dir(home))
 
 
 def _manifest(home: str) -> dict[str, list[Any]]:
-    path = os.path.join(_snapshot_dir(home), "manifest.json")
+    path = _snapshot_db(home)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"the snapshot manifest {path} cannot be read: {exc}") from None
-    return data if isinstance(data, dict) else {}
+        with contextlib.closing(_open_snapshot(path)) as db:
+            rows = db.execute("SELECT rel, sha, mode FROM manifest").fetchall()
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"the snapshot {path} cannot be read: {exc}") from None
+    return {rel: [sha, mode] for rel, sha, mode in rows}
+
+
+def _open_snapshot(path: str) -> sqlite3.Connection:
+    if not os.path.isfile(path):
+        raise OSError(f"{path} does not exist")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _snapshot_object(home: str, sha: str) -> bytes:
+    with contextlib.closing(_open_snapshot(_snapshot_db(home))) as db:
+        row = db.execute("SELECT data FROM objects WHERE sha = ?", (sha,)).fetchone()
+    if row is None:
+        raise ConfigError(f"the snapshot has no content {sha}")
+    return bytes(row[0])
 
 
 def _snapshot_changes(root: str, home: str, layout: Layout) -> Changes:
@@ -379,8 +401,7 @@ def _snapshot_restore(root: str, home: str, undo: Changes) -> None:
     manifest = _manifest(home)
     for rel in (*undo.modified, *undo.deleted):
         sha, mode = manifest[rel]
-        with open(_object_path(home, sha), "rb") as handle:
-            data = handle.read()
+        data = _snapshot_object(home, sha)
         path = os.path.join(root, *rel.split("/"))
         atomic_write(path, data)
         os.chmod(path, int(mode))

@@ -1,7 +1,14 @@
-"""WSGI entry point for an external server: ``gunicorn -k gthread atelier_api.wsgi:app``."""
+"""WSGI entry point for an external server: ``gunicorn -k gthread atelier_api.wsgi:app``.
+
+This module is a process entry point, so it starts the readiness warm-up (``/readyz`` turns
+200 once every namespace is indexed). The watcher and the lifecycle supervisor belong to
+``atelier-api serve``; under an external server the next request still sees every change.
+"""
 
 from __future__ import annotations
 
 from . import create_app
+from .serve import _start_warm_up
 
 app = create_app()
+_start_warm_up(app.extensions["atelier"])

@@ -348,6 +348,7 @@ def main() -> int:
         if not args.keep:
             for tag in tags:
                 podman(env, "rmi", "-f", tag, check=False)
+            podman(env, "image", "prune", "-f", check=False)  # untagged builder stages
     out = ROOT / "bench" / "results" / "container.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -99,14 +99,26 @@ def check_types(world: ClassWorld, model: ClassModel) -> list[Finding]:
     return out
 
 
+def _own_members(world: ClassWorld, name: str) -> dict[tuple[str, str], Member]:
+    """The members of a class by (group, name), the first of each (kept for the whole run:
+    every subclass asks again)."""
+    memo: dict[str, dict[tuple[str, str], Member]] = world.memo("members by group")
+    found = memo.get(name)
+    if found is None:
+        model = world.model(name)
+        found = memo[name] = {}
+        for other in model.members if model is not None else ():
+            found.setdefault((_GROUPS.get(other.kind, other.kind), other.name), other)
+    return found
+
+
 def _inherited(world: ClassWorld, model: ClassModel, m: Member) -> Member | None:
     """The nearest inherited member of the same group and name."""
-    group = _GROUPS.get(m.kind, m.kind)
+    key = (_GROUPS.get(m.kind, m.kind), m.name)
     for anc in world.ancestors(model.name):
-        found = world.model(anc)
-        for other in found.members if found is not None else ():
-            if other.name == m.name and _GROUPS.get(other.kind, other.kind) == group:
-                return other
+        found = _own_members(world, anc).get(key)
+        if found is not None:
+            return found
     return None
 
 

@@ -101,24 +101,43 @@ def table_phase(job: ClassJob, world: ClassWorld) -> Lines:
 
 
 def include_lookup(world: ClassWorld, library: Library) -> IncludeLookup:
-    """Find an include file: the workspace first, then the bundled system files."""
+    """Find an include file: the workspace first, then the bundled system files.
+
+    Each name is looked up once per world: a compile reads the same includes for every class.
+    """
+    found: dict[str, tuple[str, tuple[str, ...]] | None] = world.memo("include files")
+
     def lookup(name: str) -> tuple[str, tuple[str, ...]] | None:
-        doc = world.workspace.document(f"{name}.inc")
-        if doc is not None:
-            return doc.name, doc.lines
-        lines = library.include(name)
-        return (f"{name}.inc", lines) if lines is not None else None
+        if name not in found:
+            doc = world.workspace.document(f"{name}.inc")
+            lines = library.include(name) if doc is None else None
+            found[name] = (doc.name, doc.lines) if doc is not None else (
+                (f"{name}.inc", lines) if lines is not None else None)
+        return found[name]
     return lookup
 
 
 def class_macros(job: ClassJob, world: ClassWorld, library: Library, q: Qspec) -> MacroTable:
-    """Macros in scope for a class: %occInclude, its (inherited) Include files, /defines."""
-    table = MacroTable()
-    lookup = include_lookup(world, library)
-    include(table, "%occInclude", 0, lookup)
-    table.missing.clear()
-    for name in world.includes(job.name):
-        include(table, name, _include_row(job.model, name) + 1, lookup)
+    """Macros in scope for a class: %occInclude, its (inherited) Include files, /defines.
+
+    The table after the includes depends only on their names, so it is built once per world
+    for each list of names and copied (unless an include is missing: that error names a row
+    of this class).
+    """
+    names = tuple(world.includes(job.name))
+    built: dict[tuple[str, ...], MacroTable] = world.memo("include macro tables")
+    base = built.get(names)
+    if base is not None:
+        table = MacroTable(dict(base.defs), [], set(base.loaded))
+    else:
+        table = MacroTable()
+        lookup = include_lookup(world, library)
+        include(table, "%occInclude", 0, lookup)
+        table.missing.clear()
+        for name in names:
+            include(table, name, _include_row(job.model, name) + 1, lookup)
+        if not table.missing:
+            built[names] = MacroTable(dict(table.defs), [], set(table.loaded))
     for name, value in q.defines:
         table.defs[name] = MacroDef(name, None, value, "", 0, (f"#define {name} {value}",))
     return table
@@ -183,7 +202,7 @@ def routine_phase(job: ClassJob, world: ClassWorld, library: Library, q: Qspec,
         display = console.mpp_error(job.doc.name, str(line), "MPP5635", text)
         _add(job, "MPP5635", text, (name,), "", line, 0, display)
         out.append(("error", display))
-    syntax = {i.member: i for i in class_issues(model)}
+    syntax = {i.member: i for i in class_issues(model, job.src)}
     lookup = include_lookup(world, library)
     for m in model.members:
         if not (m.is_code and m.segment and m.segment.open_at):

@@ -27,6 +27,27 @@ from .routines import RoutineJob, compile_routine, is_routine
 STOP_TEXT = {"cancelled": "Compilation cancelled", "time limit": "Compilation time limit reached"}
 
 
+class StreamedLines(list[tuple[str, str]]):
+    """Console lines of a run that also passes each visible line on as soon as it is added
+    (``CompileRequest.on_console``: the /work queue streams them to polling clients)."""
+
+    def __init__(self, sink: Callable[[str], None], keep: dict[str, bool]) -> None:
+        super().__init__()
+        self._sink = sink
+        self._keep = keep
+
+    def append(self, item: tuple[str, str]) -> None:
+        """Add one (kind, text) line and pass it on when its kind is displayed."""
+        super().append(item)
+        if self._keep[item[0]]:
+            self._sink(item[1])
+
+    def __iadd__(self, items: object) -> StreamedLines:  # type: ignore[override]
+        for item in items:  # type: ignore[attr-defined]
+            self.append(item)
+        return self
+
+
 @dataclass
 class Run:
     """Shared state of one compile run."""
@@ -57,7 +78,7 @@ def _class_jobs(request: CompileRequest) -> dict[str, ClassJob]:
     for doc in request.documents:
         if doc.name.lower().endswith(".cls"):
             name = doc.name[:-4]
-            jobs[name] = ClassJob(doc, name, read_class(list(doc.lines)))
+            jobs[name] = ClassJob(doc, name, read_class(list(doc.lines), whole=True))
     return jobs
 
 
@@ -186,6 +207,9 @@ def run_compile(library: Library, request: CompileRequest) -> CompileResult:
     jobs = _class_jobs(request)
     world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()})
     run = Run(request, library, q, world, time.monotonic(), datetime.now())
+    if request.on_console is not None:
+        run.lines = StreamedLines(request.on_console,
+                                  {"log": q.displaylog, "error": q.displayerror})
     run.lines += [("log", ""), ("log", console.header(request.flags, run.now))]
     _expand(run, jobs)
     _compile_classes(run, jobs)

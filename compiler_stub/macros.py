@@ -11,6 +11,7 @@ DEFINE_RE = re.compile(r"^\s*#(define|def1arg)\s+([%A-Za-z][A-Za-z0-9]*)(\(([^)]
 UNDEF_RE = re.compile(r"^\s*#undef\s+([%A-Za-z][A-Za-z0-9]*)", re.IGNORECASE)
 INCLUDE_RE = re.compile(r"^\s*#include\s+([%\w.]+)", re.IGNORECASE)
 USE_RE = re.compile(r"\$\$\$([%A-Za-z][A-Za-z0-9]*)")
+_MASK_TOKEN = re.compile(r'"|//|#;|;')
 CONTINUE = "##continue"
 
 IncludeLookup = Callable[[str], tuple[str, tuple[str, ...]] | None]
@@ -86,27 +87,34 @@ def include(table: MacroTable, name: str, line: int, lookup: IncludeLookup) -> b
 
 
 def mask_code(line: str) -> str:
-    """The line with string literals and comments blanked (macros there are not uses)."""
-    out, i, in_str = [], 0, False
-    while i < len(line):
-        ch = line[i]
-        if in_str:
-            out.append(" ")
-            in_str = ch != '"'
-        elif ch == '"':
-            out.append(" ")
-            in_str = True
-        elif line.startswith(("//", "#;", ";"), i) and not line.startswith("##;", i - 1):
-            out.append(" " * (len(line) - i))
-            break
+    """The line with string literals and comments blanked (macros there are not uses).
+
+    Jumps from one quote or comment marker to the next (this runs on every code line).
+    """
+    if '"' not in line and ";" not in line and "//" not in line:
+        return line
+    out, pos, i = [], 0, 0
+    while (m := _MASK_TOKEN.search(line, i)) is not None:
+        tok, at = m.group(), m.start()
+        if tok == '"':
+            close = line.find('"', at + 1)
+            end = len(line) if close < 0 else close + 1
+            out += [line[pos:at], " " * (end - at)]
+            pos = i = end
+        elif tok == "#;" and at > 0 and line[at - 1] == "#":  # ``##;``: the ``;`` starts it
+            i = at + 1
         else:
-            out.append(ch)
-        i += 1
+            out += [line[pos:at], " " * (len(line) - at)]
+            pos = len(line)
+            break
+    out.append(line[pos:])
     return "".join(out)
 
 
 def uses(line: str) -> list[tuple[int, str]]:
     """(column, name) of every ``$$$Name`` use in code (not in strings or comments)."""
+    if "$$$" not in line:
+        return []
     return [(m.start(), m.group(1)) for m in USE_RE.finditer(mask_code(line))]
 
 
@@ -162,6 +170,8 @@ def _quote_calls(text: str) -> str:
 
 def expand(line: str, table: MacroTable, depth: int = 0) -> str:
     """Expand every defined macro use in a code line (nested uses too, 20 levels at most)."""
+    if "$$$" not in line:  # nothing to expand (most lines)
+        return line
     masked, out, pos = mask_code(line), [], 0
     for m in USE_RE.finditer(masked):
         mdef = table.defs.get(m.group(1))

@@ -10,7 +10,7 @@ from tree_sitter import Node
 
 from .model import CODE_LANGUAGES, Arg, ClassModel, Member, parse_keywords
 from .parsing import children_of, error_nodes, first_of, parse_class, text_of
-from .udl_scan import Layout, Segment, segment
+from .udl_scan import Layout, Segment, header, segment
 
 _LANG_RE = re.compile(r"\bLanguage\s*=\s*(\w+)", re.IGNORECASE)
 _OPAQUE_KINDS = ("query", "xdata", "storage", "clientmethod")
@@ -24,12 +24,17 @@ class ClassSource:
     """A class read from text: its model (None without a Class header) and any structure problem.
 
     ``problem`` is (0-based row, member name) of the first thing that makes the class text
-    unparsable (#5559); the model then holds what could still be read.
+    unparsable (#5559); the model then holds what could still be read. ``whole`` is true when
+    the whole text was parsed too (``read_class(..., whole=True)``); ``first_error`` is then
+    the row of that parse's first error (None: it parsed cleanly), so the syntax phase does
+    not parse the text again.
     """
 
     model: ClassModel | None
     layout: Layout
     problem: tuple[int, str] | None = None
+    whole: bool = False
+    first_error: int | None = None
 
 
 def class_language(lines: list[str], layout: Layout) -> str:
@@ -88,11 +93,23 @@ def declaration_error(root: Node, layout: Layout) -> tuple[int, int] | None:
     return None
 
 
-def read_class(lines: list[str]) -> ClassSource:
-    """Segment, parse the declarations and build the model."""
-    probe = segment(lines, lambda k, d: k in _OPAQUE_KINDS)
-    lang = class_language(lines, probe)
+def read_class(lines: list[str], whole: bool = False) -> ClassSource:
+    """Segment, parse the declarations and build the model.
+
+    The declarations are parsed with every member body blanked, so that an error in a body
+    cannot cascade into the members after it. With ``whole`` (compiles), the whole text is
+    parsed first; when that parse is clean, nothing could cascade and its tree serves for the
+    declarations too: one parse per class instead of two.
+    """
+    lang = class_language(lines, header(lines))
     layout = segment(lines, _opaque_for(lang))
+    first_error = None
+    if whole:
+        tree = parse_class("\n".join(lines))
+        if not tree.root_node.has_error:
+            model = _model(tree.root_node, lines, layout, lang)
+            return ClassSource(model, layout, layout.problem, True, None)
+        first_error = error_nodes(tree.root_node)[0].start_point.row
     tree = parse_class("\n".join(sanitized(lines, layout.members)))
     model = _model(tree.root_node, lines, layout, lang)
     problem = layout.problem
@@ -100,7 +117,7 @@ def read_class(lines: list[str]) -> ClassSource:
         bad = declaration_error(tree.root_node, layout)
         if bad is not None:
             problem = (bad[0], _member_at(layout, bad[0]))
-    return ClassSource(model, layout, problem)
+    return ClassSource(model, layout, problem, whole, first_error)
 
 
 def _member_at(layout: Layout, row: int) -> str:

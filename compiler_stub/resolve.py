@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from atelier_api.compiler import SourceDoc, Workspace
 
 from .library import Library
@@ -37,6 +39,20 @@ class ClassWorld:
         self.batch = batch
         self._names: set[str] | None = None
         self._cache: dict[str, ClassSource | None] = {}
+        self._memos: dict[str, dict[Any, Any]] = {}
+        self._memo_size = len(batch)
+
+    def memo(self, kind: str) -> dict[Any, Any]:
+        """A cache of derived facts of one kind (supers, ancestors, ...) for this world.
+
+        Facts derive from the models, which do not change while the world lives; the compile
+        set only grows (expanded classes, read from this same world). Growth drops every memo
+        all the same, so a fact never outlives the set it was computed from.
+        """
+        if len(self.batch) != self._memo_size:
+            self._memos.clear()
+            self._memo_size = len(self.batch)
+        return self._memos.setdefault(kind, {})
 
     def workspace_names(self) -> set[str]:
         """Class names of the workspace plus those being compiled."""
@@ -82,13 +98,24 @@ class ClassWorld:
 
     def supers(self, name: str) -> list[str]:
         """Full names of the direct superclasses of ``name``."""
-        model = self.model(name)
-        if model is None:
-            return []
-        return [self.resolve(s, model) for s in model.supers]
+        memo: dict[str, list[str]] = self.memo("supers")
+        found = memo.get(name)
+        if found is None:
+            model = self.model(name)
+            found = memo[name] = [] if model is None else [self.resolve(s, model)
+                                                            for s in model.supers]
+        return list(found)
 
     def ancestors(self, name: str) -> list[str]:
         """All superclasses, depth first, left to right, each once (cycles cut)."""
+        memo: dict[str, list[str]] = self.memo("ancestors")
+        found = memo.get(name)
+        if found is None:
+            found = memo[name] = self._ancestors(name)
+        return list(found)
+
+    def _ancestors(self, name: str) -> list[str]:
+        """``ancestors`` computed."""
         seen: list[str] = []
         stack = list(reversed(self.supers(name)))
         while stack:

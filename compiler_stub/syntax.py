@@ -14,6 +14,7 @@ from tree_sitter import Node
 
 from .cosnames import known_command, known_function, known_variable
 from .model import ClassModel, Member
+from .outline import ClassSource
 from .parsing import char_column, error_nodes, parse_class, parse_routine, text_of
 from .udl_scan import CodeLexer
 
@@ -170,13 +171,20 @@ def member_issue(member: Member, lines: list[str]) -> SyntaxIssue | None:
     return SyntaxIssue(k + 4 + shift, col, code, text, token, member.name)
 
 
-def class_issues(model: ClassModel) -> list[SyntaxIssue]:
-    """First syntax error of every ObjectScript member of a structurally sound class."""
+def class_issues(model: ClassModel, src: ClassSource | None = None) -> list[SyntaxIssue]:
+    """First syntax error of every ObjectScript member of a structurally sound class.
+
+    ``src`` is the ClassSource the model came from: when it parsed the whole text already
+    (``read_class(..., whole=True)``), its first error row is reused instead of parsing again.
+    """
     lines = list(model.lines)
-    errors = error_nodes(parse_class("\n".join(lines)).root_node)
-    if not errors:
+    if src is not None and src.whole:
+        first = src.first_error
+    else:
+        errors = error_nodes(parse_class("\n".join(lines)).root_node)
+        first = errors[0].start_point.row if errors else None
+    if first is None:
         return []
-    first = errors[0].start_point.row
     out = []
     for m in model.members:
         if m.is_code and m.segment and m.segment.open_at and m.segment.end >= first:

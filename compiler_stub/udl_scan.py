@@ -17,6 +17,8 @@ MEMBER_RE = re.compile(
 BODY_KINDS = {"classmethod", "method", "clientmethod", "query", "xdata", "storage", "trigger"}
 CLASS_RE = re.compile(r"^Class\s+([%\w.]+)", re.IGNORECASE)
 OPAQUE_CLOSE = re.compile(r"^\}\s*$")
+_CODE_TOKEN = re.compile(r'["{};]|//|#;|/\*')  # what changes the brace count or ends it
+_DECL_TOKEN = re.compile(r'["()\[\]{};]')  # what a declaration scan looks at
 
 
 @dataclass(frozen=True)
@@ -49,25 +51,36 @@ class CodeLexer:
         self.block = False
 
     def braces(self, line: str, col: int = 0) -> list[tuple[int, str]]:
-        """Positions of ``{``/``}`` outside strings and comments, from ``col``."""
+        """Positions of ``{``/``}`` outside strings and comments, from ``col``.
+
+        Jumps from one significant token to the next (regex and ``str.find``, not a Python
+        loop per character): this runs on every line of every body.
+        """
         out: list[tuple[int, str]] = []
-        i, n, in_str = col, len(line), False
+        i, n = col, len(line)
         while i < n:
-            ch = line[i]
             if self.block:
-                if line.startswith("*/", i):
-                    self.block, i = False, i + 1
-            elif in_str:
-                in_str = ch != '"'
-            elif ch == '"':
-                in_str = True
-            elif line.startswith(("//", "#;"), i) or ch == ";":
-                break
-            elif line.startswith("/*", i):
-                self.block, i = True, i + 1
-            elif ch in "{}":
-                out.append((i, ch))
-            i += 1
+                end = line.find("*/", i)
+                if end < 0:
+                    return out
+                self.block, i = False, end + 2
+                continue
+            m = _CODE_TOKEN.search(line, i)
+            if m is None:
+                return out
+            tok, at = m.group(), m.start()
+            if tok == '"':
+                close = line.find('"', at + 1)
+                if close < 0:
+                    return out
+                i = close + 1
+            elif tok == "/*":
+                self.block, i = True, at + 2
+            elif tok in "{}":
+                out.append((at, tok))
+                i = at + 1
+            else:  # a comment: the rest of the line is not code
+                return out
         return out
 
 
@@ -77,28 +90,33 @@ def _decl_end(lines: list[str], row: int, wants_body: bool) -> tuple[int, int, s
     pairs = {")": "(", "]": "[", "}": "{"}
     code = CodeLexer()
     for r in range(row, len(lines)):
-        line, i, in_str = lines[r], 0, False
+        line, i = lines[r], 0
         while i < len(line):
-            ch = line[i]
-            if depth["{"]:
+            if depth["{"]:  # inside braces of a keyword value: code rules
                 for col, br in code.braces(line, i):
                     depth["{"] += 1 if br == "{" else -1
                     if not depth["{"]:
-                        i = col
+                        i = col + 1
                         break
                 else:
                     break
-            elif in_str:
-                in_str = ch != '"'
-            elif ch == '"':
-                in_str = True
+                continue
+            m = _DECL_TOKEN.search(line, i)
+            if m is None:
+                break
+            ch, i = m.group(), m.start()
+            if ch == '"':
+                close = line.find('"', i + 1)
+                if close < 0:
+                    break
+                i = close
             elif ch == "{" and wants_body and not depth["("] and not depth["["]:
                 return r, i, "{"
             elif ch in "([{":
                 depth[ch] += 1
             elif ch in ")]}":
                 depth[pairs[ch]] -= 1
-            elif ch == ";" and not any(depth.values()):
+            elif not any(depth.values()):  # ";"
                 return r, i, ";"
             i += 1
         if r > row and MEMBER_RE.match(lines[r]) and not any(depth.values()):
@@ -142,6 +160,12 @@ def _header(lines: list[str]) -> tuple[int, int] | None:
                     return r, o
             return None
     return None
+
+
+def header(lines: list[str]) -> Layout:
+    """Only the class header rows (no members): enough to read the class keywords."""
+    head = _header(lines)
+    return Layout(-1, -1, (), (0, "")) if head is None else Layout(head[0], head[1], ())
 
 
 def _is_gap(line: str) -> bool:

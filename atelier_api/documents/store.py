@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from ..catalog.compiled import CompiledCatalog
 from ..errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 from . import textcodec, udl
 from .fsutil import TEMP_PREFIX, atomic_write, case_twin_along, is_inside, remove_durably
@@ -67,6 +68,8 @@ class DocumentStore:
         #: of derived data, called with the changed root-relative paths
         self.generation = 0
         self.listeners: list[Callable[[list[str]], None]] = []
+        #: compile state (``upd``, generated documents); attached by atelier_api.compiling
+        self.compiled: CompiledCatalog | None = None
 
     # -- the gate ---------------------------------------------------------------------------
     def locate(self, raw: str) -> Located:
@@ -89,9 +92,19 @@ class DocumentStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
-    def upd(self, doc: DocName) -> bool:
-        """Up-to-date state: nothing to compile counts as up to date."""
-        return not doc.is_compilable
+    def upd(self, doc: DocName, ts: int = 0) -> bool:
+        """Up-to-date state: nothing to compile counts as up to date; a compilable document
+        is up to date while its text (``ts``) is the one that compiled last."""
+        if not doc.is_compilable:
+            return True
+        return self.compiled is not None and self.compiled.is_current(doc.name, ts)
+
+    def _generated(self, loc: Located) -> tuple[bytes, int]:
+        """A generated document (kept in the compile state, never on disk), or a 404."""
+        gen = self.compiled.generated(loc.doc.name) if self.compiled is not None else None
+        if gen is None:
+            raise DocumentNotFound(loc.doc.name, loc.doc.cat)
+        return gen.text.encode("utf-8", "surrogatepass"), gen.ts
 
     # -- reads ------------------------------------------------------------------------------
     def get(
@@ -106,9 +119,10 @@ class DocumentStore:
         with self._lock(loc.rel):
             current = self._read(loc.path)
             if current is None:
-                raise DocumentNotFound(loc.doc.name, loc.doc.cat)
-            data, st = current
-            ts = self.index.record_read(loc.rel, st, data)
+                data, ts = self._generated(loc)
+            else:
+                data, st = current
+                ts = self.index.record_read(loc.rel, st, data)
         self.index.flush()
         return self._render(loc.doc, data, ts, binary=binary, fmt=fmt, storage_only=storage_only)
 
@@ -119,7 +133,7 @@ class DocumentStore:
         lines, form = textcodec.decode(data)
         as_binary = binary or (doc.is_web and (
             not is_text_web_file(doc) or form.encoding != "utf-8"))
-        base = Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc))
+        base = Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc, ts))
         if as_binary:
             return _replace(base, enc=True, content=textcodec.b64_chunks(data))
         if doc.ext == "cls" and storage_only:
@@ -135,7 +149,7 @@ class DocumentStore:
             try:
                 st = os.stat(loc.path)
             except (FileNotFoundError, NotADirectoryError):
-                raise DocumentNotFound(loc.doc.name, loc.doc.cat) from None
+                return format_ts(self._generated(loc)[1])
             if not stat.S_ISREG(st.st_mode):  # a folder is no document (GET agrees: 404)
                 raise DocumentNotFound(loc.doc.name, loc.doc.cat)
             ts = self.index.ts_of(loc.rel, st, lambda: _read_bytes(loc.path))
@@ -229,17 +243,22 @@ class DocumentStore:
         return self._saved(loc.doc, ts)
 
     def _saved(self, doc: DocName, ts: int) -> Document:
-        return Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc), content=[])
+        return Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc, ts),
+                        content=[])
 
     def delete(self, raw: str) -> Document:
         """Delete one document; its ``ts`` becomes ``""``."""
         loc = self.locate(raw)
         with self._lock(loc.rel):
             if not os.path.isfile(loc.path):
+                if self.compiled is not None and self.compiled.drop_generated(loc.doc.name):
+                    return Document(loc.doc.name, loc.doc.cat, self.db, "", False, content=[])
                 raise DocumentNotFound(loc.doc.name, loc.doc.cat)
             remove_durably(loc.path, self.root)
             self.index.record_delete(loc.rel)
             self.index.flush()
+            if self.compiled is not None:  # its generated documents go with it
+                self.compiled.drop_source(loc.doc.name)
         return Document(loc.doc.name, loc.doc.cat, self.db, "", False, content=[])
 
     def delete_many(self, names: Iterable[str]) -> list[DeleteOutcome]:
@@ -308,10 +327,25 @@ class DocumentStore:
                 except FileNotFoundError:
                     continue
                 ts = self.index.ts_of(rel, st, functools.partial(_read_bytes, path))
-            out.append(DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc), self.db))
+            out.append(DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc, ts), self.db))
+        if query.generated and self.compiled is not None:
+            out.extend(self._generated_infos(query, match, {info.name for info in out}))
         self.index.flush()
         out.sort(key=lambda info: info.name)
         return out
+
+    def _generated_infos(self, query: ListQuery, match: Callable[[str], bool] | None,
+                         seen: set[str]) -> Iterator[DocInfo]:
+        """Listing entries of the generated documents that match the query (``gen`` true)."""
+        assert self.compiled is not None
+        for gen in self.compiled.generated_docs():
+            doc = parse_name(gen.name)
+            if doc.name in seen or (query.cats is not None and doc.cat not in query.cats):
+                continue
+            if (query.exts is not None and doc.ext not in query.exts) or (
+                    match is not None and not match(doc.name)):
+                continue
+            yield DocInfo(doc.name, doc.cat, format_ts(gen.ts), True, self.db, True)
 
     def _walk(self) -> Iterable[tuple[str, str, DocName]]:
         """(relative path, absolute path, name) of every file that holds a document."""

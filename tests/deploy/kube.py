@@ -88,9 +88,10 @@ def render(folder: Path) -> list[Resource]:
 
 
 def _targets(resource: Resource, target: dict[str, str]) -> bool:
-    group, _, version = resource["apiVersion"].rpartition("/")
-    return (resource["kind"] == target["kind"] and resource["metadata"]["name"] == target["name"]
-            and group == target.get("group", "") and version == target.get("version", version))
+    group, _, version = str(resource["apiVersion"]).rpartition("/")
+    same = resource["kind"] == target["kind"] and resource["metadata"]["name"] == target["name"]
+    return bool(same and group == target.get("group", "")
+                and version == target.get("version", version))
 
 
 def json_patch(doc: Resource, ops: list[dict[str, Any]]) -> Resource:

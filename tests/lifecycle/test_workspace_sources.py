@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from atelier_api import create_app
 from atelier_api.config import load_settings
-from atelier_api.workspace import prepare_workspaces, redact, split_git_spec
+from atelier_api.workspace import _manifest, prepare_workspaces, redact, split_git_spec
 
 from .conftest import CLASS_A1, CLASS_A2, CLASS_F, Origin, basic, ns_config, settings_with, write
 
@@ -113,8 +112,7 @@ def test_folder_snapshot_leaves_the_folder_alone(tmp_path: Path) -> None:
     settings = settings_with(tmp_path / "state", ns_config(root=str(ws_dir)))
     ws = prepare_workspaces(settings)[1]["USER"]
     assert {p: p.read_bytes() for p in ws_dir.rglob("*") if p.is_file()} == before
-    manifest = json.loads((Path(ws.home) / "snapshot" / "manifest.json").read_text())
-    assert sorted(manifest) == ["Pkg/A.cls"]  # documents only
+    assert sorted(_manifest(ws.home)) == ["Pkg/A.cls"]  # documents only
     write(ws_dir, "Pkg/A.cls", CLASS_A2)
     write(ws_dir, "Pkg/N.cls", CLASS_F)
     assert ws.changes().names(ws.layout) == {"added": ["Pkg.N.cls"], "modified": ["Pkg.A.cls"],

@@ -1,0 +1,127 @@
+"""Action endpoints: compile (synchronous), index, and the macro look-ups."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from ..catalog.lookups import Lookups
+from ..compiling import CompileService
+from ..errors import BadRequest
+from ..schemas.actions import (
+    COMPILE_LIST,
+    INDEX_LIST,
+    CompileEnvelopeSchema,
+    IndexEnvelopeSchema,
+    MacroBodySchema,
+)
+from ..schemas.documents import EnvelopeSchema
+from .common import flag, json_body, name_list_body, respond, services, store_for, versioned
+
+blp = Blueprint("actions", __name__, url_prefix="/api/atelier",
+                description="Actions: compile documents, summarise them (index) and look up "
+                            "macros.")
+NS = "/v<int:version>/<ns>"
+ERRORS = {400: "invalid document name, flags or body", 401: "not logged in",
+          404: "no such namespace, or no document of the list exists",
+          415: "body is not application/json",
+          501: "the compiler adapter does not support this action"}
+
+
+def _errors(*codes: int):  # type: ignore[no-untyped-def]
+    def decorate(view):  # type: ignore[no-untyped-def]
+        for code in codes:
+            view = blp.alt_response(code, schema=EnvelopeSchema, description=ERRORS[code])(view)
+        return view
+    return decorate
+
+
+def compile_service(ns: str) -> CompileService:
+    """The compile service of a namespace (404 for an unknown namespace)."""
+    return services().compiling[store_for(ns).namespace]
+
+
+def lookups(ns: str) -> Lookups:
+    """Index and macro look-ups over a namespace."""
+    store = store_for(ns)
+    return Lookups(store, store.compiled, services().compiler)
+
+
+@blp.route(NS + "/action/compile", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {
+    "schema": COMPILE_LIST}}}, parameters=[
+    {"in": "query", "name": "flags", "schema": {"type": "string", "default": "cuk"},
+     "description": "compiler flags and /qualifiers (qspec)"},
+    {"in": "query", "name": "source", "schema": {"type": "integer", "enum": [0, 1]},
+     "description": "0: changed documents come back without their Storage lines"}])
+@blp.alt_response(200, schema=CompileEnvelopeSchema, description="compiled; console holds the "
+                  "compiler output; a failed compile is a 200 with status.errors")
+@_errors(400, 401, 404, 415)
+@versioned(1)
+def compile_docs(ns: str) -> Response:
+    """Compile: compile documents and masks synchronously (clients prefer /work)."""
+    service = compile_service(ns)
+    plan = service.plan(json_body(expect=list), request.args.get("flags"), flag("source", True))
+    report = service.run(plan)
+    return respond({"content": report.content}, console=report.console, errors=report.errors,
+                   summary=report.summary)
+
+
+@blp.route(NS + "/action/index", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {
+    "schema": INDEX_LIST}}})
+@blp.alt_response(200, schema=IndexEnvelopeSchema, description="one entry per name, in order; "
+                  "missing documents have status set and db ''")
+@_errors(400, 401, 404, 415, 501)
+@versioned(1)
+def index(ns: str) -> Response:
+    """Index: class summaries (members, supers, desc as lines) and related documents."""
+    version = int((request.view_args or {}).get("version", 1))
+    answer = lookups(ns).index(name_list_body(), positions=version >= 4)
+    return respond({"content": answer.content}, errors=answer.errors, summary=answer.summary)
+
+
+def _macro(ns: str, kind: str) -> Response:
+    body = json_body(MacroBodySchema(), expect=dict)
+    if kind != "list" and not body["macroname"].strip():
+        raise BadRequest("'macroname' is required (the macro name without $$$)")
+    answer = lookups(ns).macros(kind, body["docname"], body["macroname"], body["includes"])
+    return respond({"content": answer.content}, errors=answer.errors, summary=answer.summary)
+
+
+MACRO_DOC = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": MacroBodySchema}}}}
+
+
+@blp.route(NS + "/action/getmacrodefinition", methods=["POST"])
+@blp.doc(**MACRO_DOC)
+@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"definition": '
+                  "[lines]} ([] for an unknown macro)")
+@_errors(400, 401, 404, 415, 501)
+@versioned(2)
+def macro_definition(ns: str) -> Response:
+    """GetMacroDefinition: the source lines defining a macro visible to a document."""
+    return _macro(ns, "definition")
+
+
+@blp.route(NS + "/action/getmacrolocation", methods=["POST"])
+@blp.doc(**MACRO_DOC)
+@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"document": '
+                  '"X.inc", "line": n} (document "" for an unknown macro)')
+@_errors(400, 401, 404, 415, 501)
+@versioned(2)
+def macro_location(ns: str) -> Response:
+    """GetMacroLocation: the document and line where a macro is defined."""
+    return _macro(ns, "location")
+
+
+@blp.route(NS + "/action/getmacrolist", methods=["POST"])
+@blp.doc(**MACRO_DOC)
+@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"macros": '
+                  "[names]}: the document's #defines, its include files (recursively) and "
+                  "the system macros")
+@_errors(400, 401, 404, 415, 501)
+@versioned(2)
+def macro_list(ns: str) -> Response:
+    """GetMacroList: every macro visible to a document."""
+    return _macro(ns, "list")

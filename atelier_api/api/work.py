@@ -1,0 +1,138 @@
+"""The async work queue: ``POST /work`` (queue), ``GET /work/{id}`` (poll), ``DELETE`` (cancel).
+
+The wire rules the VS Code extension relies on: the queue answers 202 with ``Location`` holding
+the bare job id; a poll of a running job answers 200 with ``Retry-After`` and only the console
+lines new since the previous poll; the final poll has no ``Retry-After`` and carries the
+result, after which the id is a 404; DELETE answers with ``Retry-After`` until the job has
+stopped, then removes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from ..errors import BadRequest, NotFound
+from ..schemas.actions import CompileEnvelopeSchema, WorkBodySchema
+from ..schemas.documents import EnvelopeSchema
+from ..workqueue import Poll
+from .actions import compile_service
+from .common import json_body, respond, services, store_for, versioned
+
+blp = Blueprint("work", __name__, url_prefix="/api/atelier",
+                description="The async work queue the VS Code extension compiles through: "
+                            "queue a job, poll it for new console lines until it is done, "
+                            "or cancel it.")
+NS = "/v<int:version>/<ns>"
+SUPPORTED = ("compile",)
+NOT_YET = ("search", "unittest")
+RETRY = {"Retry-After": "1"}
+#: ``result`` of a running poll, and of a final one whose job produced none, per request type
+RUNNING_RESULT: dict[str, Any] = {"compile": {}}
+FINAL_RESULT: dict[str, Any] = {"compile": {"content": []}}
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    """The ``request`` of a /work body, or a 400 naming the supported types."""
+    kind = body.get("request")
+    supported = ", ".join(f"'{k}'" for k in SUPPORTED)
+    if not isinstance(kind, str) or not kind:
+        raise BadRequest(f"The /work body needs a 'request' string; this server supports "
+                         f"{supported}")
+    if kind not in SUPPORTED:
+        later = " (not implemented yet in this server)" if kind in NOT_YET else ""
+        raise BadRequest(f"Unsupported /work request '{kind[:40]}'{later}; this server "
+                         f"supports {supported}")
+    return kind
+
+
+def _job_id(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise NotFound(f"No job '{text[:40]}': job ids are numbers")
+    return int(text)
+
+
+def _gone(job_id: str) -> NotFound:
+    return NotFound(f"No job {job_id} in this namespace: it does not exist, or it finished and "
+                    "its result was already collected")
+
+
+@blp.route(NS + "/work", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {
+    "schema": WorkBodySchema}}})
+@blp.alt_response(202, schema=EnvelopeSchema, description="queued; the Location header holds "
+                  "the bare job id to poll at work/{id}",
+                  headers={"Location": {"description": "the job id", "schema": {
+                      "type": "string"}}})
+@blp.alt_response(400, schema=EnvelopeSchema, description="malformed body, unsupported request "
+                  "type, invalid flags or document names")
+@blp.alt_response(404, schema=EnvelopeSchema, description="no such namespace, or no document "
+                  "of the list exists")
+@blp.alt_response(415, schema=EnvelopeSchema, description="body is not application/json")
+@blp.alt_response(503, schema=EnvelopeSchema, description="too many jobs, or shutting down")
+@versioned(1)
+def queue_work(ns: str) -> Response:
+    """QueueAsync: start a compile job; poll it with GET work/{id}."""
+    body = json_body(expect=dict)
+    _request_kind(body)
+    source = body.get("source", True)
+    if not isinstance(source, bool):
+        raise BadRequest("'source' must be true or false")
+    service = compile_service(ns)
+    plan = service.plan(body.get("documents"), body.get("flags"), source)
+    job_id = services().work.submit(service.store.namespace, "compile", service.job(plan),
+                                    service.time_limit)
+    return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
+
+
+def _final(poll: Poll, *, with_errors: bool = True) -> Response:
+    outcome = poll.outcome
+    result = outcome.result if outcome is not None and outcome.result is not None else (
+        FINAL_RESULT.get(poll.kind, {}))
+    errors = outcome.errors if outcome is not None and with_errors else []
+    summary = outcome.summary if outcome is not None and with_errors else ""
+    return respond(result, console=poll.console, errors=errors, summary=summary)
+
+
+@blp.route(NS + "/work/<job_id>", methods=["GET"])
+@blp.alt_response(200, schema=CompileEnvelopeSchema, description="running (Retry-After set, "
+                  "result {}, new console lines) or final (no Retry-After: the result; a failed "
+                  "compile has status.errors)",
+                  headers={"Retry-After": {"description": "present while the job runs",
+                                           "schema": {"type": "string"}}})
+@blp.alt_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
+@versioned(1)
+def poll_work(ns: str, job_id: str) -> Response:
+    """PollAsync: new console lines of a job; the final poll carries its result."""
+    namespace = store_for(ns).namespace
+    work = services().work
+    if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too: never drain on it
+        peek = work.peek(namespace, _job_id(job_id))
+        if peek is None:
+            raise _gone(job_id)
+        return respond(headers=RETRY if peek.running else {})
+    poll = work.poll(namespace, _job_id(job_id))
+    if poll is None:
+        raise _gone(job_id)
+    if poll.running:
+        return respond(RUNNING_RESULT.get(poll.kind, {}), console=poll.console, headers=RETRY)
+    return _final(poll)
+
+
+@blp.route(NS + "/work/<job_id>", methods=["DELETE"])
+@blp.alt_response(200, schema=EnvelopeSchema, description="cancellation in progress "
+                  "(Retry-After set: repeat the DELETE) or done (the job is removed)",
+                  headers={"Retry-After": {"description": "present until the job has stopped",
+                                           "schema": {"type": "string"}}})
+@blp.alt_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
+@versioned(1)
+def cancel_work(ns: str, job_id: str) -> Response:
+    """CancelAsync: stop a job; repeat while Retry-After is present."""
+    poll = services().work.cancel(store_for(ns).namespace, _job_id(job_id))
+    if poll is None:
+        raise _gone(job_id)
+    if poll.running:
+        return respond({}, console=poll.console, headers=RETRY)
+    return _final(poll, with_errors=False)
