@@ -134,15 +134,19 @@ class CompileService:
         """The plan as a /work job: console lines streamed, result ``{"content": [...]}``."""
         def work(ctx: JobContext) -> JobOutcome:
             report = self.run(plan, sink=ctx.console, cancel=ctx.cancel,
-                              time_limit=ctx.time_left())
+                              time_limit=ctx.time_left(), why=lambda: ctx.stop_reason)
             return JobOutcome({"content": report.content}, report.errors, report.summary)
         return work
 
     # -- run ----------------------------------------------------------------------------------
     def run(self, plan: CompilePlan, *, sink: Callable[[str], None] | None = None,
-            cancel: CancelToken | None = None, time_limit: float | None = None
-            ) -> CompileReport:
-        """Compile the plan's documents and apply the result; never raises for adapter faults."""
+            cancel: CancelToken | None = None, time_limit: float | None = None,
+            why: Callable[[], str] | None = None) -> CompileReport:
+        """Compile the plan's documents and apply the result; never raises for adapter faults.
+
+        ``why`` tells why the cancel token fired when someone else fired it (the work queue's
+        time limit), so a stopped compile reports the real reason.
+        """
         lines: list[str] = []
         view = StoreWorkspace(self.store, self.catalog)
         docs, gone = self._sources(plan.docset, view)
@@ -157,7 +161,7 @@ class CompileService:
         except Exception as exc:  # an adapter fault is a failed compile, not a crash
             return self._failed(exc, relay, missing, started, lines)
         applied = self._apply(result, view, plan.source)
-        stop = _stop_error(result)
+        stop = _stop_error(result, why() if why is not None else "")
         notes = applied.warnings + ([str(stop["error"])] if stop else [])
         relay.finish(result.console, extra_errors=len(missing) + bool(stop), notes=notes,
                      elapsed=time.monotonic() - started)
@@ -287,13 +291,14 @@ def _outcome_error(out: DocOutcome) -> dict[str, Any]:
     return status_error(out.status, [out.name])
 
 
-def _stop_error(result: CompileResult) -> dict[str, Any] | None:
-    """The error of a compile that stopped early (cancelled or at its time limit)."""
+def _stop_error(result: CompileResult, reason: str) -> dict[str, Any] | None:
+    """The error of a compile that stopped early (cancelled, at its time limit, shutdown)."""
     if not result.stopped:
         return None
     left = sum(1 for o in result.outcomes if o.state is Outcome.CANCELLED)
-    why = "Compilation cancelled" if result.stopped == "cancelled" else (
-        "Compilation stopped at its time limit")
+    why = {"time limit": "Compilation stopped at its time limit",
+           "shutdown": "Compilation cancelled: the server is shutting down"}.get(
+        reason or result.stopped, "Compilation cancelled")
     text = f"{why}: {left} of {len(result.outcomes)} documents were not compiled"
     return status_error(f"ERROR #5002: {text}", [text], code=5002)
 

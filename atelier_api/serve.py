@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from typing import Any
@@ -58,6 +59,36 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         gunicorn_util.write_error = _write_envelope_error  # this worker process only
         super().init_process()
+
+    def handle(self, conn: Any) -> Any:
+        """Serve a kept-alive connection's next requests in the same thread while they come.
+
+        The plain gthread worker hands every finished connection back to its poller thread
+        and every new request back to the pool: three thread hand-offs per request. An IDE
+        sends its requests back to back, so this thread waits a moment (``KEEPALIVE_LINGER``)
+        for the next one before handing the connection back.
+        """
+        result = super().handle(conn)
+        while result is True and self.alive and _next_request_soon(conn):
+            result = super().handle(conn)
+        return result
+
+
+#: How long a worker thread waits for the next request on a kept-alive connection.
+KEEPALIVE_LINGER = 0.05
+
+
+def _next_request_soon(conn: Any) -> bool:
+    """True when the connection has (or within the linger time gets) another request."""
+    parser = getattr(conn, "parser", None)
+    unreader = getattr(parser, "unreader", None)
+    if unreader is not None and unreader.buf.getvalue():
+        return True
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], KEEPALIVE_LINGER)
+    except (OSError, ValueError):
+        return False
+    return bool(readable)
 
 
 def _write_envelope_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:

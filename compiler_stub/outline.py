@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tree_sitter import Node
 
 from .model import CODE_LANGUAGES, Arg, ClassModel, Member, parse_keywords
-from .parsing import children_of, error_nodes, first_of, parse_class, text_of
+from .parsing import children_of, error_nodes, first_in, first_of, parse_class, text_of
 from .udl_scan import Layout, Segment, header, segment
 
 _LANG_RE = re.compile(r"\bLanguage\s*=\s*(\w+)", re.IGNORECASE)
+_COLLECTION_RE = re.compile(r"(?i)\s*(list|array)\s+of\s+(.*)$", re.DOTALL)
 _OPAQUE_KINDS = ("query", "xdata", "storage", "clientmethod")
 _NAME_TYPES = ("method_name", "property_name", "relationship_name", "parameter_name", "index_name",
                "query_name", "xdata_name", "storage_name", "trigger_name", "foreignkey_name",
@@ -184,42 +185,54 @@ def _members(body: Node, layout: Layout, lang: str) -> tuple[Member, ...]:
     kids = body.named_children
     out = []
     for i, stmt in enumerate(kids):
-        if stmt.type != "class_statement" or not stmt.named_children:
+        if stmt.type != "class_statement":
             continue
-        member = _member(stmt.named_children[0], _docs_before(kids, i), lang)
+        parts = stmt.named_children
+        if not parts:
+            continue
+        member = _member(parts[0], _docs_before(kids, i), lang, by_row)
         if member is not None:
-            out.append(replace(member, segment=by_row.get(member.row)))
+            out.append(member)
     return tuple(out)
 
 
-def _member(node: Node, doc: tuple[str, ...], lang: str) -> Member | None:
-    """One member node -> Member."""
-    inner = first_of(node, "method_definition") or node
-    name_node = first_of(inner, *_NAME_TYPES)
+def _member(node: Node, doc: tuple[str, ...], lang: str,
+            by_row: dict[int, Segment]) -> Member | None:
+    """One member node -> Member (with its text segment, found by row).
+
+    The children are listed once (``named_children`` builds every child node, a method's
+    statements included) and searched as a list.
+    """
+    inner = first_in(node.named_children, "method_definition") or node
+    kids = inner.named_children
+    name_node = first_in(kids, *_NAME_TYPES)
     if name_node is None:
         return None
-    kw_node = next((c for c in inner.named_children if c.type.endswith("keywords")), None)
+    kw_node = next((c for c in kids if c.type.endswith("keywords")), None)
     keywords = parse_keywords(text_of(kw_node)) if kw_node is not None else ()
-    raw_type, collection = _type_of(inner)
+    raw_type, collection = _type_of(kids)
     language = next((v for k, v in keywords if k == "language"), lang).lower()
     if node.type == "clientmethod":
         language = language or "javascript"
-    default = first_of(inner, "default_argument_value")
+    default = first_in(kids, "default_argument_value")
+    row = node.start_point.row
     return Member(
         keywords=keywords, kind=node.type, name=text_of(name_node).strip('"'),
-        row=node.start_point.row, doc=doc, type=raw_type, collection=collection,
-        args=_args(first_of(inner, "arguments")), language=language,
-        default=text_of(default).lstrip("= ").strip() if default is not None else "")
+        row=row, doc=doc, type=raw_type, collection=collection,
+        args=_args(first_in(kids, "arguments")), language=language,
+        default=text_of(default).lstrip("= ").strip() if default is not None else "",
+        segment=by_row.get(row))
 
 
-def _type_of(inner: Node) -> tuple[str, str]:
-    """(type name without parameters, collection 'list'/'array'/'') of a member."""
-    holder = first_of(inner, "return_type", "parameter_type")
+def _type_of(kids: list[Node]) -> tuple[str, str]:
+    """(type name without parameters, collection 'list'/'array'/'') of a member or argument,
+    from its children."""
+    holder = first_in(kids, "return_type", "parameter_type")
     tnode = first_of(holder, "typename") if holder is not None else None
     if tnode is None:
         return "", ""
     text = text_of(tnode)
-    m = re.match(r"(?i)\s*(list|array)\s+of\s+(.*)$", text, re.DOTALL)
+    m = _COLLECTION_RE.match(text)
     collection, text = (m.group(1).lower(), m.group(2)) if m else ("", text)
     return text.split("(", 1)[0].strip(), collection
 
@@ -230,12 +243,13 @@ def _args(node: Node | None) -> tuple[Arg, ...]:
         return ()
     out = []
     for a in children_of(node, "argument"):
-        name = first_of(a, "method_arg")
-        raw, _ = _type_of(a)
-        default = first_of(a, "default_argument_value")
+        kids = a.named_children
+        name = first_in(kids, "method_arg")
+        raw, _ = _type_of(kids)
+        default = first_in(kids, "default_argument_value")
         out.append(Arg(
             name=text_of(name) if name else "", type=raw,
-            byref=first_of(a, "keyword_byref") is not None,
-            output=first_of(a, "keyword_output") is not None,
+            byref=first_in(kids, "keyword_byref") is not None,
+            output=first_in(kids, "keyword_output") is not None,
             default=text_of(default).lstrip("= ").strip() if default is not None else ""))
     return tuple(out)

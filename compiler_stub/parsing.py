@@ -46,8 +46,12 @@ def children_of(node: Node, *types: str) -> list[Node]:
 
 def first_of(node: Node, *types: str) -> Node | None:
     """First direct named child of the given types, or None."""
-    found = children_of(node, *types)
-    return found[0] if found else None
+    return first_in(node.named_children, *types)
+
+
+def first_in(nodes: list[Node], *types: str) -> Node | None:
+    """First of ``nodes`` (e.g. a ``named_children`` list fetched once) of the given types."""
+    return next((c for c in nodes if c.type in types), None)
 
 
 def char_column(line: str, byte_col: int) -> int:

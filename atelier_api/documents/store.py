@@ -124,7 +124,8 @@ class DocumentStore:
                 data, st = current
                 ts = self.index.record_read(loc.rel, st, data)
         self.index.flush()
-        return self._render(loc.doc, data, ts, binary=binary, fmt=fmt, storage_only=storage_only)
+        doc = self._render(loc.doc, data, ts, binary=binary, fmt=fmt, storage_only=storage_only)
+        return doc if current is not None else _replace(doc, gen=True)
 
     def _render(
         self, doc: DocName, data: bytes, ts: int, *, binary: bool = False, fmt: str = "udl",

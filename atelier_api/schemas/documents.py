@@ -40,6 +40,8 @@ class DocumentSchema(Schema):
         "description": "text lines without terminators (a final '' means a final newline) "
                        "or base64 chunks"})
     ext = fields.List(fields.Dict())
+    gen = fields.Boolean(metadata={"description": "present (true) on documents a compile "
+                                                  "generated, such as Pkg.Cls.1.int"})
 
 
 class DocumentEnvelopeSchema(EnvelopeSchema):

@@ -140,7 +140,7 @@ def _ci_copy(repo: Path, tmp_path: Path, readme: str) -> Path:
 
 
 def _run_ci(root: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CI": "true"}
+    env = {**os.environ, "CI": "true", "ATELIER_SKIP_CONTAINER": "1"}
     if path is not None:
         env["PATH"] = path
     return subprocess.run([shutil.which("bash") or "/bin/bash", str(root / ".ci" / "run")],

@@ -72,3 +72,42 @@ def test_unauthenticated_requests_get_401_envelopes(running: Running) -> None:
     assert resp.status_code == 401
     assert resp.headers["WWW-Authenticate"].startswith("Basic")
     assert envelope(resp)["status"]["summary"]
+
+
+def _read_responses(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    """Read ``count`` complete HTTP responses (Content-Length framed) from one connection."""
+    buf, out = b"", []
+    while len(out) < count:
+        head_end = buf.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = buf[:head_end].decode("latin-1").split("\r\n")
+            length = next(int(v) for k, _, v in (x.partition(":") for x in head[1:])
+                          if k.strip().lower() == "content-length")
+            if len(buf) >= head_end + 4 + length:
+                out.append((int(head[0].split(" ")[1]), buf[head_end + 4:head_end + 4 + length]))
+                buf = buf[head_end + 4 + length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed early"
+        buf += chunk
+    return out
+
+
+def test_keepalive_connection_serves_back_to_back_and_pipelined_requests(
+        running: Running) -> None:
+    """One connection: requests sent one after another and two sent in one write all get
+    their own answers, in order (the worker keeps serving a kept-alive connection)."""
+    cookie = running.client.cookie.split(";")[0]
+    request = (f"GET {ns_path('USER', 'doc/Pkg.A.cls')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               f"Cookie: {cookie}\r\n\r\n").encode()
+    other = (f"GET {ns_path('USER', 'doc/R.mac')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             f"Cookie: {cookie}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", running.server.port), timeout=30) as sock:
+        for _ in range(5):
+            sock.sendall(request)
+            [(status, body)] = _read_responses(sock, 1)
+            assert status == 200 and json.loads(body)["result"]["name"] == "Pkg.A.cls"
+        sock.sendall(request + other)
+        answers = _read_responses(sock, 2)
+    names = [json.loads(body)["result"]["name"] for _, body in answers]
+    assert [s for s, _ in answers] == [200, 200] and names == ["Pkg.A.cls", "R.mac"]

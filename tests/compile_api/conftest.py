@@ -1,0 +1,315 @@
+"""Fixtures of the compile API tests: a workspace with classes, routines and include files,
+an app on it (any adapter), a logged-in client, and adapters that fail or hold a job."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from atelier_api import create_app
+from atelier_api.compiler import (
+    Adapter,
+    AdapterInfo,
+    Capability,
+    CompileRequest,
+    CompileResult,
+    DocOutcome,
+    IndexRequest,
+    IndexResult,
+    MacroRequest,
+    MacroResult,
+    Outcome,
+)
+from atelier_api.config import NamespaceConfig, Settings
+from atelier_api.documents.layout import default_webapps
+from compiler_stub import StubCompiler
+
+DEADLINE = 30.0
+HEADER_RE = re.compile(
+    r"^Compilation started on \d\d/\d\d/\d{4} \d\d:\d\d:\d\d with qualifiers '(.*)'$")
+OK_FOOTER_RE = re.compile(r"^Compilation finished successfully in \d+\.\d{3}s\.$")
+ERR_FOOTER_RE = re.compile(r"^Detected (\d+) errors during compilation in \d+\.\d{3}s\.$")
+
+PERSON = """\
+/// A person.
+/// Stored in ^Pkg.PersonD.
+Class Pkg.Person Extends %Persistent
+{
+
+Parameter VERSION = 2;
+
+/// The name.
+Property Name As %String [ Required ];
+
+Property Age As %Integer;
+
+/// Greets someone.
+/// Twice if asked.
+ClassMethod Greet(who As %String, times As %Integer = 1) As %String [ Final ]
+{
+    quit "Hello "_who
+}
+
+Method Secret() [ Internal, Private ]
+{
+    quit
+}
+
+Method Old() [ Deprecated ]
+{
+    quit
+}
+
+}
+"""
+UTIL = """\
+Include Macros
+
+Class Pkg.Util Extends %RegisteredObject
+{
+
+ClassMethod Two() As %Integer
+{
+    quit $$$TWO
+}
+
+}
+"""
+MACROS = "ROUTINE Macros [Type=INC]\n#include More\n#define TWO 2\n#define ADD(%a,%b) (%a+%b)\n"
+MORE = "ROUTINE More [Type=INC]\n#define THREE 3\n"
+ROUTINE = "ROUTINE R\n#include Macros\n#define LOCAL 7\nR ;\n write $$$TWO, $$$LOCAL\n quit\n"
+FILES = {
+    "Pkg/Person.cls": PERSON,
+    "Pkg/Util.cls": UTIL,
+    "Macros.inc": MACROS,
+    "More.inc": MORE,
+    "R.mac": ROUTINE,
+    "csp/user/app.js": "var x = 1;\n",
+}
+
+
+def basic() -> str:
+    """Basic credentials of the default user."""
+    return "Basic " + base64.b64encode(b"_SYSTEM:SYS").decode()
+
+
+def envelope(resp: TestResponse) -> Any:
+    """The JSON envelope of a response, checked for its shape."""
+    assert resp.mimetype == "application/json", resp.data[:200]
+    env = json.loads(resp.data)
+    assert set(env) == {"status", "console", "result"}
+    assert isinstance(env["status"]["errors"], list)
+    assert isinstance(env["status"]["summary"], str)
+    assert isinstance(env["console"], list)
+    return env
+
+
+def summary(resp: TestResponse) -> str:
+    """The summary of an error envelope (never empty)."""
+    env = envelope(resp)
+    assert env["status"]["errors"] and env["status"]["summary"], env
+    return str(env["status"]["summary"])
+
+
+def body_lines(console: list[str]) -> list[str]:
+    """Console lines between the header and the footer (both checked)."""
+    lines = [x for x in console if x != ""]
+    assert HEADER_RE.match(lines[0]), lines
+    assert OK_FOOTER_RE.match(lines[-1]) or ERR_FOOTER_RE.match(lines[-1]), lines
+    return lines[1:-1]
+
+
+@dataclass
+class Client:
+    """A Flask test client that logs in once and then sends the session cookie."""
+
+    app: Flask
+    client: FlaskClient
+    cookie: str = ""
+
+    def login(self) -> None:
+        resp = self.client.head("/api/atelier/", headers={"Authorization": basic()})
+        assert resp.status_code == 200
+        self.cookie = resp.headers["Set-Cookie"]
+
+    @property
+    def svc(self) -> Any:
+        return self.app.extensions["atelier"]
+
+    def call(self, method: str, path: str, **kw: Any) -> TestResponse:
+        headers = {"Accept": "application/json", "Cookie": self.cookie, **kw.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kw)
+
+    def url(self, rest: str, v: int = 8, ns: str = "USER") -> str:
+        return f"/api/atelier/v{v}/{ns}/{rest}"
+
+    def compile(self, docs: Any, flags: str | None = None, *, v: int = 8,
+                source: int | None = None) -> TestResponse:
+        query: dict[str, str] = {}
+        if flags is not None:
+            query["flags"] = flags
+        if source is not None:
+            query["source"] = str(source)
+        return self.call("POST", self.url("action/compile", v), json=docs, query_string=query)
+
+    def get_doc(self, name: str) -> TestResponse:
+        return self.call("GET", self.url(f"doc/{name}"))
+
+    def put_doc(self, name: str, text: str) -> TestResponse:
+        return self.call("PUT", self.url(f"doc/{name}"), query_string={"ignoreConflict": "1"},
+                         json={"enc": False, "content": text.split("\n")})
+
+    def names(self, generated: bool) -> dict[str, dict[str, Any]]:
+        resp = self.call("GET", self.url("docnames"),
+                         query_string={"generated": "1" if generated else "0"})
+        return {e["name"]: e for e in envelope(resp)["result"]["content"]}
+
+    def queue(self, body: Any, v: int = 8) -> TestResponse:
+        return self.call("POST", self.url("work", v), json=body)
+
+    def poll(self, job: str, v: int = 8) -> TestResponse:
+        return self.call("GET", self.url(f"work/{job}", v))
+
+    def cancel(self, job: str, v: int = 8) -> TestResponse:
+        return self.call("DELETE", self.url(f"work/{job}", v))
+
+    def until_done(self, job: str) -> tuple[list[Any], TestResponse]:
+        """Poll until the answer has no Retry-After; returns the running envelopes and the last."""
+        deadline = time.monotonic() + DEADLINE
+        running = []
+        while time.monotonic() < deadline:
+            resp = self.poll(job)
+            assert resp.status_code == 200, resp.data
+            if "Retry-After" not in resp.headers:
+                return running, resp
+            running.append(envelope(resp))
+        raise AssertionError(f"job {job} still running after {DEADLINE}s")
+
+
+@dataclass
+class Space:
+    """The folders of one test and a way to build apps on them."""
+
+    ws: Path
+    state: Path
+    apps: list[Client] = field(default_factory=list)
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def read(self, rel: str) -> str:
+        return (self.ws / rel).read_text(encoding="utf-8")
+
+    def app(self, compiler: Adapter | None = None) -> Client:
+        ns = NamespaceConfig("USER", str(self.ws), "default", "USER", default_webapps("USER"))
+        settings = Settings(state_dir=str(self.state), namespaces=(ns,), watch=False)
+        app = create_app(settings, compiler=compiler)
+        client = Client(app, app.test_client(use_cookies=False))
+        client.login()
+        self.apps.append(client)
+        return client
+
+
+@pytest.fixture(scope="session")
+def stub() -> StubCompiler:
+    """One stub adapter for the session (its system library loads once)."""
+    return StubCompiler()
+
+
+@pytest.fixture
+def space(tmp_path: Path) -> Iterator[Space]:
+    """A populated workspace and a state folder; every app built on it is closed at the end."""
+    box = Space(tmp_path / "ws", tmp_path / "state")
+    for rel, text in FILES.items():
+        box.write(rel, text)
+    box.state.mkdir()
+    yield box
+    for client in box.apps:
+        client.svc.close()
+
+
+@pytest.fixture
+def api(space: Space, stub: StubCompiler) -> Client:
+    """A logged-in client of an app with the stub adapter."""
+    return space.app(stub)
+
+
+class Faulty(Adapter):
+    """An adapter whose every call raises, or returns a malformed result."""
+
+    def __init__(self, mode: str = "raise",
+                 capabilities: frozenset[Capability] | None = None) -> None:
+        caps = capabilities if capabilities is not None else frozenset(
+            {Capability.COMPILE, Capability.INDEX, Capability.MACROS})
+        self.info = AdapterInfo("faulty", "1.0", caps)
+        self.mode = mode
+
+    def _fail(self, request: Any) -> Any:
+        if self.mode == "raise":
+            raise RuntimeError("boom inside the adapter")
+        return "not a result"
+
+    def compile(self, request: CompileRequest) -> CompileResult:
+        if request.on_console is not None:
+            request.on_console("")
+        return self._fail(request)  # type: ignore[no-any-return]
+
+    def index(self, request: IndexRequest) -> IndexResult:
+        return self._fail(request)  # type: ignore[no-any-return]
+
+    def macros(self, request: MacroRequest) -> MacroResult:
+        return self._fail(request)  # type: ignore[no-any-return]
+
+
+class Gate(Adapter):
+    """The stub, held at checkpoints the test opens one by one (deterministic jobs).
+
+    It prints ``held N`` and waits at each of ``holds`` checkpoints until the test calls
+    ``release()`` or the compile is cancelled (then it waits for ``release()`` once more, so a
+    test can see cancellation in progress), and compiles with the stub at the end.
+    """
+
+    def __init__(self, stub: StubCompiler, holds: int = 1, *, hold_on_cancel: bool = True
+                 ) -> None:
+        self.info = AdapterInfo("gate", "1.0", frozenset({Capability.COMPILE}))
+        self.stub = stub
+        self.holds = holds
+        self.hold_on_cancel = hold_on_cancel
+        self.reached = threading.Semaphore(0)
+        self.opened = threading.Semaphore(0)
+
+    def release(self) -> None:
+        """Let the held compile go on to its next checkpoint."""
+        self.opened.release()
+
+    def wait_reached(self) -> None:
+        """Wait (with a deadline) until the compile sits at a checkpoint."""
+        assert self.reached.acquire(timeout=DEADLINE), "the compile never reached the gate"
+
+    def compile(self, request: CompileRequest) -> CompileResult:
+        say = request.on_console or (lambda _line: None)
+        for n in range(self.holds):
+            say(f"held {n + 1}")
+            self.reached.release()
+            while not self.opened.acquire(timeout=0.01):
+                if request.cancel.cancelled:
+                    if self.hold_on_cancel:
+                        assert self.opened.acquire(timeout=DEADLINE)
+                    return CompileResult(
+                        (), tuple(DocOutcome(d.name, Outcome.CANCELLED) for d in
+                                  request.documents), "cancelled")
+        return self.stub.compile(request)
