@@ -304,7 +304,7 @@ def _stop_error(result: CompileResult, reason: str) -> dict[str, Any] | None:
 
 
 def attach(stores: dict[str, DocumentStore], adapter: Adapter, catalog_path: Callable[[str], str],
-           ) -> dict[str, CompileService]:
+           time_limit: float = TIME_LIMIT) -> dict[str, CompileService]:
     """Give every store its compile state (opened from ``catalog_path(namespace)``) and
     return a compile service per namespace."""
     services = {}
@@ -312,7 +312,7 @@ def attach(stores: dict[str, DocumentStore], adapter: Adapter, catalog_path: Cal
         catalog = CompiledCatalog(catalog_path(name))
         catalog.bind(lambda doc, s=store: _source_exists(s, doc))  # type: ignore[misc]
         store.compiled = catalog
-        services[name] = CompileService(store, catalog, adapter)
+        services[name] = CompileService(store, catalog, adapter, time_limit=time_limit)
     return services
 
 

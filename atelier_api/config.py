@@ -88,6 +88,11 @@ OPTIONS: tuple[Option, ...] = (
            "reach timestamps and derived data within about a second.", _bool),
     Option("watch_debounce_ms", 150, "Quiet time that ends a burst of file changes before "
            "the watcher takes them in (bursts are coalesced).", int),
+    Option("work_time_limit_seconds", 600, "Time limit of one compile (sync or /work); a job "
+           "over it is stopped with a clear error.", int),
+    Option("work_retention_seconds", 600, "A finished /work job nobody polled to the end is "
+           "forgotten after this long.", int),
+    Option("work_threads", 2, "Threads running /work jobs side by side.", int),
 )
 OPTION_BY_KEY = {o.key: o for o in OPTIONS}
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -135,6 +140,9 @@ class Settings:
     idle_timeout_seconds: int = 0
     watch: bool = True
     watch_debounce_ms: int = 150
+    work_time_limit_seconds: int = 600
+    work_retention_seconds: int = 600
+    work_threads: int = 2
     namespaces: tuple[NamespaceConfig, ...] = ()
     credentials_explicit: bool = False
     demo: bool = False
@@ -287,6 +295,10 @@ def _check_workspaces(settings: Settings) -> None:
             raise ConfigError(f"{key} must be 0 (no limit) or a number of seconds")
     if not 10 <= settings.watch_debounce_ms <= 10_000:
         raise ConfigError("watch_debounce_ms must be between 10 and 10000")
+    if settings.work_time_limit_seconds < 1 or settings.work_retention_seconds < 1:
+        raise ConfigError("work_time_limit_seconds and work_retention_seconds must be at least 1")
+    if not 1 <= settings.work_threads <= 64:
+        raise ConfigError("work_threads must be between 1 and 64")
     if settings.git_ref and not settings.git_url:
         raise ConfigError("git_ref (ATELIER_GIT_REF) is set but git_url (ATELIER_GIT_URL) is not")
     for ns in settings.namespaces:

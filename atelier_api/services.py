@@ -111,9 +111,11 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
                         settings.session_idle_seconds, settings.auth == "basic")
     jobs = JobRegistry()
     compiling = attach_compiling(stores, compiler, lambda ns: os.path.join(
-        derived_dir(state, ns), "compiled.sqlite"))
+        derived_dir(state, ns), "compiled.sqlite"), settings.work_time_limit_seconds)
+    work = WorkQueue(jobs, workers=settings.work_threads,
+                     retention_seconds=settings.work_retention_seconds)
     return Services(settings, stores, sessions, compiler, jobs, workspaces=workspaces,
-                    compiling=compiling, work=WorkQueue(jobs))
+                    compiling=compiling, work=work)
 
 
 def with_default_namespaces(settings: Settings) -> Settings:

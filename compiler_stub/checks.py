@@ -122,11 +122,24 @@ def _inherited(world: ClassWorld, model: ClassModel, m: Member) -> Member | None
     return None
 
 
+def _final_keys(world: ClassWorld, name: str) -> frozenset[tuple[str, str]]:
+    """(group, name) of the Final members a class defines itself."""
+    memo: dict[str, frozenset[tuple[str, str]]] = world.memo("final member keys")
+    found = memo.get(name)
+    if found is None:
+        found = memo[name] = frozenset(key for key, m in _own_members(world, name).items()
+                                       if m.flag("Final"))
+    return found
+
+
 def check_final_members(world: ClassWorld, model: ClassModel) -> list[Finding]:
     """A member may not override a Final member of a superclass."""
-    out = []
+    finals = frozenset().union(*(_final_keys(world, a) for a in world.ancestors(model.name)))
+    out: list[Finding] = []
+    if not finals:  # nothing final above: nothing to look up member by member
+        return out
     for m in model.members:
-        if m.kind == "storage":
+        if m.kind == "storage" or (_GROUPS.get(m.kind, m.kind), m.name) not in finals:
             continue
         parent = _inherited(world, model, m)
         if parent is not None and parent.flag("Final"):

@@ -160,7 +160,8 @@ def _macro_issue(member: Member, lines: tuple[str, ...], table: MacroTable, docn
     row = seg.open_at[0] + 1
     while row <= seg.close_at[0]:
         line = lines[row]
-        if DEFINE_RE.match(line) or UNDEF_RE.match(line) or INCLUDE_RE.match(line):
+        if "#" in line and (DEFINE_RE.match(line) or UNDEF_RE.match(line)
+                            or INCLUDE_RE.match(line)):
             row = directive(table, lines, row, docname, lookup) + 1
             continue
         for col, name in uses(line):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,6 +145,12 @@ def _call_args(text: str, start: int) -> tuple[list[str], int] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _param_re(param: str) -> re.Pattern[str]:
+    """The pattern of a macro parameter's uses in its body (compiled once per name)."""
+    return re.compile(rf"(?<![\w%]){re.escape(param)}(?!\w)")
+
+
 def _substitute(mdef: MacroDef, args: list[str]) -> str:
     """The body with parameters replaced (a single parameter takes every argument)."""
     params = list(mdef.params or ())
@@ -151,7 +158,7 @@ def _substitute(mdef: MacroDef, args: list[str]) -> str:
         args = [",".join(args)]
     body = mdef.body
     for param, arg in sorted(zip(params, args, strict=False), key=lambda p: -len(p[0])):
-        body = re.sub(rf"(?<![\w%]){re.escape(param)}(?!\w)", arg.replace("\\", "\\\\"), body)
+        body = _param_re(param).sub(arg.replace("\\", "\\\\"), body)
     return _quote_calls(body)
 
 

@@ -9,11 +9,14 @@ from .udl_scan import Segment
 
 METHOD_KINDS = ("method", "classmethod", "clientmethod")
 CODE_LANGUAGES = ("", "objectscript", "cache")
+_NESTING = '"()[]{}'
 _KW_RE = re.compile(r"^(?:(Not)\s+)?([%\w]+)\s*(?:=\s*(.*))?$", re.IGNORECASE | re.DOTALL)
 
 
 def split_top(text: str, sep: str = ",") -> list[str]:
     """Split on ``sep`` outside quotes, parentheses, brackets and braces."""
+    if not any(ch in text for ch in _NESTING):  # most keyword lists: a plain split
+        return [p for p in (part.strip() for part in text.split(sep)) if p]
     parts: list[str] = []
     cur: list[str] = []
     depth, in_str = 0, False

@@ -59,10 +59,11 @@ def _topo(world: ClassWorld, names: list[str]) -> list[str]:
     """Dependency order within a group, stable on the given order; cycles keep that order."""
     inside = set(names)
     done: list[str] = []
+    finished: set[str] = set()  # ``done`` as a set: membership tests stay O(1) on big sets
     visiting: set[str] = set()
 
     def visit(n: str) -> None:
-        if n in done or n in visiting:
+        if n in finished or n in visiting:
             return
         visiting.add(n)
         for p in predecessors(world, n):
@@ -70,6 +71,7 @@ def _topo(world: ClassWorld, names: list[str]) -> list[str]:
                 visit(p)
         visiting.discard(n)
         done.append(n)
+        finished.add(n)
 
     for n in names:
         visit(n)

@@ -198,36 +198,55 @@ def _members(body: Node, layout: Layout, lang: str) -> tuple[Member, ...]:
 
 def _member(node: Node, doc: tuple[str, ...], lang: str,
             by_row: dict[int, Segment]) -> Member | None:
-    """One member node -> Member (with its text segment, found by row).
-
-    The children are listed once (``named_children`` builds every child node, a method's
-    statements included) and searched as a list.
-    """
+    """One member node -> Member (with its text segment, found by row)."""
     inner = first_in(node.named_children, "method_definition") or node
-    kids = inner.named_children
-    name_node = first_in(kids, *_NAME_TYPES)
+    kids = _Kids(inner.named_children)
+    name_node = kids.first(*_NAME_TYPES)
     if name_node is None:
         return None
-    kw_node = next((c for c in kids if c.type.endswith("keywords")), None)
+    kw_node = kids.first_suffix("keywords")
     keywords = parse_keywords(text_of(kw_node)) if kw_node is not None else ()
     raw_type, collection = _type_of(kids)
     language = next((v for k, v in keywords if k == "language"), lang).lower()
     if node.type == "clientmethod":
         language = language or "javascript"
-    default = first_in(kids, "default_argument_value")
+    default = kids.first("default_argument_value")
     row = node.start_point.row
     return Member(
         keywords=keywords, kind=node.type, name=text_of(name_node).strip('"'),
         row=row, doc=doc, type=raw_type, collection=collection,
-        args=_args(first_in(kids, "arguments")), language=language,
+        args=_args(kids.first("arguments")), language=language,
         default=text_of(default).lstrip("= ").strip() if default is not None else "",
         segment=by_row.get(row))
 
 
-def _type_of(kids: list[Node]) -> tuple[str, str]:
+class _Kids:
+    """A node's named children with the index of the first child of each type.
+
+    Looking children up by type is the model builder's main work: one pass over the children
+    (a method's statements included) instead of one per question.
+    """
+
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+        self.at: dict[str, int] = {}
+        for i, child in enumerate(nodes):
+            self.at.setdefault(child.type, i)
+
+    def first(self, *types: str) -> Node | None:
+        """The first child of any of the given types, or None."""
+        found = [self.at[t] for t in types if t in self.at]
+        return self.nodes[min(found)] if found else None
+
+    def first_suffix(self, suffix: str) -> Node | None:
+        """The first child whose type ends with ``suffix``, or None."""
+        return next((self.nodes[i] for t, i in self.at.items() if t.endswith(suffix)), None)
+
+
+def _type_of(kids: _Kids) -> tuple[str, str]:
     """(type name without parameters, collection 'list'/'array'/'') of a member or argument,
     from its children."""
-    holder = first_in(kids, "return_type", "parameter_type")
+    holder = kids.first("return_type", "parameter_type")
     tnode = first_of(holder, "typename") if holder is not None else None
     if tnode is None:
         return "", ""
@@ -243,13 +262,13 @@ def _args(node: Node | None) -> tuple[Arg, ...]:
         return ()
     out = []
     for a in children_of(node, "argument"):
-        kids = a.named_children
-        name = first_in(kids, "method_arg")
+        kids = _Kids(a.named_children)
+        name = kids.first("method_arg")
         raw, _ = _type_of(kids)
-        default = first_in(kids, "default_argument_value")
+        default = kids.first("default_argument_value")
         out.append(Arg(
             name=text_of(name) if name else "", type=raw,
-            byref=first_in(kids, "keyword_byref") is not None,
-            output=first_in(kids, "keyword_output") is not None,
+            byref=kids.first("keyword_byref") is not None,
+            output=kids.first("keyword_output") is not None,
             default=text_of(default).lstrip("= ").strip() if default is not None else ""))
     return tuple(out)

@@ -12,6 +12,8 @@ from .outline import ClassSource, read_class
 
 PERSISTENT = "%Library.Persistent"
 SERIAL = "%Library.SerialObject"
+#: Class names a world asks its workspace about one by one before it lists every class.
+LOOKUPS = 100
 
 
 def full_name(raw: str, context: ClassModel | None = None) -> str:
@@ -38,6 +40,7 @@ class ClassWorld:
         self.workspace = workspace
         self.batch = batch
         self._names: set[str] | None = None
+        self._looked_up: dict[str, SourceDoc | None] = {}
         self._cache: dict[str, ClassSource | None] = {}
         self._memos: dict[str, dict[Any, Any]] = {}
         self._memo_size = len(batch)
@@ -61,9 +64,27 @@ class ClassWorld:
             self._names.update(self.batch)
         return self._names
 
+    def in_workspace(self, name: str) -> bool:
+        """True for a class of the compile set or of the workspace (``workspace_names``).
+
+        Listing every class of a workspace can cost far more than a small compile (a store
+        walks its folder with a stat per file), so the first ``LOOKUPS`` names are asked of
+        the workspace one by one (the document read is kept for ``source``); past that, or
+        once the list was taken anyway, the list answers.
+        """
+        if self._names is not None:
+            return name in self._names
+        if name in self.batch:
+            return True
+        if name not in self._looked_up:
+            if len(self._looked_up) >= LOOKUPS:
+                return name in self.workspace_names()
+            self._looked_up[name] = self.workspace.document(f"{name}.cls")
+        return self._looked_up[name] is not None
+
     def exists(self, name: str) -> bool:
         """True when a class of that full name is visible."""
-        return self.library.has_class(name) or name in self.workspace_names()
+        return self.library.has_class(name) or self.in_workspace(name)
 
     def resolve(self, raw: str, context: ClassModel | None) -> str:
         """Full name of a reference, trying Import packages when the package guess is absent."""
@@ -81,7 +102,7 @@ class ClassWorld:
         if name in self.batch:
             return self.batch[name]
         if name not in self._cache:
-            doc = self.workspace.document(f"{name}.cls")
+            doc = self._looked_up[name] if name in self._looked_up else self.document(name)
             self._cache[name] = read_class(list(doc.lines)) if doc is not None else None
         return self._cache[name]
 
@@ -91,7 +112,7 @@ class ClassWorld:
 
     def model(self, name: str) -> ClassModel | None:
         """The model of any visible class (workspace first, then the system library)."""
-        src = self.source(name) if name in self.workspace_names() else None
+        src = self.source(name) if self.in_workspace(name) else None
         if src is not None and src.model is not None:
             return src.model
         return self.library.classes.get(name)

@@ -64,7 +64,7 @@ def properties(world: ClassWorld, model: ClassModel, kind: str) -> list[str]:
     sources = [model]
     if kind == "root":
         mixins = [world.model(a) for a in reversed(world.ancestors(model.name))
-                  if a in world.workspace_names()]
+                  if world.in_workspace(a)]
         sources = [m for m in mixins if m is not None] + sources
     for src in sources:
         for member in src.members:

@@ -57,6 +57,8 @@ class CodeLexer:
         loop per character): this runs on every line of every body.
         """
         out: list[tuple[int, str]] = []
+        if not self.block and "{" not in line and "}" not in line and "/*" not in line:
+            return out  # most code lines: nothing to count, no state to change
         i, n = col, len(line)
         while i < n:
             if self.block:
@@ -86,16 +88,15 @@ class CodeLexer:
 
 def _decl_end(lines: list[str], row: int, wants_body: bool) -> tuple[int, int, str]:
     """Scan a declaration from ``row``: (row, col, '{' or ';') where it ends, or (-1, -1, '')."""
-    depth = {"(": 0, "[": 0, "{": 0}
-    pairs = {")": "(", "]": "[", "}": "{"}
+    paren = bracket = brace = 0
     code = CodeLexer()
     for r in range(row, len(lines)):
         line, i = lines[r], 0
         while i < len(line):
-            if depth["{"]:  # inside braces of a keyword value: code rules
+            if brace:  # inside braces of a keyword value: code rules
                 for col, br in code.braces(line, i):
-                    depth["{"] += 1 if br == "{" else -1
-                    if not depth["{"]:
+                    brace += 1 if br == "{" else -1
+                    if not brace:
                         i = col + 1
                         break
                 else:
@@ -110,16 +111,24 @@ def _decl_end(lines: list[str], row: int, wants_body: bool) -> tuple[int, int, s
                 if close < 0:
                     break
                 i = close
-            elif ch == "{" and wants_body and not depth["("] and not depth["["]:
+            elif ch == "{" and wants_body and not paren and not bracket:
                 return r, i, "{"
-            elif ch in "([{":
-                depth[ch] += 1
-            elif ch in ")]}":
-                depth[pairs[ch]] -= 1
-            elif not any(depth.values()):  # ";"
+            elif ch == "(":
+                paren += 1
+            elif ch == ")":
+                paren -= 1
+            elif ch == "[":
+                bracket += 1
+            elif ch == "]":
+                bracket -= 1
+            elif ch == "{":
+                brace += 1
+            elif ch == "}":
+                brace -= 1
+            elif not (paren or bracket):  # ";" (brace is 0 here)
                 return r, i, ";"
             i += 1
-        if r > row and MEMBER_RE.match(lines[r]) and not any(depth.values()):
+        if r > row and not (paren or bracket or brace) and MEMBER_RE.match(lines[r]):
             break
     return -1, -1, ""
 
@@ -128,7 +137,7 @@ def _code_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] | 
     """Matching close brace of an ObjectScript body, or None when the braces do not balance."""
     code, depth = CodeLexer(), 0
     for r in range(open_at[0], len(lines)):
-        if r > open_at[0] and depth and MEMBER_RE.match(lines[r]):
+        if r > open_at[0] and depth and lines[r][:1] not in " \t" and MEMBER_RE.match(lines[r]):
             return None
         start = open_at[1] if r == open_at[0] else 0
         for col, br in code.braces(lines[r], start):

@@ -59,7 +59,7 @@ class StoreWorkspace:
         except (InvalidName, DocumentNotFound):
             return None
         if doc.enc or not isinstance(doc.content, list):
-            return None  # binary: nothing a compiler reads
+            return SourceDoc(name, (), doc.ts, True)  # binary: it exists, nothing to read
         lines = tuple(doc.content)
         ts, sha = parse_ts(doc.ts) or 0, text_digest(lines)
         with self._lock:

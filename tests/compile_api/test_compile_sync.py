@@ -66,6 +66,17 @@ def test_success_prints_phases_and_returns_the_generated_storage(api: Client,
     assert now["ts"] == doc["ts"] and now["upd"] is True
 
 
+def test_serial_classes_get_their_storage_too(api: Client, space: Space) -> None:
+    space.write("Pkg/Address.cls", "Class Pkg.Address Extends %SerialObject\n{\n\n"
+                "Property City As %String;\n\n}\n")
+    env = envelope(api.compile(["Pkg.Address.cls"]))
+    assert body_lines(env["console"]) == ["Compiling class Pkg.Address"]  # no table
+    [doc] = env["result"]["content"]
+    assert doc["flags"] == 1 and '<Data name="AddressState">' in doc["content"]
+    assert "<Type>%Storage.Serial</Type>" in doc["content"]
+    assert "<State>AddressState</State>" in space.read("Pkg/Address.cls")
+
+
 def test_a_second_compile_changes_nothing_and_skips_with_u(api: Client, space: Space) -> None:
     api.compile(["Pkg.Person.cls"])
     text = space.read("Pkg/Person.cls")

@@ -86,6 +86,13 @@ def test_missing_and_invalid_entries_keep_the_request_order(api: Client) -> None
     assert person["status"] == "" and mac["status"] == "" and mac["db"] == "USER"
 
 
+def test_web_files_are_indexed_as_plain_documents(api: Client, space: Space) -> None:
+    (space.ws / "csp" / "user" / "logo.png").write_bytes(bytes(range(256)))
+    png, js = _index(api, ["/csp/user/logo.png", "csp/user/app.js"])
+    assert png["status"] == "" and png["cat"] == "CSP" and png["content"] == {}
+    assert js["name"] == "/csp/user/app.js" and js["db"] == "USER"
+
+
 def test_index_bad_bodies(api: Client) -> None:
     url = api.url("action/index")
     assert api.call("POST", url, data="[]", content_type="text/plain").status_code == 415

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 import time
 
-from compiler_stub import StubCompiler
-
 from atelier_api.workqueue import WorkQueue
+from compiler_stub import StubCompiler
 
 from .conftest import DEADLINE, Client, Faulty, Gate, Space, body_lines, envelope, summary
 
@@ -114,8 +113,6 @@ def test_polling_a_cancelled_job_reports_the_cancellation(space: Space,
     env = envelope(api.until_done(job)[1])
     assert env["status"]["summary"] == ("ERROR #5002: Compilation cancelled: 1 of 1 documents "
                                         "were not compiled")
-    assert "ERROR #5002: Compilation cancelled: 1 of 1 documents were not compiled" in (
-        env["console"])
     assert env["result"] == {"content": []}
 
 
@@ -214,7 +211,6 @@ def test_unknown_ids_are_404(api: Client) -> None:
         assert api.poll(job).status_code == 404, job
         assert api.cancel(job).status_code == 404, job
     job = _queue(api, ["R.mac"])
-    assert api.poll(job, v=8).status_code == 200 or True
     other = api.call("GET", f"/api/atelier/v8/%25SYS/work/{job}")
     assert other.status_code == 404  # a job belongs to its namespace
     api.until_done(job)

@@ -215,3 +215,28 @@ def test_auth_none_only_on_loopback(tmp_path: Path) -> None:
 def test_is_loopback(host: str, loopback: bool) -> None:
     """Loopback addresses and the name localhost, nothing else."""
     assert is_loopback(host) is loopback
+
+
+def test_work_settings_reach_the_compile_service_and_the_queue(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """work_time_limit_seconds / work_retention_seconds / work_threads are real settings."""
+    from atelier_api.plugins import load_adapter
+    from atelier_api.services import build_services
+
+    settings = load_settings(env={"ATELIER_WORK_TIME_LIMIT_SECONDS": "7",
+                                  "ATELIER_WORK_RETENTION_SECONDS": "9",
+                                  "ATELIER_WORK_THREADS": "3"},
+                             cli={"state_dir": str(tmp_path)})
+    svc = build_services(settings, load_adapter("stub"))
+    try:
+        assert svc.compiling["USER"].time_limit == 7
+        assert svc.work._retention == 9 and svc.work._pool._max_workers == 3
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize("env", [{"ATELIER_WORK_TIME_LIMIT_SECONDS": "0"},
+                                 {"ATELIER_WORK_THREADS": "0"}])
+def test_bad_work_settings_are_refused(env: dict[str, str]) -> None:
+    """Nonsense limits stop start-up with a message naming the setting."""
+    with pytest.raises(ConfigError, match="work_"):
+        load_settings(env=env)
