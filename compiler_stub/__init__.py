@@ -23,6 +23,7 @@ from .compile import run_compile
 from .index import run_index
 from .library import LibraryHolder
 from .macro_api import run_macros
+from .sources import SourceCache
 
 __version__ = "0.2.0"
 
@@ -38,10 +39,11 @@ class StubCompiler(Adapter):
             description="tree-sitter based stand-in for the ObjectScript compiler",
         )
         self._library = LibraryHolder()
+        self._sources = SourceCache()
 
     def compile(self, request: CompileRequest) -> CompileResult:
         """Compile documents (see compiler_stub.compile)."""
-        return run_compile(self._library.get(), request)
+        return run_compile(self._library.get(), request, self._sources)
 
     def index(self, request: IndexRequest) -> IndexResult:
         """Summarise documents for action/index."""

@@ -23,6 +23,7 @@ from .outline import read_class
 from .qspec import Qspec, parse_qspec
 from .resolve import ClassWorld
 from .routines import RoutineJob, compile_routine, is_routine
+from .sources import SourceCache
 
 STOP_TEXT = {"cancelled": "Compilation cancelled", "time limit": "Compilation time limit reached"}
 
@@ -201,11 +202,12 @@ def _ordered_outcomes(run: Run, docs: list[SourceDoc]) -> tuple[DocOutcome, ...]
     return tuple(out) + tuple(o for n, o in run.outcomes.items() if n not in named)
 
 
-def run_compile(library: Library, request: CompileRequest) -> CompileResult:
-    """Compile the request's documents."""
+def run_compile(library: Library, request: CompileRequest,
+                sources: SourceCache | None = None) -> CompileResult:
+    """Compile the request's documents (``sources``: parsed workspace classes to reuse)."""
     q = parse_qspec(request.flags)
     jobs = _class_jobs(request)
-    world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()})
+    world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()}, sources)
     run = Run(request, library, q, world, time.monotonic(), datetime.now())
     if request.on_console is not None:
         run.lines = StreamedLines(request.on_console,

@@ -9,6 +9,7 @@ from atelier_api.compiler import SourceDoc, Workspace
 from .library import Library
 from .model import ClassModel, kw_list
 from .outline import ClassSource, read_class
+from .sources import SourceCache
 
 PERSISTENT = "%Library.Persistent"
 SERIAL = "%Library.SerialObject"
@@ -35,10 +36,11 @@ class ClassWorld:
     """Every class a compile can see; workspace classes are read lazily and cached."""
 
     def __init__(self, library: Library, workspace: Workspace,
-                 batch: dict[str, ClassSource]) -> None:
+                 batch: dict[str, ClassSource], sources: SourceCache | None = None) -> None:
         self.library = library
         self.workspace = workspace
         self.batch = batch
+        self.sources = sources  # parsed workspace classes kept between compiles, if any
         self._names: set[str] | None = None
         self._looked_up: dict[str, SourceDoc | None] = {}
         self._cache: dict[str, ClassSource | None] = {}
@@ -103,8 +105,14 @@ class ClassWorld:
             return self.batch[name]
         if name not in self._cache:
             doc = self._looked_up[name] if name in self._looked_up else self.document(name)
-            self._cache[name] = read_class(list(doc.lines)) if doc is not None else None
+            self._cache[name] = None if doc is None else self._read(doc)
         return self._cache[name]
+
+    def _read(self, doc: SourceDoc) -> ClassSource:
+        """Parse a workspace class, through the cache kept between compiles when there is one."""
+        if self.sources is None:
+            return read_class(list(doc.lines))
+        return self.sources.read(tuple(doc.lines))
 
     def document(self, name: str) -> SourceDoc | None:
         """The workspace document of a class, or None."""

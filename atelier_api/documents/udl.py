@@ -170,6 +170,8 @@ def collapse_multiline(lines: list[str], current: list[str]) -> list[str]:
     A client that read ``udl-multiline`` sends it back; signatures the stored file keeps on
     one line go back to one line, so a save changes only what the client changed.
     """
+    if not any(line.endswith("(") and _METHOD_START.match(line) for line in lines):
+        return lines  # nothing multi-line was sent: the common save costs one scan
     originals = {}
     for line in current:
         key = _signature_key(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 
 class StatusSchema(Schema):
@@ -82,6 +82,22 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Lines(fields.List):
+    """A list of strings checked in one pass: a document can have many thousands of lines, and
+    per-item field objects would dominate the cost of a save."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        for index, item in enumerate(value):
+            if type(item) is not str:
+                raise ValidationError({index: ["Not a valid string."]})
+        return value
+
+
 class PutDocBodySchema(Schema):
     """Body of PUT doc. Unknown keys (VS Code's ``mtime``) are ignored."""
 
@@ -89,7 +105,7 @@ class PutDocBodySchema(Schema):
         unknown = EXCLUDE
 
     enc = StrictBoolean(load_default=False, metadata={"description": "content is base64"})
-    content = fields.List(fields.String(), required=True, metadata={
+    content = Lines(required=True, metadata={
         "description": "text lines without terminators, or base64 chunks when enc is true"})
 
 
