@@ -185,11 +185,17 @@ class WorkQueue:
         job.finished_at = time.monotonic()
         job.done.set()
 
-    def poll(self, namespace: str, job_id: int) -> Poll | None:
-        """New output of a job; None when unknown or drained. The final poll drains it."""
+    def poll(self, namespace: str, job_id: int, wait: float = 0.0) -> Poll | None:
+        """New output of a job; None when unknown or drained. The final poll drains it.
+
+        ``wait``: give a running job up to that many seconds to finish first, so a short job
+        is answered in one poll instead of a "still running" and another round trip.
+        """
         job = self._get(namespace, job_id)
         if job is None:
             return None
+        if wait > 0 and not job.done.is_set():
+            job.done.wait(max(0.0, min(wait, job.deadline - time.monotonic())))
         with job.lock:
             self._check_deadline(job)
             return self._take(job)

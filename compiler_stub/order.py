@@ -56,25 +56,32 @@ def all_predecessors(world: ClassWorld, names: list[str]) -> list[str]:
 
 
 def _topo(world: ClassWorld, names: list[str]) -> list[str]:
-    """Dependency order within a group, stable on the given order; cycles keep that order."""
+    """Dependency order within a group, stable on the given order; cycles keep that order.
+
+    Depth-first post-order with an explicit stack, so a dependency chain of any length works
+    (no recursion limit).
+    """
     inside = set(names)
     done: list[str] = []
     finished: set[str] = set()  # ``done`` as a set: membership tests stay O(1) on big sets
     visiting: set[str] = set()
-
-    def visit(n: str) -> None:
-        if n in finished or n in visiting:
-            return
-        visiting.add(n)
-        for p in predecessors(world, n):
-            if p in inside:
-                visit(p)
-        visiting.discard(n)
-        done.append(n)
-        finished.add(n)
-
-    for n in names:
-        visit(n)
+    for root in names:
+        if root in finished:
+            continue
+        visiting.add(root)
+        stack = [(root, iter(predecessors(world, root)))]
+        while stack:
+            node, preds = stack[-1]
+            for p in preds:
+                if p in inside and p not in finished and p not in visiting:
+                    visiting.add(p)
+                    stack.append((p, iter(predecessors(world, p))))
+                    break
+            else:
+                stack.pop()
+                visiting.discard(node)
+                done.append(node)
+                finished.add(node)
     return done
 
 

@@ -156,21 +156,29 @@ class ClassWorld:
         return seen
 
     def cycle(self, name: str) -> list[str]:
-        """The inheritance cycle through ``name`` ([] when there is none)."""
-        path: list[str] = []
+        """The inheritance cycle through ``name`` ([] when there is none).
 
-        def visit(cur: str) -> bool:
-            if cur == name and path:
-                return True
-            if cur in path:
-                return False
-            path.append(cur)
-            if any(visit(s) for s in self.supers(cur)):
-                return True
-            path.pop()
-            return False
-
-        return path if visit(name) else []
+        Depth-first with an explicit stack (no recursion limit on long chains); classes
+        proven not to lead back to ``name`` are not walked twice.
+        """
+        path, on_path, dead = [name], {name}, set()
+        pending = [iter(self.supers(name))]
+        while pending:
+            for sup in pending[-1]:
+                if sup == name:
+                    return path
+                if sup in on_path or sup in dead:
+                    continue
+                path.append(sup)
+                on_path.add(sup)
+                pending.append(iter(self.supers(sup)))
+                break
+            else:
+                pending.pop()
+                done = path.pop()
+                on_path.discard(done)
+                dead.add(done)
+        return []
 
     def primary_chain(self, name: str) -> list[str]:
         """``name`` and its primary (leftmost) superclasses up to the root."""

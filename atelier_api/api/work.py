@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest, NotFound
 from ..schemas.actions import CompileEnvelopeSchema, WorkBodySchema
 from ..schemas.documents import EnvelopeSchema
+from ..search import DEFAULT_MAX, SearchQuery, search_job
 from ..workqueue import Poll
 from .actions import compile_service
 from .common import json_body, respond, services, store_for, versioned
@@ -26,12 +27,14 @@ blp = Blueprint("work", __name__, url_prefix="/api/atelier",
                             "queue a job, poll it for new console lines until it is done, "
                             "or cancel it.")
 NS = "/v<int:version>/<ns>"
-SUPPORTED = ("compile",)
-NOT_YET = ("search", "unittest")
+SUPPORTED = ("compile", "search")
+NOT_YET = ("unittest",)
 RETRY = {"Retry-After": "1"}
 #: ``result`` of a running poll, and of a final one whose job produced none, per request type
 RUNNING_RESULT: dict[str, Any] = {"compile": {}}
 FINAL_RESULT: dict[str, Any] = {"compile": {"content": []}}
+#: request types whose every poll carries its new result items as an array
+ITEMS = ("search",)
 
 
 def _request_kind(body: dict[str, Any]) -> str:
@@ -59,6 +62,10 @@ def _gone(job_id: str) -> NotFound:
                     "its result was already collected")
 
 
+#: A poll of a running job waits this long for it to finish before answering "running":
+#: a short compile is then collected by its first poll.
+POLL_WAIT_SECONDS = 0.25
+
 @blp.route(NS + "/work", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": WorkBodySchema}}})
@@ -74,9 +81,10 @@ def _gone(job_id: str) -> NotFound:
 @blp.alt_response(503, schema=EnvelopeSchema, description="too many jobs, or shutting down")
 @versioned(1)
 def queue_work(ns: str) -> Response:
-    """QueueAsync: start a compile job; poll it with GET work/{id}."""
+    """QueueAsync: start a compile or search job; poll it with GET work/{id}."""
     body = json_body(expect=dict)
-    _request_kind(body)
+    if _request_kind(body) == "search":
+        return _queue_search(ns, body)
     source = body.get("source", True)
     if not isinstance(source, bool):
         raise BadRequest("'source' must be true or false")
@@ -87,10 +95,55 @@ def queue_work(ns: str) -> Response:
     return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
 
 
+_SEARCH_FLAGS = {"regex": "regex", "word": "word", "case": "case", "wild": "wild",
+                 "system": "system", "generated": "generated"}
+
+
+def _search_body(body: dict[str, Any]) -> tuple[SearchQuery, bool]:
+    """A /work search body as a query, and whether it wants console output (400 if bad)."""
+    if body.get("project"):
+        raise BadRequest("Searching a project is not supported by this server yet; search "
+                         "with 'documents' masks instead")
+    text, docs = body.get("query"), body.get("documents", "*")
+    if not isinstance(text, str) or not text:
+        raise BadRequest("A search needs a non-empty 'query' string")
+    if isinstance(docs, list) and all(isinstance(d, str) for d in docs):
+        docs = ",".join(docs)
+    if not isinstance(docs, str):
+        raise BadRequest("'documents' must be a string of masks such as '*.cls,*.mac'")
+    flags = {key: _bool(body, name) for name, key in _SEARCH_FLAGS.items()}
+    hits = body.get("max", DEFAULT_MAX)
+    if isinstance(hits, bool) or not isinstance(hits, int):
+        raise BadRequest("'max' must be a number")
+    patterns = {k: body.get(k) or "" for k in ("include", "exclude")}
+    if not all(isinstance(v, str) for v in patterns.values()):
+        raise BadRequest("'include' and 'exclude' must be regular expression strings")
+    return SearchQuery(text, docs or "*", max_hits=hits, **patterns, **flags), _bool(
+        body, "console", True)
+
+
+def _bool(body: dict[str, Any], name: str, default: bool = False) -> bool:
+    value = body.get(name, default)
+    if value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    raise BadRequest(f"'{name}' must be true or false")
+
+
+def _queue_search(ns: str, body: dict[str, Any]) -> Response:
+    query, console = _search_body(body)
+    store = store_for(ns)
+    job_id = services().work.submit(store.namespace, "search",
+                                    search_job(store, query, console=console),
+                                    services().settings.work_time_limit_seconds)
+    return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
+
+
 def _final(poll: Poll, *, with_errors: bool = True) -> Response:
     outcome = poll.outcome
     result = outcome.result if outcome is not None and outcome.result is not None else (
         FINAL_RESULT.get(poll.kind, {}))
+    if poll.kind in ITEMS:
+        result = list(poll.items)
     errors = outcome.errors if outcome is not None and with_errors else []
     summary = outcome.summary if outcome is not None and with_errors else ""
     return respond(result, console=poll.console, errors=errors, summary=summary)
@@ -113,11 +166,12 @@ def poll_work(ns: str, job_id: str) -> Response:
         if peek is None:
             raise _gone(job_id)
         return respond(headers=RETRY if peek.running else {})
-    poll = work.poll(namespace, _job_id(job_id))
+    poll = work.poll(namespace, _job_id(job_id), wait=POLL_WAIT_SECONDS)
     if poll is None:
         raise _gone(job_id)
     if poll.running:
-        return respond(RUNNING_RESULT.get(poll.kind, {}), console=poll.console, headers=RETRY)
+        result = list(poll.items) if poll.kind in ITEMS else RUNNING_RESULT.get(poll.kind, {})
+        return respond(result, console=poll.console, headers=RETRY)
     return _final(poll)
 
 
@@ -134,5 +188,6 @@ def cancel_work(ns: str, job_id: str) -> Response:
     if poll is None:
         raise _gone(job_id)
     if poll.running:
-        return respond({}, console=poll.console, headers=RETRY)
+        return respond(list(poll.items) if poll.kind in ITEMS else {}, console=poll.console,
+                       headers=RETRY)
     return _final(poll, with_errors=False)

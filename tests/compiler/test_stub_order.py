@@ -64,3 +64,16 @@ def test_one_failing_class_does_not_stop_the_others(compile_docs) -> None:
                       "F.Good.cls": Outcome.COMPILED}
     assert result.console[-1].startswith("Detected 2 errors during compilation in ")
     assert [g.name for g in result.outcomes[2].generated] == ["F.Good.1.int"]
+
+
+def test_a_dependency_chain_longer_than_the_recursion_limit_compiles_in_order(
+        compile_docs) -> None:  # type: ignore[no-untyped-def]
+    """Compile ordering has no recursion limit: a long chain, each extending the previous."""
+    import sys
+
+    count = sys.getrecursionlimit() + 200
+    chain = [cls(f"Chain.C{i}", extends=f"Chain.C{i - 1}" if i else "%RegisteredObject")
+             for i in range(count)]
+    result = compile_docs(list(reversed(chain)), flags="c")
+    assert not result.errors
+    assert _compiled_classes(result) == [f"Chain.C{i}" for i in range(count)]
