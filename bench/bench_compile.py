@@ -24,6 +24,7 @@ import platform
 import pstats
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -312,7 +313,21 @@ def environment() -> dict[str, Any]:
     return {"python": sys.version.split()[0], "platform": platform.platform(),
             "cpus": os.cpu_count(), "loadavg": list(os.getloadavg()),
             "atelier_api": atelier_api.__version__, "compiler_stub": compiler_stub.__version__,
-            "git_commit": benchlib._git_commit()}
+            "git_commit": _git_commit()}
+
+
+def _git_commit() -> str:
+    """The commit measured, ``+dirty`` when atelier_api or compiler_stub differ from it."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10, check=False)
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--", "../atelier_api",
+                                "../compiler_stub"],
+                               capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return ""
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def print_report(result: dict[str, Any]) -> None:
