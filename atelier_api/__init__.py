@@ -87,9 +87,9 @@ def _flask_config(settings: Any) -> dict[str, Any]:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import actions, documents, health, operator, server, system, work
+    from .api import actions, documents, ens, health, operator, query, server, system, work, xml
 
-    for module in (server, system, documents, actions, work, health, operator):
+    for module in (server, system, documents, actions, query, work, xml, ens, health, operator):
         api.register_blueprint(module.blp)
 
 

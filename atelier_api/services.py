@@ -22,6 +22,7 @@ from .documents.textcodec import EOLS
 from .documents.tsindex import TsIndex
 from .jobs import JobRegistry
 from .lifecycle import Lifecycle
+from .sql.service import SqlService, open_sql
 from .workqueue import WorkQueue
 from .workspace import Workspace, derived_dir, prepare_workspaces
 
@@ -54,6 +55,8 @@ class Services:
     #: per namespace: compiling (atelier_api.compiling); the /work queue (threads start lazily)
     compiling: dict[str, CompileService] = field(default_factory=dict)
     work: WorkQueue = field(default_factory=WorkQueue)
+    #: per namespace: action/query (class dictionary, projects, class queries)
+    sql: dict[str, SqlService] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     _closed: threading.Event = field(default_factory=threading.Event)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -100,6 +103,8 @@ class Services:
             store.index.close()
             if store.compiled is not None:
                 store.compiled.close()
+        for service in self.sql.values():
+            service.close()
 
 
 def build_services(settings: Settings, compiler: Adapter) -> Services:
@@ -114,8 +119,11 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
         derived_dir(state, ns), "compiled.sqlite"), settings.work_time_limit_seconds)
     work = WorkQueue(jobs, workers=settings.work_threads,
                      retention_seconds=settings.work_retention_seconds)
+    sql = {ns: open_sql(store, derived_dir(state, ns), state,
+                        getattr(settings, "system_mode", "") or "")
+           for ns, store in stores.items()}
     return Services(settings, stores, sessions, compiler, jobs, workspaces=workspaces,
-                    compiling=compiling, work=work)
+                    compiling=compiling, work=work, sql=sql)
 
 
 def with_default_namespaces(settings: Settings) -> Settings:

@@ -16,6 +16,7 @@ from ..schemas.actions import (
     MacroBodySchema,
 )
 from ..schemas.documents import EnvelopeSchema
+from ..search import DEFAULT_MAX, SearchQuery, search_all
 from .common import flag, json_body, name_list_body, respond, services, store_for, versioned
 
 blp = Blueprint("actions", __name__, url_prefix="/api/atelier",
@@ -125,3 +126,48 @@ def macro_location(ns: str) -> Response:
 def macro_list(ns: str) -> Response:
     """GetMacroList: every macro visible to a document."""
     return _macro(ns, "list")
+
+
+SEARCH_PARAMS = [
+    {"in": "query", "name": "query", "required": True, "schema": {"type": "string"},
+     "description": "text, wildcard text or regular expression (regex mode matches whole "
+                    "lines: send .*pattern.*; (?i) for case-insensitive)"},
+    {"in": "query", "name": "files", "required": True, "schema": {"type": "string"},
+     "description": "comma list of names and masks (*.cls,*.mac, Pkg/*.cls, /csp/user/*); a "
+                    "leading ' excludes"},
+    *({"in": "query", "name": name, "schema": {"type": "integer", "enum": [0, 1]},
+       "description": text} for name, text in (
+        ("regex", "1 (default): query is a regex matched against whole lines"),
+        ("word", "1: whole words only"), ("case", "1: case-sensitive (not in regex mode)"),
+        ("wild", "1: * and ? are wildcards"), ("sys", "1: include % (system) documents"),
+        ("gen", "1: include generated documents"))),
+    {"in": "query", "name": "max", "schema": {"type": "integer", "default": DEFAULT_MAX},
+     "description": "most hits to return"}]
+
+
+def _search_query() -> SearchQuery:
+    text, files = request.args.get("query", ""), request.args.get("files", "")
+    if not text or not files.strip():
+        raise BadRequest("Search needs the parameters 'query' and 'files'")
+    raw_max = request.args.get("max", "") or str(DEFAULT_MAX)
+    if not raw_max.isdigit() or not 0 < int(raw_max) <= 1_000_000:
+        raise BadRequest(f"'max' must be a number from 1 to 1000000, not '{raw_max[:40]}'")
+    return SearchQuery(text, files, flag("regex", True), flag("word"), flag("case"),
+                       flag("wild"), flag("sys"), flag("gen"), int(raw_max))
+
+
+@blp.route(NS + "/action/search", methods=["GET"])
+@blp.doc(parameters=SEARCH_PARAMS)
+@blp.alt_response(200, schema=EnvelopeSchema, description="result is an array of {doc, "
+                  "matches: [{text, line | member, line | attr, attrline}]}; console holds "
+                  "the search log")
+@_errors(400, 401, 404)
+@versioned(2)
+def search_docs(ns: str) -> Response:
+    """Search: find text, wildcards or a regex in documents (the /work search is the async
+    form)."""
+    query = _search_query()
+    items, console, errors = search_all(store_for(ns), query,
+                                        services().settings.work_time_limit_seconds)
+    return respond(items, console=console, errors=errors,
+                   summary=str(errors[0]["error"]) if errors else "")

@@ -50,7 +50,7 @@ def _etag(ts: str) -> dict[str, str]:
     {"in": "query", "name": "binary", "schema": {"type": "integer", "enum": [0, 1]},
      "description": "1: base64 chunks (enc true) even for text"},
     {"in": "query", "name": "format", "schema": {"type": "string",
-                                                 "enum": ["udl", "udl-multiline"]}},
+                                                 "enum": ["udl", "udl-multiline", "xml"]}},
     {"in": "query", "name": "storageOnly", "schema": {"type": "integer", "enum": [0, 1]},
      "description": "classes: only the Storage sections, flags 1"},
     {"in": "header", "name": "If-None-Match", "schema": {"type": "string"},

@@ -22,7 +22,7 @@ from .modified import Snapshots, crhash
 from .names import DocName, is_text_web_file, parse_name
 from .tsindex import TsIndex, format_ts, parse_ts
 
-FORMATS = ("udl", "udl-multiline")
+FORMATS = ("udl", "udl-multiline", "xml")
 _LOCK_STRIPES = 64
 _UNMAPPED = DocName("", "", "", "")
 
@@ -137,6 +137,10 @@ class DocumentStore:
         base = Document(doc.name, doc.cat, self.db, format_ts(ts), self.upd(doc, ts))
         if as_binary:
             return _replace(base, enc=True, content=textcodec.b64_chunks(data))
+        if fmt == "xml":  # the document as one XML export (atelier_api.xmlexport)
+            from ..xmlexport.service import document_lines
+
+            return _replace(base, content=document_lines(self, doc, data))
         if doc.ext == "cls" and storage_only:
             return _replace(base, flags=1, content=udl.storage_section(lines))
         if doc.ext == "cls" and fmt == "udl-multiline":
@@ -175,6 +179,11 @@ class DocumentStore:
         """Save under the per-document lock: conflict check and write are one step."""
         loc = self.locate(raw)
         lines, data = self._incoming(loc.doc, content, enc)
+        if data is None and loc.doc.cat in ("CLS", "RTN"):  # XML export content (v2+)
+            from ..xmlexport.service import looks_like_export, udl_of_export
+
+            if looks_like_export(lines or []):
+                lines = udl_of_export(loc.doc, lines or [])
         problem = udl.header_problem(loc.doc, lines) if lines is not None else None
         if problem:
             return PutOutcome(Document(loc.doc.name, loc.doc.cat, status=problem), False,

@@ -204,5 +204,5 @@ def test_unknown_and_foreign_ids_are_404(serve: Callable[..., Client]) -> None:
     assert client.call("GET", ns_path("%SYS", f"work/{job}")).status_code == 404
     _poll_to_end(client, job)
     resp = client.call("POST", ns_path("USER", "work"),
-                       json_body={"request": "search", "query": "x", "documents": "*.mac"})
+                       json_body={"request": "unittest", "tests": []})
     assert resp.status_code == 400 and "supports 'compile'" in envelope(resp)["status"]["summary"]

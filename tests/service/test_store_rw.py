@@ -212,7 +212,7 @@ def test_storage_only_and_multiline(store: DocumentStore) -> None:
     multi = store.get("Pkg.A.cls", fmt="udl-multiline").content
     assert multi[2:5] == ["Method M(", "\ta,", "\tb)"]
     with pytest.raises(BadRequest):
-        store.get("Pkg.A.cls", fmt="xml")
+        store.get("Pkg.A.cls", fmt="%RO")
 
 
 def test_multiline_save_round_trip_changes_nothing(store: DocumentStore, tmp_path: Path) -> None:

@@ -1,0 +1,143 @@
+"""The IRIS class queries and class methods a statement may call, answered locally.
+
+Table-valued: ``Schema.Class_Query(args)`` in FROM. Scalar: ``Schema.Class_Method(args)`` in
+an expression. This server has no source-control hooks, so the %Atelier_v1_Utils queries
+answer "nothing to do" (empty rows, Enabled 0), never an error.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..documents.names import OTHER_EXTS
+from ..documents.store import DocumentStore
+from .dictionary import ClassDictionary
+from .opendialog import COLUMNS as DIALOG_COLUMNS
+from .opendialog import studio_open_dialog
+from .projects import ITEM_COLUMNS, project_items
+
+Columns = list[tuple[str, str]]
+SYSTEM_MODE_GLOBAL = '^%SYS("SystemMode")'
+
+
+@dataclass
+class Context:
+    """What a class query may read: the namespace's store, dictionary and connection."""
+
+    store: DocumentStore
+    dictionary: ClassDictionary
+    conn: sqlite3.Connection
+    system_mode: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """Rows of a class query, and an SQL condition (text) the engine applies to them."""
+
+    columns: Columns
+    rows: list[tuple[Any, ...]]
+    condition: str = ""
+
+
+def _dialog(ctx: Context, args: list[Any]) -> TableResult:
+    rows, condition = studio_open_dialog(ctx.store, args)
+    return TableResult(DIALOG_COLUMNS, rows, condition)
+
+
+def _document_types(ctx: Context, args: list[Any]) -> TableResult:
+    rows = [(ext.upper(), f"{ext.upper()} document", "") for ext in sorted(OTHER_EXTS)]
+    return TableResult([("Extention", "TEXT"), ("Description", "TEXT"),
+                        ("EditorClass", "TEXT")], rows)
+
+
+def _global_get(ctx: Context, args: list[Any]) -> TableResult:
+    ref = str(args[1]) if len(args) > 1 and args[1] is not None else ""
+    rows = []
+    if ref.replace(" ", "") == SYSTEM_MODE_GLOBAL and ctx.system_mode:
+        rows.append((ref, ctx.system_mode))
+    return TableResult([("Name", "TEXT"), ("Value", "TEXT")], rows)
+
+
+def _empty(columns: Columns) -> Callable[[Context, list[Any]], TableResult]:
+    def query(ctx: Context, args: list[Any]) -> TableResult:
+        return TableResult(columns, [])
+    return query
+
+
+USER_ACTION = [("action", "INTEGER"), ("target", "TEXT"), ("message", "TEXT"),
+               ("reload", "INTEGER"), ("doc", "TEXT"), ("errorText", "TEXT")]
+STATUS_COLUMNS = [("name", "TEXT"), ("inSourceControl", "INTEGER"), ("editable", "INTEGER"),
+                  ("isCheckedOut", "INTEGER"), ("checkedOutBy", "TEXT")]
+
+
+def _get_status(ctx: Context, args: list[Any]) -> TableResult:
+    """No source control: every document is editable and not checked out."""
+    names = [str(a) for a in args if a not in (None, "")]
+    return TableResult(STATUS_COLUMNS, [(n, 0, 1, 0, "") for n in names[:1]])
+
+
+def _subclass_of(ctx: Context, args: list[Any]) -> TableResult:
+    sup = str(args[0]) if args and args[0] is not None else ""
+    initial = str(args[1]) if len(args) > 1 and args[1] is not None else ""
+    ctx.dictionary.sync()
+    rows = ctx.conn.execute(
+        "SELECT DISTINCT c.Name FROM dict.CompiledClass c WHERE c.Name <> ? AND "
+        "EXISTS (SELECT 1 FROM dict.ClassDefinition d WHERE d.Name = c.Name) AND ? <> ''",
+        (sup, sup)).fetchall()
+    names = [r[0] for r in rows if _extends(ctx, r[0], sup) and r[0] > initial]
+    return TableResult([("Name", "TEXT")], [(n,) for n in sorted(names)])
+
+
+def _extends(ctx: Context, name: str, sup: str) -> bool:
+    """True when ``name`` has ``sup`` among its supers (recursively, %Library short forms)."""
+    want = _long(sup).lower()
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current.lower() in seen:
+            continue
+        seen.add(current.lower())
+        row = ctx.conn.execute("SELECT Super FROM dict.ClassDefinition WHERE Name = ?",
+                               (current,)).fetchone()
+        for parent in (row[0].split(",") if row and row[0] else []):
+            if _long(parent).lower() == want:
+                return True
+            stack.append(_long(parent))
+    return False
+
+
+def _long(name: str) -> str:
+    return "%Library." + name[1:] if name.startswith("%") and "." not in name else name
+
+
+def _items_list(ctx: Context, args: list[Any]) -> TableResult:
+    return TableResult(ITEM_COLUMNS, project_items(ctx.conn, ctx.store, args))
+
+
+TABLE_QUERIES: dict[str, Callable[[Context, list[Any]], TableResult]] = {
+    "%library.routinemgr_studioopendialog": _dialog,
+    "%library.routinemgr_documenttypes": _document_types,
+    "%library.global_get": _global_get,
+    "%atelier_v1_utils.extension_useraction": _empty(USER_ACTION),
+    "%atelier_v1_utils.extension_afteruseraction": _empty(USER_ACTION),
+    "%atelier_v1_utils.extension_getstatus": _get_status,
+    "%atelier_v1_utils.extension_getmenus": _empty(
+        [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("items", "TEXT")]),
+    "%dictionary.classdefinition_subclassof": _subclass_of,
+    "%studio.project_projectitemslist": _items_list,
+    "%csp.studiotemplatemgr_templates": _empty(
+        [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("description", "TEXT")]),
+    "ens.job_enumerate": _empty([("Job", "TEXT"), ("ConfigName", "TEXT"),
+                                 ("Status", "TEXT"), ("State", "TEXT")]),
+}
+SCALAR_METHODS: dict[str, Callable[[Context, list[Any]], Any]] = {
+    "%atelier_v1_utils.extension_extensionenabled": lambda ctx, args: 0,
+    "%atelier_v1_utils.general_getcsptoken": lambda ctx, args: "",
+}
+#: class queries whose rows read the dictionary (sync it first)
+NEEDS_DICTIONARY = {"%dictionary.classdefinition_subclassof"}

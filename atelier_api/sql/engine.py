@@ -1,0 +1,317 @@
+"""Run one parsed IRIS statement on SQLite: resolve %Dictionary / %Studio tables, materialise
+class queries as temporary tables, map IRIS functions and predicates, bind the parameters.
+
+Safety does not rest on the rewrite alone: the connection's authorizer allows reads of the
+namespace's tables, writes to the project tables only, and a fixed list of functions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from .classqueries import NEEDS_DICTIONARY, SCALAR_METHODS, TABLE_QUERIES, Context, TableResult
+from .dialect import DOLLAR, Parsed, SqlSyntaxError, parse_condition
+from .dictschema import COMPILED_TABLES, MEMBER_TABLES
+from .functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
+
+TABLES = {f"%dictionary.{t.lower()}": ("dict", t)
+          for t in ["ClassDefinition", *MEMBER_TABLES, *COMPILED_TABLES]}
+TABLES.update({"%studio.project": ("proj", "Project"), "%studio.projectitem":
+               ("proj", "ProjectItem")})
+WRITABLE = {("proj", "Project"), ("proj", "ProjectItem")}
+STATEMENTS = (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)
+
+
+class SqlError(Exception):
+    """A statement that fails the way IRIS reports it: an SQLCODE and a message."""
+
+    def __init__(self, sqlcode: int, message: str) -> None:
+        super().__init__(message)
+        self.sqlcode = sqlcode
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Column names and rows of a statement (DML: no columns, no rows)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+class Statement:
+    """One statement being prepared for and run on a connection."""
+
+    def __init__(self, parsed: Parsed, params: list[Any], ctx: Context) -> None:
+        self.tree = parsed.tree.copy()
+        self.params = _bind(parsed.params, params)
+        self.ctx = ctx
+        self._tmp = itertools.count(1)
+        self.uses_dictionary = False
+        self.ctes = {c.alias_or_name.lower() for c in self.tree.find_all(exp.CTE)}
+
+    def prepare(self) -> str:
+        """The SQLite text of the statement (class queries already materialised)."""
+        if not isinstance(self.tree, STATEMENTS):
+            raise SqlError(-51, f"{type(self.tree).__name__.upper()} statements are not "
+                                "supported by this server")
+        self._check_target()
+        tree = self.tree.transform(self._rewrite, copy=False)
+        _name_columns(tree)
+        return tree.sql(dialect="sqlite")
+
+    def _check_target(self) -> None:
+        if isinstance(self.tree, (exp.Insert, exp.Update, exp.Delete)):
+            target = self.tree.find(exp.Table)
+            if target is None or self._resolve_name(target) not in WRITABLE:
+                raise SqlError(-115, "Only %Studio.Project and %Studio.ProjectItem can be "
+                                     "changed through this server")
+
+    def _resolve_name(self, table: exp.Table) -> tuple[str, str] | None:
+        key = f"{table.db}.{table.name}".lower() if table.db else table.name.lower()
+        return TABLES.get(key)
+
+    def _rewrite(self, node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table):
+            return self._table(node)
+        if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
+            return self._scalar_method(node)
+        if isinstance(node, exp.JSONExtract):
+            return self._arrow(node)
+        return rewrite_expression(node, self.params, self._again)
+
+    def _again(self, node: exp.Expr) -> exp.Expr:
+        return node.transform(self._rewrite, copy=False)
+
+    def _table(self, node: exp.Table) -> exp.Expr:
+        if isinstance(node.this, exp.Anonymous):
+            return self._class_query(node)
+        if node.catalog:
+            raise SqlError(-30, f"Table '{node.sql()}' not found")
+        found = self._resolve_name(node)
+        if found is None:
+            if not node.db and node.name.lower() in self.ctes:
+                return node
+            shown = f"{node.db}.{node.name}" if node.db else f"SQLUser.{node.name}"
+            raise SqlError(-30, f"Table '{shown}' not found")
+        if found[0] == "dict":
+            self.uses_dictionary = True
+        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+        return exp.Table(this=exp.to_identifier(found[1]), db=exp.to_identifier(found[0]),
+                         alias=alias)
+
+    def _arrow(self, node: exp.JSONExtract) -> exp.Expr:
+        """``parent->Col`` (IRIS implicit join) on a dictionary member: the parent class's
+        column, as a scalar sub-query on CompiledClass (which holds every class)."""
+        ref, target = node.this, node.expression
+        if not (isinstance(ref, exp.Column) and ref.name.lower() == "parent"
+                and isinstance(target, exp.Column) and not target.table):
+            raise SqlError(-1, f"Implicit join '{ref.sql()}->{target.sql()}' is not "
+                               "supported (only parent->Column)")
+        if target.name.lower() == "id":
+            return ref
+        self.uses_dictionary = True
+        owner = exp.Table(this=exp.to_identifier("CompiledClass"), db=exp.to_identifier("dict"),
+                          alias=exp.TableAlias(this=exp.to_identifier("arrow_parent")))
+        sub = exp.select(exp.column(target.name, table="arrow_parent", quoted=True)).from_(
+            owner).where(exp.EQ(this=exp.column("Name", table="arrow_parent"), expression=ref))
+        return exp.Subquery(this=sub)
+
+    def _class_query(self, node: exp.Table) -> exp.Expr:
+        func = node.this
+        name = f"{node.db}.{func.name}".lower()
+        query = TABLE_QUERIES.get(name)
+        if query is None:
+            raise SqlError(-428, f"Stored procedure '{node.db}.{func.name}' not found")
+        if name in NEEDS_DICTIONARY:
+            self.uses_dictionary = True
+        args = [self._value(a) for a in func.expressions]
+        result = query(self.ctx, args)
+        table = self._materialise(result)
+        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(func.name))
+        return exp.Table(this=exp.to_identifier(table), db=exp.to_identifier("temp"),
+                         alias=alias)
+
+    def _scalar_method(self, node: exp.Dot) -> exp.Expr:
+        func = node.expression
+        name = f"{node.this.name}.{func.name}".lower()
+        method = SCALAR_METHODS.get(name)
+        if method is None:
+            raise SqlError(-359, f"User defined SQL function '{node.this.name}.{func.name}' "
+                                 "not found")
+        value = method(self.ctx, [self._value(a) for a in func.expressions])
+        return exp.convert(value)
+
+    def _value(self, node: exp.Expr) -> Any:
+        """The value of a class query argument: a literal or a bound parameter."""
+        if isinstance(node, exp.Placeholder):
+            return self.params.get(node.name)
+        if isinstance(node, exp.Literal):
+            return node.this if node.is_string else _number(node.this)
+        if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+            return -_number(node.this.this)
+        if isinstance(node, exp.Null):
+            return None
+        raise SqlError(-1, f"Class query arguments must be literals or ?, not '{node.sql()}'")
+
+    def _materialise(self, result: TableResult) -> str:
+        name = f"cq_{next(self._tmp)}"
+        cols = ", ".join(f'"{c}" {t}' for c, t in result.columns)
+        conn = self.ctx.conn
+        conn.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
+        marks = ", ".join("?" for _ in result.columns)
+        conn.executemany(f'INSERT INTO temp."{name}" VALUES ({marks})', result.rows)
+        if result.condition.strip():
+            cond = condition_sql(result.condition, {c for c, _t in result.columns})
+            conn.execute(f'DELETE FROM temp."{name}" WHERE NOT coalesce(({cond}), 0)')
+        return name
+
+
+def rewrite_expression(node: exp.Expr, params: dict[str, Any],
+                       again: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """IRIS predicates and functions -> SQLite ones; named host variables are refused.
+
+    ``again`` rewrites the children of a replaced node (sqlglot's transform does not visit
+    the subtree of a node it replaced)."""
+    if isinstance(node, (exp.Glob, exp.RegexpLike)):
+        name = "iris_startswith" if isinstance(node, exp.Glob) else "iris_inlist"
+        return exp.Anonymous(this=name, expressions=[again(node.this), again(node.expression)])
+    if isinstance(node, exp.Placeholder):
+        if node.name not in params:
+            raise SqlError(-1, f"Host variables are not supported ('{node.sql()}')")
+        return node
+    if isinstance(node, exp.Anonymous):
+        return _function(node, again)
+    if isinstance(node, (exp.Command, exp.Pragma)):
+        raise SqlError(-1, "Statement form not supported")
+    return node
+
+
+def _function(node: exp.Anonymous, again: Callable[[exp.Expr], exp.Expr]
+              ) -> exp.Expr:
+    name = node.name.upper()
+    target = FUNCTION_MAP.get(name)
+    if target is None:
+        shown = "$" + name[len(DOLLAR):] if name.startswith(DOLLAR) else name
+        raise SqlError(-359, f"SQL function '{shown}' is not supported by this server")
+    if target == "CURRENT_TIMESTAMP":
+        return exp.CurrentTimestamp()
+    return exp.Anonymous(this=target, expressions=[again(e) for e in node.expressions])
+
+
+def condition_sql(text: str, columns: set[str]) -> str:
+    """The SQLite text of a Filter condition over a class query's own columns only."""
+    try:
+        tree = parse_condition(text)
+    except SqlSyntaxError as exc:
+        raise SqlError(-1, f"Invalid Filter condition: {exc}") from None
+    if tree.find(exp.Table, exp.Select, exp.Subquery, exp.Placeholder):
+        raise SqlError(-1, "A Filter condition may only compare the query's own columns")
+    wanted = {c.lower() for c in columns}
+    for col in tree.find_all(exp.Column):
+        if col.table or col.name.lower() not in wanted:
+            raise SqlError(-29, f"Field '{col.sql()}' not found in the applicable tables")
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        return rewrite_expression(node, {}, lambda n: n.transform(rewrite, copy=False))
+
+    return tree.transform(rewrite, copy=False).sql(dialect="sqlite")
+
+
+def _name_columns(tree: exp.Expr) -> None:
+    """Alias every unaliased result column the way IRIS names it (column name or
+    Expression_n), so row keys never depend on SQLite's naming."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    counter = itertools.count(1)
+    aggregates = itertools.count(1)
+    named: list[exp.Expr] = []
+    for item in select.expressions:
+        if isinstance(item, (exp.Alias, exp.Star)) or (
+                isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
+            named.append(item)
+        elif isinstance(item, exp.Column):
+            named.append(exp.alias_(item, item.name, quoted=True))
+        elif isinstance(item, exp.AggFunc):
+            named.append(exp.alias_(item, f"Aggregate_{next(aggregates)}", quoted=True))
+        else:
+            named.append(exp.alias_(item, f"Expression_{next(counter)}", quoted=True))
+    select.set("expressions", named)
+
+
+def _bind(count: int, params: list[Any]) -> dict[str, Any]:
+    if len(params) < count:
+        raise SqlError(-1, f"The statement takes {count} parameters but {len(params)} were "
+                           "given")
+    out: dict[str, Any] = {}
+    for i, value in enumerate(params[:count], 1):
+        if isinstance(value, bool):
+            value = int(value)
+        elif not isinstance(value, (str, int, float)) and value is not None:
+            raise SqlError(-1, f"Parameter {i} must be a string, number or null")
+        out[f"p{i}"] = value
+    return out
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
+               _source: str | None) -> int:
+    """Reads of the attached tables, writes to the project tables, listed functions only."""
+    ok, deny = sqlite3.SQLITE_OK, sqlite3.SQLITE_DENY
+    if action in (sqlite3.SQLITE_SELECT, sqlite3.SQLITE_RECURSIVE, sqlite3.SQLITE_TRANSACTION):
+        # transactions: the implicit one Python opens around DML (statements are parsed,
+        # so a client can never send BEGIN/COMMIT itself)
+        return ok
+    if action == sqlite3.SQLITE_READ:
+        return deny if (arg1 or "").lower().startswith(("sqlite_", "_")) else ok
+    if action == sqlite3.SQLITE_FUNCTION:
+        return ok if (arg2 or "").lower() in ALLOWED_SQLITE_FUNCTIONS else deny
+    if action in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE):
+        return ok if (db, arg1) in WRITABLE else deny
+    return deny
+
+
+def run(parsed: Parsed, params: list[Any], ctx: Context, limit: int = 0) -> Rows:
+    """Prepare, execute and fetch one statement on the context's connection."""
+    stmt = Statement(parsed, params, ctx)
+    register(ctx.conn)
+    try:
+        text = stmt.prepare()
+        if stmt.uses_dictionary:
+            ctx.dictionary.sync()
+        ctx.conn.set_authorizer(authorizer)
+        cur = ctx.conn.execute(text, stmt.params)
+        rows = cur.fetchmany(limit) if limit > 0 else cur.fetchall()
+        columns = [d[0] for d in cur.description] if cur.description else []
+        ctx.conn.set_authorizer(None)
+        ctx.conn.commit()
+    except sqlite3.Error as exc:
+        raise SqlError(_sqlcode(exc), str(exc)) from None
+    return Rows(columns, rows)
+
+
+def _sqlcode(exc: sqlite3.Error) -> int:
+    text = str(exc).lower()
+    if "not authorized" in text:
+        return -99
+    if "no such column" in text:
+        return -29
+    if "no such table" in text:
+        return -30
+    if "unique" in text:
+        return -119
+    return -400

@@ -1,0 +1,168 @@
+"""``%Library.RoutineMgr_StudioOpenDialog``: the rows the VS Code extension browses by.
+
+Arguments (Spec, Dir, OrderBy, SystemFiles, Flat, NotStudio, ShowGenerated, Filter,
+RoundTime, Mapped). Spec is a comma list of masks; the first may carry a folder:
+``Pkg.Sub/*.cls,*.mac`` (a package folder) or ``/csp/user/*`` (a web folder); ``'mask``
+excludes. Flat 1 lists full names of everything below the folder, Flat 0 one level with
+names relative to the folder, sub-packages as Type 9 and web sub-folders as Type 10 rows.
+The Filter argument (an SQL condition on the rows) is applied by the engine.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..documents.names import DocName, parse_name
+from ..documents.store import DocumentStore, ListQuery
+from ..errors import AtelierError
+
+COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
+           ("Date", "TEXT"), ("Description", "TEXT"), ("IconType", "INTEGER")]
+DEFAULTS: list[Any] = ["*", 1, 1, 0, 0, 0, 0, "", 0, 1]
+TYPES = {"mac": 0, "int": 1, "inc": 2, "bas": 3, "cls": 4, "mvb": 11, "mvi": 12}
+WEB_TYPE, OTHER_TYPE, PACKAGE_TYPE, WEB_FOLDER_TYPE = 5, 7, 9, 10
+
+
+@dataclass(frozen=True)
+class DialogArgs:
+    """The arguments, normalised."""
+
+    spec: str
+    ascending: bool
+    order_by: int
+    system: bool
+    flat: bool
+    generated: bool
+    filter: str
+
+
+def dialog_args(args: list[Any]) -> DialogArgs:
+    """Fill missing arguments with their defaults; numbers given as strings are accepted."""
+    full = list(args) + DEFAULTS[len(args):]
+    full = [DEFAULTS[i] if v is None or v == "" and i != 7 else v for i, v in enumerate(full)]
+    return DialogArgs(str(full[0]), _num(full[1]) != 0, _num(full[2]), _num(full[3]) != 0,
+                      _num(full[4]) != 0, _num(full[6]) != 0, str(full[7] or ""))
+
+
+def _num(value: Any) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed Spec: the folder (package with trailing '.', web path with trailing '/')."""
+
+    folder: str
+    web: bool
+    masks: tuple[str, ...]
+    excludes: tuple[str, ...]
+
+
+def parse_spec(text: str) -> Spec:
+    """Split a Spec into its folder, include masks and exclusions."""
+    items = [i.strip() for i in text.split(",") if i.strip()] or ["*"]
+    first = items[0]
+    folder, web = "", False
+    if "/" in first.lstrip("'"):
+        head, _, tail = first.rpartition("/")
+        web = head.startswith("/") or "/" in head or head == ""
+        folder = (("/" + head.strip("/") + "/") if head.strip("/") else "/") if web else \
+            head.strip(".") + "."
+        items[0] = tail or "*"
+    masks = tuple(i.lower() for i in items if not i.startswith("'"))
+    excludes = tuple(i[1:].lower() for i in items if i.startswith("'"))
+    return Spec(folder, web, masks or ("*",), excludes)
+
+
+def _mask_hit(mask: str, doc: DocName, rel: str) -> bool:
+    if mask == "*":
+        return True
+    if mask == "*.cspall":
+        return doc.is_web
+    if mask == "*.other":
+        return doc.cat == "OTH"
+    if doc.is_web:
+        return fnmatch.fnmatchcase(rel.lower(), mask.lstrip("/")) or fnmatch.fnmatchcase(
+            doc.name.lower(), "/" + mask.lstrip("/"))
+    return fnmatch.fnmatchcase(rel.lower(), mask)
+
+
+def _relative(spec: Spec, doc: DocName) -> str | None:
+    """The name below the spec's folder, or None when the document is elsewhere."""
+    if not spec.folder:
+        return doc.name.lstrip("/") if doc.is_web else doc.name
+    if doc.is_web != spec.web:
+        return None
+    if spec.web and spec.folder == "/":
+        return doc.name[1:]
+    if doc.name.lower().startswith(spec.folder.lower()):
+        return doc.name[len(spec.folder):]
+    return None
+
+
+def type_code(doc: DocName) -> int:
+    """The StudioOpenDialog Type of a document."""
+    if doc.is_web:
+        return WEB_TYPE
+    return TYPES.get(doc.ext, OTHER_TYPE)
+
+
+def studio_open_dialog(store: DocumentStore, args: list[Any]) -> tuple[list[tuple[Any, ...]],
+                                                                        str]:
+    """(rows, filter condition) of a StudioOpenDialog call."""
+    opts = dialog_args(args)
+    spec = parse_spec(opts.spec)
+    rows: dict[str, tuple[Any, ...]] = {}
+    for info in store.list(ListQuery(generated=opts.generated)):
+        doc = parse_name(info.name)
+        rel = _relative(spec, doc)
+        if rel is None or (not opts.system and doc.name.startswith("%")):
+            continue
+        if not any(_mask_hit(m, doc, rel) for m in spec.masks):
+            continue
+        if any(_mask_hit(m, doc, rel) for m in spec.excludes):
+            continue
+        row = _row(store, doc, rel, info.ts, info.gen, opts.flat)
+        rows.setdefault(str(row[0]).lower() + f"\x00{row[2]}", row)
+    return _ordered(list(rows.values()), opts), opts.filter
+
+
+def _row(store: DocumentStore, doc: DocName, rel: str, ts: str, gen: bool, flat: bool
+         ) -> tuple[Any, ...]:
+    if flat:
+        return (doc.name, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+    if doc.is_web:
+        head, sep, _rest = rel.partition("/")
+        if sep:
+            return (head, "/", WEB_FOLDER_TYPE, 0, "", "", 0)
+        return (rel, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+    base = rel[: -(len(doc.ext) + 1)] if doc.ext else rel
+    head, sep, _rest = base.partition(".")
+    if sep:
+        return (head, ".", PACKAGE_TYPE, 0, "", "", 0)
+    return (rel, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+
+
+def _size(store: DocumentStore, doc: DocName, gen: bool) -> int:
+    if gen and store.compiled is not None:
+        made = store.compiled.generated(doc.name)
+        return len(made.text.encode("utf-8", "surrogatepass")) if made else 0
+    try:
+        return os.stat(store.locate(doc.name).path).st_size
+    except (OSError, AtelierError):
+        return 0
+
+
+def _ordered(rows: list[tuple[Any, ...]], opts: DialogArgs) -> list[tuple[Any, ...]]:
+    column = {2: 4, 3: 3}.get(opts.order_by)
+    if column is None:
+        rows.sort(key=lambda r: str(r[0]).lower(), reverse=not opts.ascending)
+    else:
+        rows.sort(key=lambda r: (r[column], str(r[0]).lower()), reverse=not opts.ascending)
+    return rows

@@ -1,0 +1,78 @@
+"""Studio projects (%Studio.Project, %Studio.ProjectItem) kept in one SQLite file per
+namespace, and the ``%Studio.Project_ProjectItemsList`` class query over them.
+
+Projects are user data, not derived state: the file lives in the state folder beside the
+derived folder (a reset of derived state keeps it).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+from ..documents.names import parse_name
+from ..documents.store import DocumentStore
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS Project (
+        Name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        ID TEXT GENERATED ALWAYS AS (Name) VIRTUAL,
+        Description TEXT DEFAULT '',
+        LastModified TEXT DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')))""",
+    """CREATE TABLE IF NOT EXISTS ProjectItem (
+        Project TEXT NOT NULL COLLATE NOCASE,
+        Name TEXT NOT NULL,
+        Type TEXT NOT NULL DEFAULT '',
+        ID TEXT GENERATED ALWAYS AS (Project || '||' || Name || '||' || Type) VIRTUAL,
+        UNIQUE (Project, Name, Type))""",
+    """CREATE TRIGGER IF NOT EXISTS ProjectGone AFTER DELETE ON Project BEGIN
+        DELETE FROM ProjectItem WHERE Project = old.Name; END""",
+]
+ITEM_COLUMNS = [("ID", "TEXT"), ("Name", "TEXT"), ("Type", "TEXT"), ("Project", "TEXT")]
+
+
+def open_projects(path: str) -> str:
+    """Create the projects file when missing; returns its path."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        for statement in DDL:
+            conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+    return path
+
+
+def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any]
+                  ) -> list[tuple[Any, ...]]:
+    """Rows of ProjectItemsList(project[, showAll]): with showAll, packages and web folders
+    are followed by the documents they hold."""
+    project = str(args[0]) if args and args[0] is not None else ""
+    show_all = len(args) > 1 and str(args[1]) not in ("", "0", "None")
+    items = conn.execute("SELECT ID, Name, Type, Project FROM proj.ProjectItem WHERE Project = ?"
+                         " ORDER BY Name", (project,)).fetchall()
+    out = [tuple(r) for r in items]
+    if show_all:
+        seen = {(r[1].lower(), r[2]) for r in out}
+        for _id, name, kind, proj in items:
+            for extra in _expand(store, name, kind):
+                if (extra[0].lower(), extra[1]) not in seen:
+                    seen.add((extra[0].lower(), extra[1]))
+                    out.append((f"{proj}||{extra[0]}||{extra[1]}", extra[0], extra[1], proj))
+    return out
+
+
+def _expand(store: DocumentStore, name: str, kind: str) -> list[tuple[str, str]]:
+    if kind not in ("PKG", "DIR"):
+        return []
+    out = []
+    prefix = name.lower().strip("/") + ("." if kind == "PKG" else "/")
+    for info in store.list():
+        doc = parse_name(info.name)
+        if kind == "PKG" and doc.ext == "cls" and doc.base.lower().startswith(prefix):
+            out.append((doc.base, "CLS"))
+        elif kind == "DIR" and doc.is_web and doc.name[1:].lower().startswith(prefix):
+            out.append((doc.name[1:], "CSP"))
+    return out

@@ -1,0 +1,114 @@
+"""action/query for one namespace: parse, run on SQLite, answer rows or the IRIS SQL error
+(HTTP 200, ``status.errors[{code: 5540, id: "SQLCode"}]``, ``result: {}``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..documents.store import DocumentStore
+from ..errors import BadRequest
+from .classqueries import Context
+from .dialect import SqlSyntaxError, parse
+from .dictionary import ClassDictionary
+from .engine import SqlError, run
+from .projects import open_projects
+
+log = logging.getLogger(__name__)
+SQL_ERROR_CODE = 5540
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """Rows (``content``) or, for a failed statement, the errors and their summary."""
+
+    content: list[dict[str, Any]] | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
+
+
+def sql_error(sqlcode: int, message: str) -> dict[str, Any]:
+    """One ``status.errors`` entry as IRIS renders a failed SQL statement."""
+    return {"error": f"ERROR #{SQL_ERROR_CODE}: SQLCODE: {sqlcode} Message: {message}",
+            "code": SQL_ERROR_CODE, "domain": "%ObjectErrors", "id": "SQLCode",
+            "params": [str(sqlcode), message]}
+
+
+def query_body(body: Any) -> tuple[str, list[Any]]:
+    """``{"query": "...", "parameters": [...]}``; a malformed body is a 400."""
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object with 'query' and 'parameters'")
+    text = body.get("query")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("'query' must be a non-empty string")
+    params = body.get("parameters", [])
+    if params is None:
+        params = []
+    if not isinstance(params, list):
+        raise BadRequest("'parameters' must be an array")
+    return text, params
+
+
+class SqlService:
+    """The SQL facade of one namespace: the class dictionary, projects and class queries."""
+
+    def __init__(self, store: DocumentStore, dictionary: ClassDictionary, projects: str,
+                 system_mode: str = "") -> None:
+        self.store = store
+        self.dictionary = dictionary
+        self.projects = projects
+        self.system_mode = system_mode
+
+    def query(self, text: str, params: list[Any], max_rows: int = 0) -> QueryAnswer:
+        """Run one statement; every failure is an SQL error answer, never an exception."""
+        try:
+            parsed = parse(text)
+        except SqlSyntaxError as exc:
+            return _failed(-1, f"Invalid SQL statement: {exc}")
+        conn = self._connect()
+        try:
+            ctx = Context(self.store, self.dictionary, conn, self.system_mode)
+            rows = run(parsed, params, ctx, max_rows)
+        except SqlError as exc:
+            return _failed(exc.sqlcode, exc.message)
+        except (sqlite3.Error, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            log.warning("query failed: %s", exc)
+            return _failed(-400, f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+        return QueryAnswer([_row(rows.columns, r) for r in rows.rows])
+
+    def _connect(self) -> sqlite3.Connection:
+        self.dictionary.ensure()
+        conn = sqlite3.connect(":memory:", uri=True, timeout=10.0, check_same_thread=False)
+        conn.execute("ATTACH DATABASE ? AS dict",
+                     (Path(self.dictionary.path).absolute().as_uri() + "?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS proj", (Path(self.projects).absolute().as_uri(),))
+        return conn
+
+    def close(self) -> None:
+        """Close the dictionary's connection."""
+        self.dictionary.close()
+
+
+def _failed(sqlcode: int, message: str) -> QueryAnswer:
+    error = sql_error(sqlcode, message)
+    return QueryAnswer(None, [error], error["error"])
+
+
+def _row(columns: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    return {c: (v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+            for c, v in zip(columns, values, strict=True)}
+
+
+def open_sql(store: DocumentStore, derived: str, state: str, system_mode: str = ""
+             ) -> SqlService:
+    """The SQL service of a namespace: dictionary under ``derived``, projects in ``state``."""
+    dictionary = ClassDictionary(os.path.join(derived, "dictionary.sqlite"), store)
+    safe = store.namespace.replace("%", "_")
+    projects = open_projects(os.path.join(state, "projects", f"{safe}.sqlite"))
+    return SqlService(store, dictionary, projects, system_mode)

@@ -1,0 +1,1 @@
+"""XML export format: documents <-> the InterSystems ``<Export>`` XML (see docs/xml.md)."""

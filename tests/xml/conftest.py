@@ -1,0 +1,138 @@
+"""Fixtures of the XML tests: a small workspace, an app on it and a logged-in client.
+
+This folder has no ``__init__.py`` on purpose: a package named ``xml`` would shadow the
+standard library's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from atelier_api import create_app
+from atelier_api.config import NamespaceConfig, Settings
+from atelier_api.documents.layout import default_webapps
+
+CLASS_TEXT = """\
+/// A test class.
+Class Pkg.A Extends %Persistent
+{
+
+Property Name As %String;
+
+Method Hello(a As %String, b As %Integer = 1) As %String
+{
+    quit a_b
+}
+
+Storage Default
+{
+<Data name="ADefaultData">
+<Value name="1">
+<Value>%%CLASSNAME</Value>
+</Value>
+</Data>
+<DataLocation>^Pkg.AD</DataLocation>
+<Type>%Storage.Persistent</Type>
+}
+
+}
+"""
+ROUTINE_TEXT = 'ROUTINE R\nR ;\n w "hi"\n quit\n'
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+FILES: dict[str, bytes] = {
+    "Pkg/A.cls": CLASS_TEXT.encode(),
+    "R.mac": ROUTINE_TEXT.encode(),
+    "Inc.inc": b"ROUTINE Inc [Type=INC]\r\n#define X 1\r\n",
+    "csp/user/x.js": b"var x = 1;\n",
+    "csp/user/logo.png": PNG_BYTES,
+}
+
+
+def envelope(resp: TestResponse) -> Any:
+    """The JSON envelope of a response, checked for its shape."""
+    assert resp.mimetype == "application/json", resp.data[:200]
+    env = json.loads(resp.data)
+    assert set(env) == {"status", "console", "result"}
+    assert isinstance(env["status"]["summary"], str) and isinstance(env["console"], list)
+    return env
+
+
+def summary(resp: TestResponse) -> str:
+    """The error summary of a response (must be non-empty)."""
+    env = envelope(resp)
+    assert env["status"]["errors"] and env["status"]["summary"], env
+    return str(env["status"]["summary"])
+
+
+@dataclass
+class Client:
+    """A logged-in test client (session cookie only) on one workspace."""
+
+    client: FlaskClient
+    ws: Path
+    cookie: str = ""
+
+    def call(self, method: str, path: str, v: int = 8, **kw: Any) -> TestResponse:
+        """A request to /api/atelier/v{v}/USER/{path} with the session cookie."""
+        headers = {"Cookie": self.cookie, **kw.pop("headers", {})}
+        return self.client.open(f"/api/atelier/v{v}/USER/{path}", method=method,
+                                headers=headers, **kw)
+
+    def post(self, path: str, payload: Any, v: int = 8) -> TestResponse:
+        """POST a JSON body."""
+        return self.call("POST", path, v, json=payload)
+
+    def ok(self, resp: TestResponse) -> Any:
+        """The result of a successful response."""
+        env = envelope(resp)
+        assert resp.status_code == 200, env
+        assert env["status"]["summary"] == "", env
+        return env["result"]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A populated workspace folder."""
+    ws = tmp_path / "ws"
+    for rel, data in FILES.items():
+        path = ws / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return ws
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Callable[..., Client]]:
+    """Build an app on a workspace folder and log in (settings overridable)."""
+    apps = []
+
+    def make(ws: Path, **overrides: Any) -> Client:
+        state = tmp_path / f"state{len(apps)}"
+        state.mkdir()
+        ns = NamespaceConfig("USER", str(ws), "default", "USER", default_webapps("USER"))
+        app = create_app(Settings(state_dir=str(state), namespaces=(ns,), **overrides))
+        apps.append(app)
+        client = app.test_client(use_cookies=False)
+        auth = "Basic " + base64.b64encode(b"_SYSTEM:SYS").decode()
+        resp = client.head("/api/atelier/", headers={"Authorization": auth})
+        assert resp.status_code == 200
+        return Client(client, ws, resp.headers["Set-Cookie"])
+
+    yield make
+    for app in apps:
+        app.extensions["atelier"].close()
+
+
+@pytest.fixture
+def api(workspace: Path, make_client: Callable[..., Client]) -> Client:
+    """A logged-in client on the populated workspace."""
+    return make_client(workspace)
