@@ -17,7 +17,16 @@ from ..schemas.actions import (
 )
 from ..schemas.documents import EnvelopeSchema
 from ..search import DEFAULT_MAX, SearchQuery, search_all
-from .common import flag, json_body, name_list_body, respond, services, store_for, versioned
+from .common import (
+    error_responses,
+    flag,
+    json_body,
+    name_list_body,
+    respond,
+    services,
+    store_for,
+    versioned,
+)
 
 blp = Blueprint("actions", __name__, url_prefix="/api/atelier",
                 description="Actions: compile documents, summarise them (index) and look up "
@@ -29,12 +38,7 @@ ERRORS = {400: "invalid document name, flags or body", 401: "not logged in",
           501: "the compiler adapter does not support this action"}
 
 
-def _errors(*codes: int):  # type: ignore[no-untyped-def]
-    def decorate(view):  # type: ignore[no-untyped-def]
-        for code in codes:
-            view = blp.alt_response(code, schema=EnvelopeSchema, description=ERRORS[code])(view)
-        return view
-    return decorate
+_errors = error_responses(blp, ERRORS)
 
 
 def compile_service(ns: str) -> CompileService:

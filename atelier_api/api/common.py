@@ -176,3 +176,18 @@ def flag(name: str, default: bool = False) -> bool:
     if low in ("0", "false", "no"):
         return False
     raise BadRequest(f"Query parameter '{name}' must be 0 or 1, not '{value}'")
+
+
+def error_responses(blp: Any, errors: dict[int, str]) -> Callable[..., Callable[[F], F]]:
+    """``errors(400, 404)``: a decorator documenting those statuses (envelope, description
+    from ``errors``) on a view of ``blp``, for the OpenAPI document."""
+    from ..schemas.documents import EnvelopeSchema
+
+    def for_codes(*codes: int) -> Callable[[F], F]:
+        def decorate(view: F) -> F:
+            for code in codes:
+                view = blp.alt_response(code, schema=EnvelopeSchema,
+                                        description=errors[code])(view)
+            return view
+        return decorate
+    return for_codes

@@ -20,7 +20,16 @@ from ..schemas.documents import (
     ModifiedItemSchema,
     PutDocBodySchema,
 )
-from .common import body_bytes, flag, json_body, name_list_body, respond, store_for, versioned
+from .common import (
+    body_bytes,
+    error_responses,
+    flag,
+    json_body,
+    name_list_body,
+    respond,
+    store_for,
+    versioned,
+)
 
 blp = Blueprint("documents", __name__, url_prefix="/api/atelier",
                 description="Documents: read, save, delete and list classes, routines, web "
@@ -30,12 +39,7 @@ ERRORS = {400: "invalid document name or malformed request", 401: "not logged in
           404: "no such document or namespace", 415: "body is not application/json"}
 
 
-def _doc_errors(*codes: int):  # type: ignore[no-untyped-def]
-    def decorate(view):  # type: ignore[no-untyped-def]
-        for code in codes:
-            view = blp.alt_response(code, schema=EnvelopeSchema, description=ERRORS[code])(view)
-        return view
-    return decorate
+_doc_errors = error_responses(blp, ERRORS)
 
 
 def _etag(ts: str) -> dict[str, str]:

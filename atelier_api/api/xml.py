@@ -11,7 +11,15 @@ from marshmallow import EXCLUDE, Schema, fields
 from ..errors import BadRequest, UnsupportedMediaType
 from ..schemas.documents import NAME_ARRAY, EnvelopeSchema
 from ..xmlexport import service
-from .common import body_bytes, json_body, name_list_body, respond, store_for, versioned
+from .common import (
+    body_bytes,
+    error_responses,
+    json_body,
+    name_list_body,
+    respond,
+    store_for,
+    versioned,
+)
 
 blp = Blueprint("xml", __name__, url_prefix="/api/atelier",
                 description="XML export format: convert documents to and from the XML export "
@@ -26,12 +34,7 @@ ERRORS = {400: "malformed body, malformed XML, or XML with a DTD / entity declar
           415: "wrong Content-Type (application/json; cvt/xml/doc: application/xml)"}
 
 
-def _errors(*codes: int):  # type: ignore[no-untyped-def]
-    def decorate(view):  # type: ignore[no-untyped-def]
-        for code in codes:
-            view = blp.alt_response(code, schema=EnvelopeSchema, description=ERRORS[code])(view)
-        return view
-    return decorate
+_errors = error_responses(blp, ERRORS)
 
 
 class FileSchema(Schema):

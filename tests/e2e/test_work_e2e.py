@@ -152,9 +152,13 @@ def test_each_poll_carries_only_new_lines(serve: Callable[..., Client]) -> None:
 
 
 def test_cancel_a_large_compile_half_way(serve: Callable[..., Client], tmp_path: Path) -> None:
-    """Big.C000 compiles first (the others depend on it); cancel while the other 299 compile."""
-    files = {f"Big/C{i:03d}.cls": _big_class(i, 80, "DependsOn = Big.C000" if i else "")
-             for i in range(300)}
+    """Big.C000 compiles first (the others depend on it); cancel while the other 299 compile.
+
+    A running poll answers after up to POLL_WAIT_SECONDS (0.25 s), so the cancel reaches the
+    server that long after the second batch began: the 299 classes are big enough (about
+    1,500 lines each) that their compile takes many times longer than that."""
+    files = {f"Big/C{i:03d}.cls": _big_class(i, 300 if i else 5, "DependsOn = Big.C000" if i
+                                             else "") for i in range(300)}
     client = serve(files)
     job = _queue(client, {"request": "compile", "documents": ["Big.*.cls"], "flags": "ck"})
     seen: list[str] = []
