@@ -23,6 +23,7 @@ from .documents.tsindex import TsIndex
 from .jobs import JobRegistry
 from .lifecycle import Lifecycle
 from .sql.service import SqlService, open_sql
+from .sql.service import preload as preload_sql
 from .workqueue import WorkQueue
 from .workspace import Workspace, derived_dir, prepare_workspaces
 
@@ -88,6 +89,7 @@ class Services:
             log.info("namespace %s indexed: %d documents", name, count)
         self._ready.set()
         log.info("ready: %d namespaces in %.2f s", len(self.stores), time.monotonic() - started)
+        preload_sql()
 
     def store(self, namespace: str) -> DocumentStore | None:
         """The store of a namespace (case-insensitive), or None."""

@@ -18,6 +18,7 @@ from ..schemas.actions import (
 from ..schemas.documents import EnvelopeSchema
 from ..search import DEFAULT_MAX, SearchQuery, search_all
 from .common import (
+    doc_response,
     error_responses,
     flag,
     json_body,
@@ -38,7 +39,7 @@ ERRORS = {400: "invalid document name, flags or body", 401: "not logged in",
           501: "the compiler adapter does not support this action"}
 
 
-_errors = error_responses(blp, ERRORS)
+_errors = error_responses(ERRORS)
 
 
 def compile_service(ns: str) -> CompileService:
@@ -59,7 +60,7 @@ def lookups(ns: str) -> Lookups:
      "description": "compiler flags and /qualifiers (qspec)"},
     {"in": "query", "name": "source", "schema": {"type": "integer", "enum": [0, 1]},
      "description": "0: changed documents come back without their Storage lines"}])
-@blp.alt_response(200, schema=CompileEnvelopeSchema, description="compiled; console holds the "
+@doc_response(200, schema=CompileEnvelopeSchema, description="compiled; console holds the "
                   "compiler output; a failed compile is a 200 with status.errors")
 @_errors(400, 401, 404, 415)
 @versioned(1)
@@ -75,7 +76,7 @@ def compile_docs(ns: str) -> Response:
 @blp.route(NS + "/action/index", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": INDEX_LIST}}})
-@blp.alt_response(200, schema=IndexEnvelopeSchema, description="one entry per name, in order; "
+@doc_response(200, schema=IndexEnvelopeSchema, description="one entry per name, in order; "
                   "missing documents have status set and db ''")
 @_errors(400, 401, 404, 415, 501)
 @versioned(1)
@@ -100,7 +101,7 @@ MACRO_DOC = {"requestBody": {"required": True, "content": {"application/json": {
 
 @blp.route(NS + "/action/getmacrodefinition", methods=["POST"])
 @blp.doc(**MACRO_DOC)
-@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"definition": '
+@doc_response(200, schema=EnvelopeSchema, description='result.content: {"definition": '
                   "[lines]} ([] for an unknown macro)")
 @_errors(400, 401, 404, 415, 501)
 @versioned(2)
@@ -111,7 +112,7 @@ def macro_definition(ns: str) -> Response:
 
 @blp.route(NS + "/action/getmacrolocation", methods=["POST"])
 @blp.doc(**MACRO_DOC)
-@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"document": '
+@doc_response(200, schema=EnvelopeSchema, description='result.content: {"document": '
                   '"X.inc", "line": n} (document "" for an unknown macro)')
 @_errors(400, 401, 404, 415, 501)
 @versioned(2)
@@ -122,7 +123,7 @@ def macro_location(ns: str) -> Response:
 
 @blp.route(NS + "/action/getmacrolist", methods=["POST"])
 @blp.doc(**MACRO_DOC)
-@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"macros": '
+@doc_response(200, schema=EnvelopeSchema, description='result.content: {"macros": '
                   "[names]}: the document's #defines, its include files (recursively) and "
                   "the system macros")
 @_errors(400, 401, 404, 415, 501)
@@ -162,7 +163,7 @@ def _search_query() -> SearchQuery:
 
 @blp.route(NS + "/action/search", methods=["GET"])
 @blp.doc(parameters=SEARCH_PARAMS)
-@blp.alt_response(200, schema=EnvelopeSchema, description="result is an array of {doc, "
+@doc_response(200, schema=EnvelopeSchema, description="result is an array of {doc, "
                   "matches: [{text, line | member, line | attr, attrline}]}; console holds "
                   "the search log")
 @_errors(400, 401, 404)

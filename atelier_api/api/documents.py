@@ -22,6 +22,7 @@ from ..schemas.documents import (
 )
 from .common import (
     body_bytes,
+    doc_response,
     error_responses,
     flag,
     json_body,
@@ -39,7 +40,7 @@ ERRORS = {400: "invalid document name or malformed request", 401: "not logged in
           404: "no such document or namespace", 415: "body is not application/json"}
 
 
-_doc_errors = error_responses(blp, ERRORS)
+_doc_errors = error_responses(ERRORS)
 
 
 def _etag(ts: str) -> dict[str, str]:
@@ -47,8 +48,8 @@ def _etag(ts: str) -> dict[str, str]:
 
 
 @blp.route(NS + "/doc/<docname:name>", methods=["GET"])
-@blp.alt_response(200, schema=DocumentEnvelopeSchema, description="the document")
-@blp.alt_response(304, description="If-None-Match equals the document's ts; no body")
+@doc_response(200, schema=DocumentEnvelopeSchema, description="the document")
+@doc_response(304, description="If-None-Match equals the document's ts; no body")
 @_doc_errors(400, 401, 404)
 @blp.doc(parameters=[
     {"in": "query", "name": "binary", "schema": {"type": "integer", "enum": [0, 1]},
@@ -82,7 +83,7 @@ def _matches(header: str | None, ts: str) -> bool:
 
 
 @blp.route(NS + "/doc/<docname:name>", methods=["HEAD"])
-@blp.alt_response(200, description="exists; ETag carries its ts")
+@doc_response(200, description="exists; ETag carries its ts")
 @_doc_errors(400, 401, 404)
 @versioned(1)
 def head_doc(ns: str, name: str) -> Response:
@@ -101,10 +102,10 @@ def _head(ns: str, name: str) -> Response:
      "description": "1: save without the timestamp check"},
     {"in": "header", "name": "If-None-Match", "schema": {"type": "string"},
      "description": "the ts the client last saw; required to update unless ignoreConflict=1"}])
-@blp.alt_response(200, schema=DocumentEnvelopeSchema, description="updated (or soft error in "
+@doc_response(200, schema=DocumentEnvelopeSchema, description="updated (or soft error in "
                   "result.status, nothing written)")
-@blp.alt_response(201, schema=DocumentEnvelopeSchema, description="created")
-@blp.alt_response(409, schema=DocumentEnvelopeSchema,
+@doc_response(201, schema=DocumentEnvelopeSchema, description="created")
+@doc_response(409, schema=DocumentEnvelopeSchema,
                   description="changed on the server since If-None-Match; result is the "
                               "server's copy")
 @_doc_errors(400, 401, 415)
@@ -123,7 +124,7 @@ def put_doc(ns: str, name: str) -> Response:
 
 
 @blp.route(NS + "/doc/<docname:name>", methods=["DELETE"])
-@blp.alt_response(200, schema=DocumentEnvelopeSchema, description="deleted; ts is ''")
+@doc_response(200, schema=DocumentEnvelopeSchema, description="deleted; ts is ''")
 @_doc_errors(400, 401, 404)
 @versioned(1)
 def delete_doc(ns: str, name: str) -> Response:
@@ -133,7 +134,7 @@ def delete_doc(ns: str, name: str) -> Response:
 
 @blp.route(NS + "/docs", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NAME_ARRAY}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: document objects; "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: document objects; "
                   "per-document errors in their status")
 @_doc_errors(400, 401, 415)
 @versioned(1)
@@ -146,7 +147,7 @@ def get_docs(ns: str) -> Response:
 
 @blp.route(NS + "/docs", methods=["DELETE"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NAME_ARRAY}}})
-@blp.alt_response(200, schema=DeleteDocsEnvelopeSchema, description="per-item status")
+@doc_response(200, schema=DeleteDocsEnvelopeSchema, description="per-item status")
 @_doc_errors(400, 401, 415)
 @versioned(1)
 def delete_docs(ns: str) -> Response:
@@ -162,7 +163,7 @@ def delete_docs(ns: str) -> Response:
     {"in": "query", "name": "generated", "schema": {"type": "integer", "enum": [0, 1]}},
     {"in": "query", "name": "filter", "schema": {"type": "string"},
      "description": "case-insensitive substring of the name, or a glob with * and ?"}])
-@blp.alt_response(200, schema=DocNamesEnvelopeSchema, description="the documents")
+@doc_response(200, schema=DocNamesEnvelopeSchema, description="the documents")
 @_doc_errors(400, 401, 404)
 @versioned(1)
 def docnames(ns: str, cat: str, type: str) -> Response:  # noqa: A002 - the route's name
@@ -202,7 +203,7 @@ def _ext_list(type_: str) -> frozenset[str]:
 @blp.route(NS + "/modified/<type>", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": ModifiedItemSchema(many=True)}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: per database, the "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: per database, the "
                   "documents changed since the given dbhash")
 @_doc_errors(400, 401, 415)
 @versioned(1)

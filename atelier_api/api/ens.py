@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ..schemas.documents import EnvelopeSchema
 from ..xmlexport import ens
-from .common import respond, store_for, versioned
+from .common import doc_response, respond, store_for, versioned
 
 blp = Blueprint("ens", __name__, url_prefix="/api/atelier",
                 description="Interoperability: class lists by role and adapter input/output "
@@ -16,10 +16,10 @@ NS = "/v<int:version>/<ns>"
 
 
 @blp.route(NS + "/ens/classes/<type>", methods=["GET"])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: class names "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: class names "
                   "(empty when the workspace has no interoperability classes)")
-@blp.alt_response(400, schema=EnvelopeSchema, description="type is not a number 1..14")
-@blp.alt_response(404, schema=EnvelopeSchema, description="no such namespace")
+@doc_response(400, schema=EnvelopeSchema, description="type is not a number 1..14")
+@doc_response(404, schema=EnvelopeSchema, description="no such namespace")
 @versioned(1)
 def ens_classes(ns: str, type: str) -> Response:  # noqa: A002 - the route's name
     """GetEnsClassType: classes of one role (1 adapters .. 14 rules)."""
@@ -27,9 +27,9 @@ def ens_classes(ns: str, type: str) -> Response:  # noqa: A002 - the route's nam
 
 
 @blp.route(NS + "/ens/adapter/<name>", methods=["GET"])
-@blp.alt_response(200, schema=EnvelopeSchema, description='result.content: {"input": .., '
+@doc_response(200, schema=EnvelopeSchema, description='result.content: {"input": .., '
                   '"output": ..}')
-@blp.alt_response(404, schema=EnvelopeSchema, description="no such adapter or namespace")
+@doc_response(404, schema=EnvelopeSchema, description="no such adapter or namespace")
 @versioned(1)
 def ens_adapter(ns: str, name: str) -> Response:
     """GetAdpInputOutputClass: an adapter's input and output classes."""

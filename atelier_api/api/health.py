@@ -12,7 +12,7 @@ import json
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from .common import services
+from .common import doc_response, services
 
 blp = Blueprint("health", __name__, url_prefix="",
                 description="Liveness and readiness probes for orchestrators (no auth).")
@@ -25,15 +25,15 @@ def _json(body: dict[str, object], status: int) -> Response:
 
 
 @blp.route("/healthz", methods=["GET"])
-@blp.alt_response(200, description='{"status": "ok"} while the process serves requests')
+@doc_response(200, description='{"status": "ok"} while the process serves requests')
 def healthz() -> Response:
     """Liveness: 200 whenever the process can answer HTTP."""
     return _json({"status": "ok"}, 200)
 
 
 @blp.route("/readyz", methods=["GET"])
-@blp.alt_response(200, description='{"status": "ready", "namespaces": [...]}')
-@blp.alt_response(503, description='{"status": "starting", "pending": [namespaces]} until '
+@doc_response(200, description='{"status": "ready", "namespaces": [...]}')
+@doc_response(503, description='{"status": "starting", "pending": [namespaces]} until '
                                    "every namespace is loaded and indexed once")
 def readyz() -> Response:
     """Readiness: 200 once every namespace store is loaded and indexed, 503 before."""

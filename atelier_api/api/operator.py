@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from .. import lifecycle
 from ..errors import Unauthorized
 from ..schemas.documents import EnvelopeSchema
-from .common import respond, services
+from .common import doc_response, respond, services
 
 blp = Blueprint("operator", __name__, url_prefix="/operator",
                 description="Operator endpoints (Basic auth): lifecycle status, reset of a "
@@ -48,29 +48,29 @@ def activity_ends(_exc: BaseException | None) -> None:
 
 
 @blp.route("/status", methods=["GET"])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result: uptime, lifetime left, "
+@doc_response(200, schema=EnvelopeSchema, description="result: uptime, lifetime left, "
                   "idle seconds, start mode, draining, and each namespace's source")
-@blp.alt_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
+@doc_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
 def status() -> Response:
     """How long this sandbox may live, how long it has been idle, where its code comes from."""
     return respond(lifecycle.status(services()))
 
 
 @blp.route("/changes/<string:namespace>", methods=["GET"])
-@blp.alt_response(200, schema=EnvelopeSchema, description='result: {"added": [names], '
+@doc_response(200, schema=EnvelopeSchema, description='result: {"added": [names], '
                   '"modified": [...], "deleted": [...], "original": commit or snapshot}')
-@blp.alt_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
-@blp.alt_response(404, schema=EnvelopeSchema, description="unknown namespace")
+@doc_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
+@doc_response(404, schema=EnvelopeSchema, description="unknown namespace")
 def changes(namespace: str) -> Response:
     """Documents added, modified or deleted since the original state, to pull them back."""
     return respond(lifecycle.changes(services(), namespace))
 
 
 @blp.route("/reset/<string:namespace>", methods=["POST"])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.undone: the documents the "
+@doc_response(200, schema=EnvelopeSchema, description="result.undone: the documents the "
                   "reset added back, restored or removed")
-@blp.alt_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
-@blp.alt_response(404, schema=EnvelopeSchema, description="unknown namespace")
+@doc_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
+@doc_response(404, schema=EnvelopeSchema, description="unknown namespace")
 def reset(namespace: str) -> Response:
     """Bring a namespace back to its original state (the cloned commit or first snapshot)."""
     return respond(lifecycle.reset(services(), namespace))

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ..errors import BadRequest
 from ..schemas.documents import EnvelopeSchema
 from ..sql.service import SqlService, query_body
-from .common import json_body, respond, services, store_for, versioned
+from .common import doc_response, json_body, respond, services, store_for, versioned
 
 blp = Blueprint("query", __name__, url_prefix="/api/atelier",
                 description="SQL: the class queries, %Dictionary tables and Studio projects "
@@ -45,13 +45,13 @@ def _max_rows() -> int:
     "schema": QUERY_BODY}}}, parameters=[
     {"in": "query", "name": "max", "schema": {"type": "integer", "minimum": 0},
      "description": "at most this many rows (0 or absent: all)"}])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: one object per "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: one object per "
                   "row keyed by column name; a failed statement is a 200 with status.errors "
                   "[{code: 5540, id: 'SQLCode'}], summary set and result {}")
-@blp.alt_response(400, schema=EnvelopeSchema, description="body is not {query, parameters}")
-@blp.alt_response(401, schema=EnvelopeSchema, description="not logged in")
-@blp.alt_response(404, schema=EnvelopeSchema, description="no such namespace")
-@blp.alt_response(415, schema=EnvelopeSchema, description="body is not application/json")
+@doc_response(400, schema=EnvelopeSchema, description="body is not {query, parameters}")
+@doc_response(401, schema=EnvelopeSchema, description="not logged in")
+@doc_response(404, schema=EnvelopeSchema, description="no such namespace")
+@doc_response(415, schema=EnvelopeSchema, description="body is not application/json")
 @versioned(1)
 def query(ns: str) -> Response:
     """Query: run one SQL statement (bound ? parameters) and return its rows."""

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ..schemas.server import ServerEnvelopeSchema
 from ..services import API_VERSION, version_string
-from .common import respond, services
+from .common import doc_response, respond, services
 
 blp = Blueprint("server", __name__, url_prefix="/api/atelier",
                 description="Server information, login (HEAD with Basic auth sets the session "
@@ -18,7 +18,7 @@ LOGOUT_PARAMS = ("CacheLogout", "IRISLogout")
 
 
 @blp.route("/", methods=["GET"])
-@blp.alt_response(200, schema=ServerEnvelopeSchema, description="version, api, namespaces")
+@doc_response(200, schema=ServerEnvelopeSchema, description="version, api, namespaces")
 def get_server() -> Response:
     """GetServer: version string, API level, features and the namespaces of this user."""
     if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too, matched first
@@ -30,9 +30,9 @@ def get_server() -> Response:
 
 
 @blp.route("/", methods=["HEAD"])
-@blp.alt_response(200, description="logged in: Set-Cookie carries the session cookie; or "
+@doc_response(200, description="logged in: Set-Cookie carries the session cookie; or "
                   "logged out with ?CacheLogout=end")
-@blp.alt_response(401, description="bad or missing credentials")
+@doc_response(401, description="bad or missing credentials")
 @blp.doc(parameters=[{"in": "query", "name": "CacheLogout", "schema": {"type": "string",
                                                                           "enum": ["end"]}}])
 def head_server() -> Response:

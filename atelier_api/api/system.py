@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ..errors import NotFound
 from ..schemas.documents import EnvelopeSchema
 from ..schemas.server import NamespaceEnvelopeSchema
-from .common import flag, require_sys, respond, services, store_for, versioned
+from .common import doc_response, flag, require_sys, respond, services, store_for, versioned
 
 blp = Blueprint("system", __name__, url_prefix="/api/atelier",
                 description="Namespace information and server-level (%SYS) endpoints.")
@@ -17,8 +17,8 @@ NS_FEATURES = [{"name": "ENSEMBLE", "enabled": False}]  # ENSEMBLE must come fir
 
 
 @blp.route(NS, methods=["GET"])
-@blp.alt_response(200, schema=NamespaceEnvelopeSchema, description="databases and features")
-@blp.alt_response(404, schema=EnvelopeSchema, description="unknown namespace")
+@doc_response(200, schema=NamespaceEnvelopeSchema, description="databases and features")
+@doc_response(404, schema=EnvelopeSchema, description="unknown namespace")
 @versioned(1)
 def namespace_info(ns: str) -> Response:
     """GetNamespace: the databases mapped into the namespace and its features."""
@@ -30,7 +30,7 @@ def namespace_info(ns: str) -> Response:
 @blp.route(NS + "/jobs", methods=["GET"])
 @blp.doc(parameters=[{"in": "query", "name": "system", "schema": {"type": "integer",
                                                                     "enum": [0, 1]}}])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: running work")
+@doc_response(200, schema=EnvelopeSchema, description="result.content: running work")
 @versioned(1)
 def jobs(ns: str) -> Response:
     """GetJobs: this sandbox's own running work (requests, jobs, the server itself)."""
@@ -43,7 +43,7 @@ def jobs(ns: str) -> Response:
 @blp.route(NS + "/cspapps/<target>", methods=["GET"])
 @blp.doc(parameters=[{"in": "query", "name": "detail", "schema": {"type": "integer",
                                                                     "enum": [0, 1]}}])
-@blp.alt_response(200, schema=EnvelopeSchema, description="web application paths, or "
+@doc_response(200, schema=EnvelopeSchema, description="web application paths, or "
                   "{name, default} objects with detail=1")
 @versioned(1)
 def cspapps(ns: str, target: str | None) -> Response:
@@ -59,7 +59,7 @@ def cspapps(ns: str, target: str | None) -> Response:
 
 
 @blp.route(NS + "/cspdebugid", methods=["GET"])
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: a number")
+@doc_response(200, schema=EnvelopeSchema, description="result.content: a number")
 @versioned(2)
 def cspdebugid(ns: str) -> Response:
     """GetCSPDebugId: the id a debugger attaches to as CSPDEBUG:<id> (one per session)."""

@@ -20,7 +20,7 @@ from ..schemas.documents import EnvelopeSchema
 from ..search import DEFAULT_MAX, SearchQuery, search_job
 from ..workqueue import Poll
 from .actions import compile_service
-from .common import json_body, respond, services, store_for, versioned
+from .common import doc_response, json_body, respond, services, store_for, versioned
 
 blp = Blueprint("work", __name__, url_prefix="/api/atelier",
                 description="The async work queue the VS Code extension compiles through: "
@@ -69,16 +69,16 @@ POLL_WAIT_SECONDS = 0.25
 @blp.route(NS + "/work", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": WorkBodySchema}}})
-@blp.alt_response(202, schema=EnvelopeSchema, description="queued; the Location header holds "
+@doc_response(202, schema=EnvelopeSchema, description="queued; the Location header holds "
                   "the bare job id to poll at work/{id}",
                   headers={"Location": {"description": "the job id", "schema": {
                       "type": "string"}}})
-@blp.alt_response(400, schema=EnvelopeSchema, description="malformed body, unsupported request "
+@doc_response(400, schema=EnvelopeSchema, description="malformed body, unsupported request "
                   "type, invalid flags or document names")
-@blp.alt_response(404, schema=EnvelopeSchema, description="no such namespace, or no document "
+@doc_response(404, schema=EnvelopeSchema, description="no such namespace, or no document "
                   "of the list exists")
-@blp.alt_response(415, schema=EnvelopeSchema, description="body is not application/json")
-@blp.alt_response(503, schema=EnvelopeSchema, description="too many jobs, or shutting down")
+@doc_response(415, schema=EnvelopeSchema, description="body is not application/json")
+@doc_response(503, schema=EnvelopeSchema, description="too many jobs, or shutting down")
 @versioned(1)
 def queue_work(ns: str) -> Response:
     """QueueAsync: start a compile or search job; poll it with GET work/{id}."""
@@ -150,12 +150,12 @@ def _final(poll: Poll, *, with_errors: bool = True) -> Response:
 
 
 @blp.route(NS + "/work/<job_id>", methods=["GET"])
-@blp.alt_response(200, schema=CompileEnvelopeSchema, description="running (Retry-After set, "
+@doc_response(200, schema=CompileEnvelopeSchema, description="running (Retry-After set, "
                   "result {}, new console lines) or final (no Retry-After: the result; a failed "
                   "compile has status.errors)",
                   headers={"Retry-After": {"description": "present while the job runs",
                                            "schema": {"type": "string"}}})
-@blp.alt_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
+@doc_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
 @versioned(1)
 def poll_work(ns: str, job_id: str) -> Response:
     """PollAsync: new console lines of a job; the final poll carries its result."""
@@ -176,11 +176,11 @@ def poll_work(ns: str, job_id: str) -> Response:
 
 
 @blp.route(NS + "/work/<job_id>", methods=["DELETE"])
-@blp.alt_response(200, schema=EnvelopeSchema, description="cancellation in progress "
+@doc_response(200, schema=EnvelopeSchema, description="cancellation in progress "
                   "(Retry-After set: repeat the DELETE) or done (the job is removed)",
                   headers={"Retry-After": {"description": "present until the job has stopped",
                                            "schema": {"type": "string"}}})
-@blp.alt_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
+@doc_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")
 @versioned(1)
 def cancel_work(ns: str, job_id: str) -> Response:
     """CancelAsync: stop a job; repeat while Retry-After is present."""

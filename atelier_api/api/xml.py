@@ -13,6 +13,7 @@ from ..schemas.documents import NAME_ARRAY, EnvelopeSchema
 from ..xmlexport import service
 from .common import (
     body_bytes,
+    doc_response,
     error_responses,
     json_body,
     name_list_body,
@@ -34,7 +35,7 @@ ERRORS = {400: "malformed body, malformed XML, or XML with a DTD / entity declar
           415: "wrong Content-Type (application/json; cvt/xml/doc: application/xml)"}
 
 
-_errors = error_responses(blp, ERRORS)
+_errors = error_responses(ERRORS)
 
 
 class FileSchema(Schema):
@@ -66,7 +67,7 @@ CVT_ITEMS = {"type": "array", "items": {"oneOf": [{"type": "string"}, DocItemSch
 @blp.route(NS + "/cvt/xml/doc", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/xml": {
     "schema": {"type": "string"}}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: [{name, content}] "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: [{name, content}] "
                   "(web files in base64 carry enc: true)")
 @_errors(400, 401, 404, 413, 415)
 @versioned(1)
@@ -83,7 +84,7 @@ def cvt_xml_doc(ns: str) -> Response:
 @blp.route(NS + "/cvt/doc/xml", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": CVT_ITEMS}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: lines of one XML "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: lines of one XML "
                   "export document")
 @_errors(400, 401, 404, 413, 415)
 @versioned(1)
@@ -106,7 +107,7 @@ def _load(schema: Schema, item: Any, index: int, want: str = "a name or an objec
 
 @blp.route(NS + "/action/xml/export", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": NAME_ARRAY}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: lines of one XML "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: lines of one XML "
                   "export document")
 @_errors(400, 401, 404, 413, 415)
 @versioned(7)
@@ -124,7 +125,7 @@ def _files() -> list[dict[str, Any]]:
 @blp.route(NS + "/action/xml/list", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": FileSchema(many=True)}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: [{file, status, "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: [{file, status, "
                   "documents: [{name, ts}]}]; ts '-1' when absent on the server")
 @_errors(400, 401, 404, 413, 415)
 @versioned(7)
@@ -137,7 +138,7 @@ def xml_list(ns: str) -> Response:
 @blp.route(NS + "/action/xml/load", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {
     "schema": FileSchema(many=True)}}})
-@blp.alt_response(200, schema=EnvelopeSchema, description="result.content: [{file, imported, "
+@doc_response(200, schema=EnvelopeSchema, description="result.content: [{file, imported, "
                   "status}]; documents are saved (not compiled)")
 @_errors(400, 401, 404, 413, 415)
 @versioned(7)

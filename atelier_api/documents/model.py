@@ -16,6 +16,7 @@ class DocInfo:
     upd: bool
     db: str
     gen: bool = False
+    size: int = field(default=-1, compare=False)  # bytes on disk; -1: not known (generated)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape of a docnames entry."""

@@ -331,18 +331,39 @@ class DocumentStore:
                 continue
             if match is not None and not match(doc.name):
                 continue
-            with self._lock(rel):  # see get()
-                try:
-                    st = os.stat(path)
-                except FileNotFoundError:
-                    continue
-                ts = self.index.ts_of(rel, st, functools.partial(_read_bytes, path))
-            out.append(DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc, ts), self.db))
+            info = self._info(rel, path, doc)
+            if info is not None:
+                out.append(info)
         if query.generated and self.compiled is not None:
             out.extend(self._generated_infos(query, match, {info.name for info in out}))
         self.index.flush()
         out.sort(key=lambda info: info.name)
         return out
+
+    def _info(self, rel: str, path: str, doc: DocName) -> DocInfo | None:
+        """The listing entry of one document file; None when it is gone."""
+        with self._lock(rel):  # see get()
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                return None
+            ts = self.index.ts_of(rel, st, functools.partial(_read_bytes, path))
+        return DocInfo(doc.name, doc.cat, format_ts(ts), self.upd(doc, ts), self.db,
+                       size=st.st_size)
+
+    def lazy_list(self, generated: bool = False
+                  ) -> Iterator[tuple[DocName, Callable[[], DocInfo | None]]]:
+        """Every document's name (unsorted) with a call that gives its listing entry, for
+        listings that need the entry (a stat, the ts) of only some documents: a folder view
+        shows a whole package as one row."""
+        seen: set[str] = set()
+        for rel, path, doc in self._walk():
+            seen.add(doc.name)
+            yield doc, functools.partial(self._info, rel, path, doc)
+        if generated and self.compiled is not None:
+            for gen in self._generated_infos(ListQuery(generated=True), None, seen):
+                yield parse_name(gen.name), functools.partial(_same, gen)
+        self.index.flush()
 
     def _generated_infos(self, query: ListQuery, match: Callable[[str], bool] | None,
                          seen: set[str]) -> Iterator[DocInfo]:
@@ -385,6 +406,10 @@ class DocumentStore:
                         names[rel] = doc
                     if doc is not _UNMAPPED:
                         yield rel, entry.path, doc
+
+
+def _same(info: DocInfo) -> DocInfo:
+    return info
 
 
 def _read_bytes(path: str) -> bytes:

@@ -15,8 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..documents.names import DocName, parse_name
-from ..documents.store import DocumentStore, ListQuery
+from ..documents.model import DocInfo
+from ..documents.names import DocName
+from ..documents.store import DocumentStore
 from ..errors import AtelierError
 
 COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
@@ -115,12 +116,14 @@ def type_code(doc: DocName) -> int:
 
 def studio_open_dialog(store: DocumentStore, args: list[Any]) -> tuple[list[tuple[Any, ...]],
                                                                         str]:
-    """(rows, filter condition) of a StudioOpenDialog call."""
+    """(rows, filter condition) of a StudioOpenDialog call.
+
+    A package or web folder is one row without date or size, so only the documents that
+    become rows of their own are looked at on disk (stat, ts)."""
     opts = dialog_args(args)
     spec = parse_spec(opts.spec)
     rows: dict[str, tuple[Any, ...]] = {}
-    for info in store.list(ListQuery(generated=opts.generated)):
-        doc = parse_name(info.name)
+    for doc, info_of in store.lazy_list(generated=opts.generated):
         rel = _relative(spec, doc)
         if rel is None or (not opts.system and doc.name.startswith("%")):
             continue
@@ -128,29 +131,34 @@ def studio_open_dialog(store: DocumentStore, args: list[Any]) -> tuple[list[tupl
             continue
         if any(_mask_hit(m, doc, rel) for m in spec.excludes):
             continue
-        row = _row(store, doc, rel, info.ts, info.gen, opts.flat)
+        folder = None if opts.flat else _folder_row(doc, rel)
+        if folder is not None:
+            rows.setdefault(folder[0].lower() + f"\x00{folder[2]}", folder)
+            continue
+        info = info_of()
+        if info is None:  # gone since the folder was read
+            continue
+        row = (doc.name if opts.flat else rel, "", type_code(doc), _size(store, doc, info),
+               info.ts, "", 0)
         rows.setdefault(str(row[0]).lower() + f"\x00{row[2]}", row)
     return _ordered(list(rows.values()), opts), opts.filter
 
 
-def _row(store: DocumentStore, doc: DocName, rel: str, ts: str, gen: bool, flat: bool
-         ) -> tuple[Any, ...]:
-    if flat:
-        return (doc.name, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+def _folder_row(doc: DocName, rel: str) -> tuple[Any, ...] | None:
+    """The package or web-folder row a document shows as in a one-level view, or None when
+    the document is a row of its own there."""
     if doc.is_web:
         head, sep, _rest = rel.partition("/")
-        if sep:
-            return (head, "/", WEB_FOLDER_TYPE, 0, "", "", 0)
-        return (rel, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+        return (head, "/", WEB_FOLDER_TYPE, 0, "", "", 0) if sep else None
     base = rel[: -(len(doc.ext) + 1)] if doc.ext else rel
     head, sep, _rest = base.partition(".")
-    if sep:
-        return (head, ".", PACKAGE_TYPE, 0, "", "", 0)
-    return (rel, "", type_code(doc), _size(store, doc, gen), ts, "", 0)
+    return (head, ".", PACKAGE_TYPE, 0, "", "", 0) if sep else None
 
 
-def _size(store: DocumentStore, doc: DocName, gen: bool) -> int:
-    if gen and store.compiled is not None:
+def _size(store: DocumentStore, doc: DocName, info: DocInfo) -> int:
+    if info.size >= 0:  # the listing's own stat
+        return info.size
+    if info.gen and store.compiled is not None:
         made = store.compiled.generated(doc.name)
         return len(made.text.encode("utf-8", "surrogatepass")) if made else 0
     try:

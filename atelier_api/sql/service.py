@@ -13,9 +13,7 @@ from typing import Any
 from ..documents.store import DocumentStore
 from ..errors import BadRequest
 from .classqueries import Context
-from .dialect import SqlSyntaxError, parse
 from .dictionary import ClassDictionary
-from .engine import SqlError, run
 from .projects import open_projects
 
 log = logging.getLogger(__name__)
@@ -65,6 +63,9 @@ class SqlService:
 
     def query(self, text: str, params: list[Any], max_rows: int = 0) -> QueryAnswer:
         """Run one statement; every failure is an SQL error answer, never an exception."""
+        from .dialect import SqlSyntaxError, parse  # sqlglot: loaded off the start-up path
+        from .engine import SqlError, run
+
         try:
             parsed = parse(text)
         except SqlSyntaxError as exc:
@@ -112,3 +113,9 @@ def open_sql(store: DocumentStore, derived: str, state: str, system_mode: str = 
     safe = store.namespace.replace("%", "_")
     projects = open_projects(os.path.join(state, "projects", f"{safe}.sqlite"))
     return SqlService(store, dictionary, projects, system_mode)
+
+
+def preload() -> None:
+    """Import the SQL parser and engine (sqlglot, about 0.1 s) ahead of the first query;
+    called by the warm-up thread once the server is ready, so start-up does not wait on it."""
+    from . import dialect, engine  # noqa: F401
