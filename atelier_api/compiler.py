@@ -9,6 +9,7 @@ Requests may gain fields with defaults without breaking adapters.
 from __future__ import annotations
 
 import enum
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -374,7 +375,7 @@ def _typed(value: Any, kind: type, what: str) -> None:
 def _strings(value: Any, what: str) -> None:
     """Raise ContractError unless ``value`` is a tuple of str."""
     _typed(value, tuple, what)
-    if not all(isinstance(s, str) for s in value):
+    if not all(map(isinstance, value, itertools.repeat(str))):  # no Python frame per item
         raise ContractError(f"{what} must hold only str")
 
 

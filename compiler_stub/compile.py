@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -202,9 +205,55 @@ def _ordered_outcomes(run: Run, docs: list[SourceDoc]) -> tuple[DocOutcome, ...]
     return tuple(out) + tuple(o for n, o in run.outcomes.items() if n not in named)
 
 
+#: From this many documents on, a compile runs with the cyclic garbage collector paused.
+GC_PAUSE_FROM = 50
+
+
+class _GcPause:
+    """Pause the cyclic garbage collector while large compiles run.
+
+    A compile builds tens of objects per class and keeps them until it ends, so every full
+    collection would walk all of them again (measured: about 15% of a 5,000-class compile).
+    Reference counting still frees what a compile drops; cycles, if any, wait until the last
+    of the concurrent large compiles ends. The collector is left as it was found.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def held(self, pause: bool) -> Iterator[None]:
+        if not pause:
+            yield
+            return
+        with self._lock:
+            self._holders += 1
+            if self._holders == 1:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_GC_PAUSE = _GcPause()
+
+
 def run_compile(library: Library, request: CompileRequest,
                 sources: SourceCache | None = None) -> CompileResult:
     """Compile the request's documents (``sources``: parsed workspace classes to reuse)."""
+    with _GC_PAUSE.held(len(request.documents) >= GC_PAUSE_FROM):
+        return _run_compile(library, request, sources)
+
+
+def _run_compile(library: Library, request: CompileRequest,
+                 sources: SourceCache | None) -> CompileResult:
     q = parse_qspec(request.flags)
     jobs = _class_jobs(request)
     world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()}, sources)

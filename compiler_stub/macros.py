@@ -157,7 +157,10 @@ def _substitute(mdef: MacroDef, args: list[str]) -> str:
     if len(params) == 1 and len(args) > 1:
         args = [",".join(args)]
     body = mdef.body
-    for param, arg in sorted(zip(params, args, strict=False), key=lambda p: -len(p[0])):
+    pairs = list(zip(params, args, strict=False))
+    if len(pairs) > 1:  # longer names first, so %ab is replaced before %a
+        pairs.sort(key=lambda p: -len(p[0]))
+    for param, arg in pairs:
         body = _param_re(param).sub(arg.replace("\\", "\\\\"), body)
     return _quote_calls(body)
 

@@ -235,8 +235,12 @@ class _Kids:
 
     def first(self, *types: str) -> Node | None:
         """The first child of any of the given types, or None."""
-        found = [self.at[t] for t in types if t in self.at]
-        return self.nodes[min(found)] if found else None
+        at, best = self.at, -1
+        for kind in types:
+            i = at.get(kind, -1)
+            if i >= 0 and (best < 0 or i < best):
+                best = i
+        return self.nodes[best] if best >= 0 else None
 
     def first_suffix(self, suffix: str) -> Node | None:
         """The first child whose type ends with ``suffix``, or None."""
