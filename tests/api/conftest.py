@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from envelopes import envelope as body
+from envelopes import summary
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -93,23 +94,9 @@ def snapshot(root: Path) -> dict[str, Any]:
     return out
 
 
-def body(resp: TestResponse) -> Any:
-    """The JSON envelope of a response, checked for its shape."""
-    assert resp.mimetype == "application/json", resp.data[:200]
-    env = json.loads(resp.data)
-    assert set(env) == {"status", "console", "result"}
-    assert isinstance(env["status"]["errors"], list)
-    assert isinstance(env["status"]["summary"], str)
-    assert isinstance(env["console"], list)
-    return env
-
-
 def error_text(resp: TestResponse) -> str:
     """The summary of an error envelope (non-empty)."""
-    env = body(resp)
-    assert env["status"]["errors"], env
-    assert env["status"]["summary"], env
-    return str(env["status"]["summary"])
+    return summary(resp)
 
 
 @dataclass

@@ -3,8 +3,6 @@ an app on it (any adapter), a logged-in client, and adapters that fail or hold a
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import threading
 import time
@@ -14,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from envelopes import basic as basic
+from envelopes import envelope as envelope
+from envelopes import summary as summary
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -100,27 +101,7 @@ FILES = {
 }
 
 
-def basic() -> str:
-    """Basic credentials of the default user."""
-    return "Basic " + base64.b64encode(b"_SYSTEM:SYS").decode()
 
-
-def envelope(resp: TestResponse) -> Any:
-    """The JSON envelope of a response, checked for its shape."""
-    assert resp.mimetype == "application/json", resp.data[:200]
-    env = json.loads(resp.data)
-    assert set(env) == {"status", "console", "result"}
-    assert isinstance(env["status"]["errors"], list)
-    assert isinstance(env["status"]["summary"], str)
-    assert isinstance(env["console"], list)
-    return env
-
-
-def summary(resp: TestResponse) -> str:
-    """The summary of an error envelope (never empty)."""
-    env = envelope(resp)
-    assert env["status"]["errors"] and env["status"]["summary"], env
-    return str(env["status"]["summary"])
 
 
 def body_lines(console: list[str]) -> list[str]:

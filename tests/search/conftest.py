@@ -3,8 +3,6 @@ and a logged-in Flask test client of an app on it."""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from envelopes import basic as basic
+from envelopes import envelope as envelope
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -80,20 +80,6 @@ FILES = {
 }
 
 
-def basic() -> str:
-    """Basic credentials of the default user."""
-    return "Basic " + base64.b64encode(b"_SYSTEM:SYS").decode()
-
-
-def envelope(resp: TestResponse) -> Any:
-    """The JSON envelope of a response, checked for its shape."""
-    assert resp.mimetype == "application/json", resp.data[:200]
-    env = json.loads(resp.data)
-    assert set(env) == {"status", "console", "result"}
-    assert isinstance(env["status"]["errors"], list)
-    assert isinstance(env["status"]["summary"], str)
-    assert isinstance(env["console"], list)
-    return env
 
 
 @dataclass

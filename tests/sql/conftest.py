@@ -4,13 +4,13 @@ routine, and a logged-in Flask test client speaking like the VS Code extension."
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from envelopes import envelope as envelope
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -170,15 +170,6 @@ class Client:
         return self.client.delete(f"/api/atelier/v8/USER/doc/{name}",
                                   headers={"Cookie": self.cookie})
 
-
-def envelope(resp: TestResponse) -> Any:
-    """The JSON envelope of a response, checked for its shape."""
-    assert resp.mimetype == "application/json", resp.data[:200]
-    env = json.loads(resp.data)
-    assert set(env) == {"status", "console", "result"}
-    assert isinstance(env["status"]["errors"], list)
-    assert isinstance(env["status"]["summary"], str)
-    return env
 
 
 def names(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:

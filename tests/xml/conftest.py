@@ -7,13 +7,14 @@ standard library's.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from envelopes import envelope as envelope
+from envelopes import summary as summary
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -57,20 +58,6 @@ FILES: dict[str, bytes] = {
 }
 
 
-def envelope(resp: TestResponse) -> Any:
-    """The JSON envelope of a response, checked for its shape."""
-    assert resp.mimetype == "application/json", resp.data[:200]
-    env = json.loads(resp.data)
-    assert set(env) == {"status", "console", "result"}
-    assert isinstance(env["status"]["summary"], str) and isinstance(env["console"], list)
-    return env
-
-
-def summary(resp: TestResponse) -> str:
-    """The error summary of a response (must be non-empty)."""
-    env = envelope(resp)
-    assert env["status"]["errors"] and env["status"]["summary"], env
-    return str(env["status"]["summary"])
 
 
 @dataclass
