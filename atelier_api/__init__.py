@@ -162,7 +162,7 @@ def _http_message(exc: HTTPException) -> str:
 
 
 def _register_docs_assets(app: Flask) -> None:
-    import swagger_ui_bundle  # type: ignore[import-untyped]
+    import swagger_ui_bundle
 
     folder = swagger_ui_bundle.swagger_ui_path
 

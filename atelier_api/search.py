@@ -36,7 +36,7 @@ from .workqueue import Outcome as JobOutcome
 try:  # Python 3.11+: the parser lives in re._parser; sre_parse is its deprecated alias
     from re import _parser as sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
+    import sre_parse
 
 DEFAULT_MAX = 200
 MAX_HITS_LIMIT = 1_000_000

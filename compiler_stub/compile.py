@@ -46,7 +46,7 @@ class StreamedLines(list[tuple[str, str]]):
         if self._keep[item[0]]:
             self._sink(item[1])
 
-    def __iadd__(self, items: object) -> StreamedLines:  # type: ignore[override]
+    def __iadd__(self, items: object) -> StreamedLines:  # type: ignore[override,misc]
         for item in items:  # type: ignore[attr-defined]
             self.append(item)
         return self

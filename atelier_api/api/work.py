@@ -118,8 +118,9 @@ def _search_body(body: dict[str, Any]) -> tuple[SearchQuery, bool]:
     patterns = {k: body.get(k) or "" for k in ("include", "exclude")}
     if not all(isinstance(v, str) for v in patterns.values()):
         raise BadRequest("'include' and 'exclude' must be regular expression strings")
-    return SearchQuery(text, docs or "*", max_hits=hits, **patterns, **flags), _bool(
-        body, "console", True)
+    query = SearchQuery(text, docs or "*", max_hits=hits, include=patterns["include"],
+                        exclude=patterns["exclude"], **flags)
+    return query, _bool(body, "console", True)
 
 
 def _bool(body: dict[str, Any], name: str, default: bool = False) -> bool:

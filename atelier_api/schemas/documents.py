@@ -20,7 +20,7 @@ class EnvelopeSchema(Schema):
 
     status = fields.Nested(StatusSchema, required=True)
     console = fields.List(fields.String(), required=True)
-    result = fields.Raw(required=True)
+    result: fields.Field[Any] = fields.Raw(required=True)
 
 
 class DocumentSchema(Schema):
@@ -82,14 +82,15 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-class Lines(fields.List):
+class Lines(fields.List):  # type: ignore[type-arg]
     """A list of strings checked in one pass: a document can have many thousands of lines, and
     per-item field objects would dominate the cost of a save."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(fields.String(), **kwargs)
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+    def _deserialize(  # type: ignore[override]
+            self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
         if not isinstance(value, list):
             raise self.make_error("invalid")
         for index, item in enumerate(value):
