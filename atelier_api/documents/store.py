@@ -362,7 +362,7 @@ class DocumentStore:
             yield doc, functools.partial(self._info, rel, path, doc)
         if generated and self.compiled is not None:
             for gen in self._generated_infos(ListQuery(generated=True), None, seen):
-                yield parse_name(gen.name), functools.partial(_same, gen)
+                yield parse_name(gen.name), functools.partial(_known, gen)
         self.index.flush()
 
     def _generated_infos(self, query: ListQuery, match: Callable[[str], bool] | None,
@@ -408,7 +408,8 @@ class DocumentStore:
                         yield rel, entry.path, doc
 
 
-def _same(info: DocInfo) -> DocInfo:
+def _known(info: DocInfo) -> DocInfo:
+    """A generated document's entry, known already (for ``lazy_list``)."""
     return info
 
 

@@ -11,14 +11,12 @@ The Filter argument (an SQL condition on the rows) is applied by the engine.
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from ..documents.model import DocInfo
 from ..documents.names import DocName
 from ..documents.store import DocumentStore
-from ..errors import AtelierError
 
 COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
            ("Date", "TEXT"), ("Description", "TEXT"), ("IconType", "INTEGER")]
@@ -158,13 +156,10 @@ def _folder_row(doc: DocName, rel: str) -> tuple[Any, ...] | None:
 def _size(store: DocumentStore, doc: DocName, info: DocInfo) -> int:
     if info.size >= 0:  # the listing's own stat
         return info.size
-    if info.gen and store.compiled is not None:
+    if info.gen and store.compiled is not None:  # generated: its text's size
         made = store.compiled.generated(doc.name)
         return len(made.text.encode("utf-8", "surrogatepass")) if made else 0
-    try:
-        return os.stat(store.locate(doc.name).path).st_size
-    except (OSError, AtelierError):
-        return 0
+    return 0
 
 
 def _ordered(rows: list[tuple[Any, ...]], opts: DialogArgs) -> list[tuple[Any, ...]]:

@@ -15,6 +15,8 @@ from envelopes import envelope as body
 from envelopes import summary
 from flask import Flask
 from flask.testing import FlaskClient
+from samples import CLASS_TEXT as CLASS_TEXT
+from samples import ROUTINE_TEXT as ROUTINE_TEXT
 from werkzeug.test import TestResponse
 
 from atelier_api import create_app
@@ -22,32 +24,6 @@ from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 
 USER, PASSWORD = "_SYSTEM", "SYS"
-CLASS_TEXT = """\
-/// A test class.
-Class Pkg.A Extends %Persistent
-{
-
-Property Name As %String;
-
-Method Hello(a As %String, b As %Integer = 1) As %String
-{
-    quit a_b
-}
-
-Storage Default
-{
-<Data name="ADefaultData">
-<Value name="1">
-<Value>%%CLASSNAME</Value>
-</Value>
-</Data>
-<DataLocation>^Pkg.AD</DataLocation>
-<Type>%Storage.Persistent</Type>
-}
-
-}
-"""
-ROUTINE_TEXT = 'ROUTINE R\nR ;\n w "hi"\n quit\n'
 INCLUDE_TEXT = "ROUTINE Inc [Type=INC]\n#define X 1\n"
 JS_TEXT = "var x = 1;\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))

@@ -97,6 +97,8 @@ def test_order_descending_and_columns(ro: Client) -> None:
     rows = ro.rows(query, ["Pkg/*.cls"])
     assert [r["Name"] for r in rows] == ["Sub", "A.cls"]
     assert rows[1]["Size"] > 0 and rows[0]["IsDirectory"] == "."
+    assert rows[1]["Size"] == (ro.ws / "Pkg" / "A.cls").stat().st_size  # bytes on disk
+    assert rows[0]["Size"] == 0  # a package row has no size
 
 
 def test_generated_documents_only_when_asked(api: Client) -> None:

@@ -16,38 +16,14 @@ import pytest
 from envelopes import envelope as envelope
 from envelopes import summary as summary
 from flask.testing import FlaskClient
+from samples import CLASS_TEXT as CLASS_TEXT
+from samples import ROUTINE_TEXT as ROUTINE_TEXT
 from werkzeug.test import TestResponse
 
 from atelier_api import create_app
 from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 
-CLASS_TEXT = """\
-/// A test class.
-Class Pkg.A Extends %Persistent
-{
-
-Property Name As %String;
-
-Method Hello(a As %String, b As %Integer = 1) As %String
-{
-    quit a_b
-}
-
-Storage Default
-{
-<Data name="ADefaultData">
-<Value name="1">
-<Value>%%CLASSNAME</Value>
-</Value>
-</Data>
-<DataLocation>^Pkg.AD</DataLocation>
-<Type>%Storage.Persistent</Type>
-}
-
-}
-"""
-ROUTINE_TEXT = 'ROUTINE R\nR ;\n w "hi"\n quit\n'
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 FILES: dict[str, bytes] = {
     "Pkg/A.cls": CLASS_TEXT.encode(),
