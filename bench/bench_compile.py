@@ -23,6 +23,7 @@ import os
 import platform
 import pstats
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -229,6 +230,7 @@ class Contestants:
     files: list[tuple[str, str]]  # (path, document name)
     flags: str
     adapter: StubCompiler = field(default_factory=StubCompiler)
+    single: StubCompiler = field(default_factory=lambda: StubCompiler(processes=0))
     last: CompileResult | None = None
     parse_errors: int = 0
 
@@ -248,9 +250,35 @@ class Contestants:
         make every garbage collection of this compile slower.
         """
         self.last = None
+        self.last = self._compile(self.adapter)
+
+    def compile_one_process(self) -> None:
+        """The same compile with the adapter's worker processes off (context: the ratio
+        without the pool that reads large sets of classes on every CPU)."""
+        self.last = None
+        self.last = self._compile(self.single)
+
+    def _compile(self, adapter: StubCompiler) -> CompileResult:
         docs = tuple(read_doc(path, name) for path, name in self.files)
         request = CompileRequest(docs, self.flags, FolderWorkspace(self.root))
-        self.last = call(self.adapter, Capability.COMPILE, request)
+        return call(adapter, Capability.COMPILE, request)
+
+
+_CLOCK = re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d(?:AM|PM)?|[\d.]+s\b")
+
+
+def _timeless(value: Any) -> str:
+    """A result's text with dates, times and durations masked (they differ between runs)."""
+    return _CLOCK.sub("<t>", repr(value))
+
+
+def same_result(a: CompileResult, b: CompileResult) -> None:
+    """The pooled and the one-process compile give the same outcomes and console, but for the
+    clock (console header and footer, the generated routines' header line)."""
+    check(_timeless(a.outcomes) == _timeless(b.outcomes),
+          "outcomes differ between the pooled and the one-process compile")
+    check(_timeless(a.console) == _timeless(b.console),
+          "console differs between the pooled and the one-process compile")
 
 
 def check(cond: bool, message: str) -> None:
@@ -346,6 +374,13 @@ def print_report(result: dict[str, Any]) -> None:
     print(f"{'compile_vs_parse':<20}{s['compile']['median_ms'] / 1000:>10.2f}"
           f"{s['floor']['median_ms'] / 1000:>9.2f}{v['ratio']:>8.2f}{target:>9}"
           f"  {'PASS' if v['pass'] else 'FAIL'}")
+    ctx = result["context"]
+    print(f"{'compile_1proc (ctx)':<20}{s['compile_1proc']['median_ms'] / 1000:>10.2f}"
+          f"{s['floor']['median_ms'] / 1000:>9.2f}{ctx['compile_1proc_vs_parse']:>8.2f}"
+          f"{'-':>9}  context")
+    print(f"\n  compile reads the classes in {ctx['pool_workers']} worker processes "
+          f"({result['environment']['cpus']} CPUs); compile_1proc is the same compile with "
+          "them off; the floor\n  parses in this one process.")
     work = ", ".join(f"{k} {val}" for k, val in n.items())
     print(f"\nWork done by the compile (checked): {work}")
     load0, load1, cpus = result["loadavg_start"][0], result["environment"]["loadavg"][0], \
@@ -368,18 +403,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         files = [(p, f"{c.name}.cls") for p, c in zip(paths, classes, strict=True)]
         c = Contestants(root, files, args.flags)
         c.floor()
-        c.compile()  # warm-up: loads the system library, fills the page cache
+        c.compile_one_process()  # warm-up: loads the system library, fills the page cache
+        assert c.last is not None
+        single = c.last
+        c.compile()  # warm-up of the pool: its worker processes start here
         assert c.last is not None
         counts = verify(c.last, classes, c.parse_errors)
-        print("compile verified; measuring ...", flush=True)
-        raw = measure({"floor": c.floor, "compile": c.compile}, args.repeat)
+        same_result(c.last, single)
+        del single
+        print("compile verified (pooled = one process); measuring ...", flush=True)
+        raw = measure({"floor": c.floor, "compile": c.compile,
+                       "compile_1proc": c.compile_one_process}, args.repeat)
         stats = {k: benchlib.summary(v) for k, v in raw.items()}
         ratio = stats["compile"]["median_ms"] / stats["floor"]["median_ms"]
+        context = {"compile_1proc_vs_parse":
+                   stats["compile_1proc"]["median_ms"] / stats["floor"]["median_ms"],
+                   "pool_workers": c.adapter.read_workers}
         if args.profile:
             profile(c, args.profile)
         return {"benchmark": "bench_compile", "environment": environment(),
                 "loadavg_start": load_start, "params": vars(args), "lines": lines,
-                "counts": counts, "stats": stats,
+                "counts": counts, "stats": stats, "context": context,
                 "verdict": {"ratio": ratio, "target_max_ratio": TARGET, "pass": ratio <= TARGET}}
     finally:
         if not args.keep:

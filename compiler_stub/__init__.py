@@ -23,6 +23,7 @@ from .compile import run_compile
 from .index import run_index
 from .library import LibraryHolder
 from .macro_api import run_macros
+from .pool import ReadPool
 from .sources import SourceCache
 
 __version__ = "0.2.0"
@@ -31,7 +32,9 @@ __version__ = "0.2.0"
 class StubCompiler(Adapter):
     """The default compiler adapter."""
 
-    def __init__(self) -> None:
+    def __init__(self, processes: int | None = None) -> None:
+        """``processes``: worker processes reading the classes of large compiles (None: as
+        configured by ``COMPILER_STUB_PROCESSES``, by default the usable CPUs; 0: none)."""
         self.info = AdapterInfo(
             name="stub",
             version=__version__,
@@ -40,10 +43,16 @@ class StubCompiler(Adapter):
         )
         self._library = LibraryHolder()
         self._sources = SourceCache()
+        self._pool = ReadPool(processes)
+
+    @property
+    def read_workers(self) -> int:
+        """Worker processes that read the classes of large compiles (0: read in-process)."""
+        return self._pool.workers
 
     def compile(self, request: CompileRequest) -> CompileResult:
         """Compile documents (see compiler_stub.compile)."""
-        return run_compile(self._library.get(), request, self._sources)
+        return run_compile(self._library.get(), request, self._sources, self._pool)
 
     def index(self, request: IndexRequest) -> IndexResult:
         """Summarise documents for action/index."""

@@ -22,7 +22,7 @@ from . import console
 from .classunit import ClassJob, Lines, class_phase, routine_phase, table_phase
 from .library import Library
 from .order import all_predecessors, batches, subclasses
-from .outline import read_class
+from .pool import ReadPool, read_in_process
 from .qspec import Qspec, parse_qspec
 from .resolve import ClassWorld
 from .routines import RoutineJob, compile_routine, is_routine
@@ -76,14 +76,29 @@ class Run:
         return bool(self.stopped)
 
 
-def _class_jobs(request: CompileRequest) -> dict[str, ClassJob]:
-    """Jobs for the class documents named in the request."""
-    jobs = {}
-    for doc in request.documents:
-        if doc.name.lower().endswith(".cls"):
-            name = doc.name[:-4]
-            jobs[name] = ClassJob(doc, name, read_class(list(doc.lines), whole=True))
-    return jobs
+def _class_jobs(request: CompileRequest, pool: ReadPool | None,
+                stop: Callable[[], bool]) -> dict[str, ClassJob]:
+    """Jobs for the class documents named in the request, read in ``pool`` when given.
+
+    Once ``stop`` is true the reading ends: the classes not read get no job, and so the outcome
+    of a document that was not reached.
+    """
+    docs = [doc for doc in request.documents if doc.name.lower().endswith(".cls")]
+    lines = [doc.lines for doc in docs]
+    sources = pool.read_all(lines, stop) if pool is not None else read_in_process(lines, stop)
+    read = zip(docs, sources, strict=False)  # sources: a prefix of docs once stopped
+    return {doc.name[:-4]: ClassJob(doc, doc.name[:-4], src) for doc, src in read}
+
+
+def _stop_check(request: CompileRequest, started: float) -> Callable[[], bool]:
+    """True once the request is cancelled or past its time limit (``Run.check_stop`` remembers
+    which, for the console)."""
+    limit = request.time_limit
+
+    def stop() -> bool:
+        return request.cancel.cancelled or (
+            limit is not None and time.monotonic() - started > limit)
+    return stop
 
 
 def _expand(run: Run, jobs: dict[str, ClassJob]) -> None:
@@ -246,18 +261,21 @@ _GC_PAUSE = _GcPause()
 
 
 def run_compile(library: Library, request: CompileRequest,
-                sources: SourceCache | None = None) -> CompileResult:
-    """Compile the request's documents (``sources``: parsed workspace classes to reuse)."""
+                sources: SourceCache | None = None, pool: ReadPool | None = None
+                ) -> CompileResult:
+    """Compile the request's documents (``sources``: parsed workspace classes to reuse;
+    ``pool``: worker processes that read the classes of large sets)."""
     with _GC_PAUSE.held(len(request.documents) >= GC_PAUSE_FROM):
-        return _run_compile(library, request, sources)
+        return _run_compile(library, request, sources, pool)
 
 
 def _run_compile(library: Library, request: CompileRequest,
-                 sources: SourceCache | None) -> CompileResult:
+                 sources: SourceCache | None, pool: ReadPool | None) -> CompileResult:
     q = parse_qspec(request.flags)
-    jobs = _class_jobs(request)
+    started = time.monotonic()
+    jobs = _class_jobs(request, pool, _stop_check(request, started))
     world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()}, sources)
-    run = Run(request, library, q, world, time.monotonic(), datetime.now())
+    run = Run(request, library, q, world, started, datetime.now())
     if request.on_console is not None:
         run.lines = StreamedLines(request.on_console,
                                   {"log": q.displaylog, "error": q.displayerror})
