@@ -220,54 +220,39 @@ def _member(node: Node, doc: tuple[str, ...], lang: str,
         segment=by_row.get(row))
 
 
-_NAME_SET = frozenset(_NAME_TYPES)
-_TYPE_HOLDERS = frozenset(("return_type", "parameter_type"))
+#: The field of ``_Parts`` that keeps the first child of each type (``*keywords``: keywords).
+_PART_OF = {**dict.fromkeys(_NAME_TYPES, "name"), "return_type": "holder",
+            "parameter_type": "holder", "default_argument_value": "default",
+            "arguments": "arguments", "method_arg": "arg", "keyword_byref": "byref",
+            "keyword_output": "output"}
 
 
 class _Parts:
-    """The children of a member (or argument) node that the model reads, found in one pass.
-
-    This is the model builder's main work, so it is one loop over the children that stops at a
-    method's first body statement, instead of one look-up per question. Each field is the
-    first child of its kind (None when absent).
-    """
+    """The children of a member (or argument) node that the model reads, found in one pass
+    that stops at a method's first body statement. Each field is the first child of its kind
+    (None when absent)."""
 
     __slots__ = ("name", "keywords", "holder", "default", "arguments", "arg", "byref", "output")
 
     def __init__(self, nodes: list[Node]) -> None:
-        self.name: Node | None = None
-        self.keywords: Node | None = None
-        self.holder: Node | None = None
-        self.default: Node | None = None
-        self.arguments: Node | None = None
-        self.arg: Node | None = None
-        self.byref: Node | None = None
-        self.output: Node | None = None
+        for slot in self.__slots__:
+            setattr(self, slot, None)
         for child in nodes:
             kind = child.type
             if kind == "statement":
                 break
-            if kind in _NAME_SET:
-                if self.name is None:
-                    self.name = child
-            elif kind in _TYPE_HOLDERS:
-                if self.holder is None:
-                    self.holder = child
-            elif kind == "default_argument_value":
-                if self.default is None:
-                    self.default = child
-            elif kind == "arguments":
-                if self.arguments is None:
-                    self.arguments = child
-            elif kind == "method_arg":
-                if self.arg is None:
-                    self.arg = child
-            elif kind == "keyword_byref":
-                self.byref = self.byref or child
-            elif kind == "keyword_output":
-                self.output = self.output or child
-            elif kind.endswith("keywords") and self.keywords is None:
-                self.keywords = child
+            slot = _PART_OF.get(kind, "keywords" if kind.endswith("keywords") else "")
+            if slot and getattr(self, slot) is None:
+                setattr(self, slot, child)
+
+    name: Node | None
+    keywords: Node | None
+    holder: Node | None
+    default: Node | None
+    arguments: Node | None
+    arg: Node | None
+    byref: Node | None
+    output: Node | None
 
 
 def _type_of(holder: Node | None) -> tuple[str, str]:

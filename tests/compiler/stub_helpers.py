@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from atelier_api.compiler import SourceDoc
+from atelier_api.compiler import CancelToken, SourceDoc
 
 HEADER_RE = re.compile(
     r"^Compilation started on \d\d/\d\d/\d{4} \d\d:\d\d:\d\d with qualifiers '(.*)'$")
@@ -32,3 +32,19 @@ def body(console: tuple[str, ...]) -> list[str]:
     assert HEADER_RE.match(lines[0]), lines[0]
     assert FOOTER_OK_RE.match(lines[-1]) or FOOTER_ERR_RE.match(lines[-1]), lines[-1]
     return lines[1:-1]
+
+
+class CancelAfter(CancelToken):
+    """A token that reports cancellation from its n-th check on (deterministic half-way)."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.left = checks
+
+    @property
+    def cancelled(self) -> bool:
+        """Count the checks; cancel once they run out."""
+        self.left -= 1
+        if self.left < 0:
+            self.cancel()
+        return super().cancelled

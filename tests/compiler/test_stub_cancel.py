@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from stub_helpers import cls
+from stub_helpers import CancelAfter, cls
 
-from atelier_api.compiler import CancelToken, Outcome
-
-
-class CancelAfter(CancelToken):
-    """A token that reports cancellation from its n-th check on (deterministic half-way)."""
-
-    def __init__(self, checks: int) -> None:
-        super().__init__()
-        self.left = checks
-
-    @property
-    def cancelled(self) -> bool:
-        """Count the checks; cancel once they run out."""
-        self.left -= 1
-        if self.left < 0:
-            self.cancel()
-        return super().cancelled
+from atelier_api.compiler import Outcome
 
 
 def _classes(n: int) -> list:  # type: ignore[type-arg]

@@ -11,10 +11,9 @@ import re
 import time
 
 import pytest
-from stub_helpers import cls, doc
+from stub_helpers import CancelAfter, cls, doc
 
 from atelier_api.compiler import (
-    CancelToken,
     Capability,
     CompileRequest,
     CompileResult,
@@ -173,27 +172,12 @@ def test_pooled_compile_equals_one_process_compile(small_pool) -> None:
         pooled._pool.shutdown()  # noqa: SLF001
 
 
-class CancelledAfter(CancelToken):
-    """Cancelled from its n-th check on."""
-
-    def __init__(self, checks: int) -> None:
-        super().__init__()
-        self.left = checks
-
-    @property
-    def cancelled(self) -> bool:
-        self.left -= 1
-        if self.left < 0:
-            self.cancel()
-        return super().cancelled
-
-
 @pytest.mark.parametrize("processes", [2, 0])
 def test_cancel_early_in_a_large_compile(small_pool, processes: int) -> None:
     docs = _namespace(60)
     adapter = StubCompiler(processes=processes)
     try:
-        result = _compile(adapter, docs, cancel=CancelledAfter(2))
+        result = _compile(adapter, docs, cancel=CancelAfter(2))
     finally:
         adapter._pool.shutdown()  # noqa: SLF001
     assert result.stopped == "cancelled"
