@@ -118,7 +118,7 @@ def json_body(schema: Schema | None = None, *, expect: type = object) -> Any:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadRequest("Request body is not valid JSON: nested too deeply") from None
-    if _has_lone_surrogate(data):
+    if _may_hold_surrogate(raw) and _has_lone_surrogate(data):
         raise BadRequest("Request body is not valid Unicode: a string holds a lone surrogate "
                          "(\\ud800-\\udfff escape)")
     if expect is not object and not isinstance(data, expect):
@@ -133,6 +133,17 @@ def json_body(schema: Schema | None = None, *, expect: type = object) -> Any:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: In UTF-8 JSON text a surrogate can only come from a \uD800-\uDFFF escape, or from the
+#: bytes of an encoded one (json.loads decodes with surrogatepass).
+_SURROGATE_SOURCE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _may_hold_surrogate(raw: bytes) -> bool:
+    """False when the parsed body of ``raw`` cannot hold a surrogate: the full walk of the
+    parsed body is needed only when the text has something that could become one."""
+    if json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"):
+        return True  # UTF-16/32 bodies carry surrogates as code units: check the values
+    return _SURROGATE_SOURCE.search(raw) is not None
 
 
 def _has_lone_surrogate(data: Any) -> bool:

@@ -41,6 +41,8 @@ ERRORS = {400: "invalid document name or malformed request", 401: "not logged in
 
 
 _doc_errors = error_responses(ERRORS)
+#: One schema instance for every save: building one per request costs more than loading.
+_PUT_BODY = PutDocBodySchema()
 
 
 def _etag(ts: str) -> dict[str, str]:
@@ -113,9 +115,9 @@ def _head(ns: str, name: str) -> Response:
 def put_doc(ns: str, name: str) -> Response:
     """PutDoc: create or update a document under compare-and-swap."""
     store = store_for(ns)
-    store.locate(name)  # an invalid name is a 400 before the body is even parsed
-    body = json_body(PutDocBodySchema(), expect=dict)
-    outcome = store.put(name, body["content"], enc=body["enc"],
+    loc = store.locate(name)  # an invalid name is a 400 before the body is even parsed
+    body = json_body(_PUT_BODY, expect=dict)
+    outcome = store.put(loc, body["content"], enc=body["enc"],
                         if_match=request.headers.get("If-None-Match"),
                         ignore_conflict=flag("ignoreConflict"))
     headers = _etag(outcome.doc.ts) if outcome.doc.ts else {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..documents.names import DocName, parse_name
 from ..documents.store import DocumentStore
-from ..errors import BadRequest, DocumentNotFound
+from ..errors import BadRequest
 
 #: Most items one request may name, and most documents one compile set may hold.
 MAX_ITEMS = 20_000
@@ -95,9 +95,9 @@ def expand(store: DocumentStore, items: list[str]) -> DocSet:
                 empty.append(item)
             docs.update((d.name, d) for d in found)
         else:
-            doc = store.locate(item).doc
-            target = docs if _exists(store, doc) else missing
-            target.setdefault(doc.name, doc)
+            loc = store.locate(item)
+            target = docs if store.exists(loc) else missing
+            target.setdefault(loc.doc.name, loc.doc)
         _check_size(len(docs))
     named = sum(1 for i in items if not is_mask(i))
     return DocSet(tuple(docs.values()), tuple(missing.values()), tuple(empty), named)
@@ -109,15 +109,6 @@ def _excluded(listing: list[DocName], masks: Iterable[str]) -> set[str]:
         match = mask_matcher(mask)
         out.update(d.name for d in listing if match(d))
     return out
-
-
-def _exists(store: DocumentStore, doc: DocName) -> bool:
-    """A document on disk or a generated one."""
-    try:
-        store.ts_of(doc.name)
-    except DocumentNotFound:
-        return False
-    return True
 
 
 def _check_size(count: int) -> None:

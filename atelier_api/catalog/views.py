@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..compiler import SourceDoc
-from ..documents.names import parse_name
+from ..documents.names import DocName, parse_name
 from ..documents.store import DocumentStore, ListQuery
-from ..documents.tsindex import parse_ts
+from ..documents.tsindex import format_ts, parse_ts
 from ..errors import DocumentNotFound, InvalidName
 from .compiled import CompiledCatalog, text_digest
 
@@ -42,31 +42,44 @@ class StoreWorkspace:
     def document(self, name: str) -> SourceDoc | None:
         """The document called ``name`` (extension in any case), or None."""
         try:
-            key = parse_name(name).name
+            doc = parse_name(name)
         except InvalidName:
             return None
         with self._lock:
-            if key in self._docs:
-                return self._docs[key]
-        found = self._read(key)
+            if doc.name in self._docs:
+                return self._docs[doc.name]
+        found = self._read_web(doc.name) if doc.is_web else self._read(doc)
         with self._lock:
-            return self._docs.setdefault(key, found)
+            return self._docs.setdefault(doc.name, found)
 
-    def _read(self, name: str) -> SourceDoc | None:
+    def _read(self, doc: DocName) -> SourceDoc | None:
         """Read one text document through the store and stamp the version read."""
         try:
-            doc = self.store.get(name)
+            text = self.store.text_of(doc.name)
+        except InvalidName:
+            return None
+        if text is None:
+            return None
+        return self._stamped(doc, text.lines, text.ts, text.sha)
+
+    def _read_web(self, name: str) -> SourceDoc | None:
+        """A web file, read as GET does (binary ones exist but have no lines)."""
+        try:
+            got = self.store.get(name)
         except (InvalidName, DocumentNotFound):
             return None
-        if doc.enc or not isinstance(doc.content, list):
-            return SourceDoc(name, (), doc.ts, True)  # binary: it exists, nothing to read
-        lines = tuple(doc.content)
-        ts, sha = parse_ts(doc.ts) or 0, text_digest(lines)
+        if got.enc or not isinstance(got.content, list):
+            return SourceDoc(name, (), got.ts, True)  # binary: it exists, nothing to read
+        lines = tuple(got.content)
+        return self._stamped(parse_name(name), lines, parse_ts(got.ts) or 0, text_digest(lines))
+
+    def _stamped(self, doc: DocName, lines: tuple[str, ...], ts: int, sha: bytes) -> SourceDoc:
+        """The document as read, its version remembered for recording the compile's result."""
         with self._lock:
-            self.stamps[name] = Stamp(ts, sha, lines)
-        upd = doc.upd if self.catalog is None or not parse_name(name).is_compilable else (
-            self.catalog.is_current(name, ts, sha))
-        return SourceDoc(name, lines, doc.ts, upd)
+            self.stamps[doc.name] = Stamp(ts, sha, lines)
+        upd = self.store.upd(doc, ts) if self.catalog is None or not doc.is_compilable else (
+            self.catalog.is_current(doc.name, ts, sha))
+        return SourceDoc(doc.name, lines, format_ts(ts), upd)
 
     def class_names(self) -> Iterable[str]:
         """Every class of the namespace, without ``.cls`` (listed once per view)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
-import tempfile
 
 TEMP_PREFIX = ".~atelier-"
 
@@ -19,21 +19,21 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str, data: bytes) -> os.stat_result:
+def atomic_write(path: str, data: bytes, mode: int | None = None) -> os.stat_result:
     """Write ``data`` to ``path`` atomically and durably; return the new file's stat.
 
-    Temp file in the same folder, write, fsync, keep the old file's mode, ``os.replace``,
-    fsync the folder. Readers see the old bytes or the new bytes, never a mix.
+    A complete, fsynced temp file in the same folder (created with it when missing) with the
+    old file's mode (``mode`` when the caller knows it), ``os.replace``, fsync the folder.
+    Readers see the old bytes or the new bytes, never a mix.
     """
     folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
+    mode = _mode_for(path) if mode is None else mode
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _mode_for(path))
+        tmp = _durable_temp(folder, data, mode)
+    except FileNotFoundError:  # a new document in a new folder
+        os.makedirs(folder, exist_ok=True)
+        tmp = _durable_temp(folder, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -41,6 +41,48 @@ def atomic_write(path: str, data: bytes) -> os.stat_result:
         raise
     fsync_dir(folder)
     return os.stat(path)
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(
+    os, "O_CLOEXEC", 0)
+
+
+def _durable_temp(folder: str, data: bytes, mode: int) -> str:
+    """The name of a new temp file in ``folder`` holding ``data`` with ``mode``, fsynced.
+
+    The file is created with its final mode where the umask allows (checked, not assumed):
+    a later chmod would cost a system call and show up as one more change to a watcher.
+    """
+    fd, tmp = _create_temp(folder, mode)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != mode:  # the umask took bits away
+            os.fchmod(fd, mode)
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def _create_temp(folder: str, mode: int) -> tuple[int, str]:
+    """A new, empty temp file in ``folder`` (a name nobody else uses) and its descriptor."""
+    for _attempt in range(100):
+        tmp = os.path.join(folder, f"{TEMP_PREFIX}{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name in {folder}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _mode_for(path: str) -> int:
@@ -66,8 +108,64 @@ def remove_durably(path: str, stop_at: str) -> None:
         folder = os.path.dirname(folder)
 
 
+_O_PATH = getattr(os, "O_PATH", 0)  # Linux: a handle on a name, without opening the file
+
+
+def resolved(path: str) -> str | None:
+    """Where an existing ``path`` resolves to (symlinks followed), as the kernel sees it: a
+    path-only handle and its ``/proc/self/fd`` link, three system calls instead of a
+    ``realpath`` walk in Python. None when that cannot say (other systems, no /proc, the path
+    does not exist, a loop, no permission): the caller resolves it the portable way.
+
+    A path-only handle never opens the file itself: no FIFO blocks, no device is touched.
+    """
+    if not _O_PATH:
+        return None
+    try:
+        fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        real = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    # the kernel marks unreachable results (deleted meanwhile, outside this root directory)
+    return real if real.startswith("/") and not real.endswith(" (deleted)") else None
+
+
+def resolved_or_missing(path: str) -> str | None:
+    """``resolved``, also for a path whose last names do not exist (not even as a dangling
+    link): the nearest existing folder resolved, the missing names appended, which is what
+    ``os.path.realpath`` makes of it. None when that cannot say."""
+    real = resolved(path)
+    if real is not None:
+        return real
+    missing: list[str] = []
+    current = path
+    while True:
+        try:
+            os.lstat(current)
+        except FileNotFoundError:
+            parent, leaf = os.path.split(current)
+            if not leaf or parent == current:
+                return None
+            missing.append(leaf)
+            current = parent
+            continue
+        except OSError:  # not a folder on the way, no permission: the portable way decides
+            return None
+        break
+    base = resolved(current) if missing else None  # a dangling link or a loop: portable way
+    return None if base is None else os.path.join(base, *reversed(missing))
+
+
 def is_inside(root_real: str, path: str) -> bool:
     """True when ``path`` resolves (symlinks followed) to a place inside ``root_real``."""
+    real = resolved_or_missing(path)
+    if real is not None:
+        return real == root_real or real.startswith(root_real + os.sep)
     try:
         real = os.path.realpath(path, strict=True)
     except (FileNotFoundError, NotADirectoryError):  # not there yet: resolve what exists

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..catalog.compiled import CompiledCatalog
+from ..catalog.compiled import CompiledCatalog, text_digest
 from ..errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 from . import textcodec, udl
 from .fsutil import TEMP_PREFIX, atomic_write, case_twin_along, is_inside, remove_durably
@@ -20,7 +20,8 @@ from .layout import SKIPPED_DIRS, Layout
 from .model import DeleteOutcome, DocInfo, Document, PutOutcome
 from .modified import Snapshots, crhash
 from .names import DocName, is_text_web_file, parse_name
-from .tsindex import TsIndex, format_ts, parse_ts
+from .textcache import SourceText, TextCache, footprint
+from .tsindex import TsIndex, format_ts, parse_ts, signature
 
 FORMATS = ("udl", "udl-multiline", "xml")
 _LOCK_STRIPES = 64
@@ -63,11 +64,15 @@ class DocumentStore:
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._names: dict[str, DocName] = {}
         self.snapshots = Snapshots()
+        self.texts = TextCache()
         self.crhash = crhash(self.root_real)
         #: changes taken in from other programs (watcher, reset): a counter and the callbacks
         #: of derived data, called with the changed root-relative paths
         self.generation = 0
         self.listeners: list[Callable[[list[str]], None]] = []
+        #: the watcher that takes in this root's changes while it runs (atelier_api.watcher);
+        #: None: nobody watches, derived caches must stat the files themselves
+        self.watched: object | None = None
         #: compile state (``upd``, generated documents); attached by atelier_api.compiling
         self.compiled: CompiledCatalog | None = None
 
@@ -147,6 +152,44 @@ class DocumentStore:
             lines = udl.to_multiline(lines)
         return _replace(base, content=lines)
 
+    def text_of(self, raw: str) -> SourceText | None:
+        """A document's text lines, ts and digest as a compile reads them (the content of a
+        plain GET); None when there is no such document, on disk or generated.
+
+        Meant for documents that are not web files. A file whose version the index vouches for
+        without reading it (same signature, settled) comes from the text cache; any other is
+        read, recorded and decoded as GET does.
+        """
+        loc = self.locate(raw)
+        with self._lock(loc.rel):  # see get()
+            cached = self._cached_text(loc)
+            if cached is not None:
+                return cached
+            current = self._read(loc.path)
+            if current is not None:
+                data, st = current
+                text = _source_text(data, self.index.record_read(loc.rel, st, data))
+                if self.index.settled(loc.rel, signature(st)) == text.ts:
+                    self.texts.put(loc.rel, signature(st), text, footprint(data, text))
+        self.index.flush()
+        if current is not None:
+            return text
+        try:
+            data, ts = self._generated(loc)
+        except DocumentNotFound:
+            return None
+        return _source_text(data, ts)
+
+    def _cached_text(self, loc: Located) -> SourceText | None:
+        """The cached text of the file's current version, if any (caller holds its lock)."""
+        try:
+            st = os.stat(loc.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        sig = signature(st)
+        ts = self.index.settled(loc.rel, sig) if stat.S_ISREG(st.st_mode) else None
+        return None if ts is None else self.texts.get(loc.rel, sig, ts)
+
     def ts_of(self, raw: str) -> str:
         """The current ``ts`` of a document (HEAD); raises when it does not exist."""
         loc = self.locate(raw)
@@ -161,6 +204,13 @@ class DocumentStore:
         self.index.flush()
         return format_ts(ts)
 
+    def exists(self, loc: Located) -> bool:
+        """True when the located document is a file (not a folder) or a generated document:
+        what ``ts_of`` answers rather than a 404, without reading or recording anything."""
+        if os.path.isfile(loc.path):
+            return True
+        return self.compiled is not None and self.compiled.generated(loc.doc.name) is not None
+
     def get_many(self, names: Iterable[str]) -> list[Document]:
         """GET /docs: each document, or a soft error in its ``status``."""
         out = []
@@ -173,11 +223,14 @@ class DocumentStore:
 
     # -- writes -----------------------------------------------------------------------------
     def put(
-        self, raw: str, content: list[str], *, enc: bool = False, if_match: str | None = None,
-        ignore_conflict: bool = False,
+        self, raw: str | Located, content: list[str], *, enc: bool = False,
+        if_match: str | None = None, ignore_conflict: bool = False,
     ) -> PutOutcome:
-        """Save under the per-document lock: conflict check and write are one step."""
-        loc = self.locate(raw)
+        """Save under the per-document lock: conflict check and write are one step.
+
+        ``raw`` is a name, or what ``locate`` made of one (the gate is not passed twice).
+        """
+        loc = raw if isinstance(raw, Located) else self.locate(raw)
         lines, data = self._incoming(loc.doc, content, enc)
         if data is None and loc.doc.cat in ("CLS", "RTN"):  # XML export content (v2+)
             from ..xmlexport.service import looks_like_export, udl_of_export
@@ -229,9 +282,10 @@ class DocumentStore:
         old, st = current
         cur_ts = self.index.record_read(loc.rel, st, old)
         if data is None:
+            decoded = textcodec.decode(old)
             if loc.doc.ext == "cls":
-                lines = udl.collapse_multiline(lines or [], textcodec.decode(old)[0])
-            data = textcodec.encode(lines or [], old, self.new_eol)
+                lines = udl.collapse_multiline(lines or [], decoded[0])
+            data = textcodec.encode(lines or [], old, self.new_eol, decoded=decoded)
         stale = not ignore_conflict and (if_match is None or parse_ts(if_match) != cur_ts)
         if data == old:  # nothing changes: never a conflict, never a new ts
             self.index.flush()
@@ -244,10 +298,11 @@ class DocumentStore:
                 f"{if_match or 'it was last read'} (server ts {format_ts(cur_ts)})",
                 result=server.to_dict(),
             )
-        return PutOutcome(self._write(loc, data, cur_ts), False)
+        return PutOutcome(self._write(loc, data, cur_ts, stat.S_IMODE(st.st_mode)), False)
 
-    def _write(self, loc: Located, data: bytes, prev_ts: int | None) -> Document:
-        st = atomic_write(loc.path, data)
+    def _write(self, loc: Located, data: bytes, prev_ts: int | None,
+               mode: int | None = None) -> Document:
+        st = atomic_write(loc.path, data, mode)
         ts = self.index.record_write(loc.rel, st, data, prev_ts)
         self.index.flush()
         return self._saved(loc.doc, ts)
@@ -411,6 +466,11 @@ class DocumentStore:
 def _known(info: DocInfo) -> DocInfo:
     """A generated document's entry, known already (for ``lazy_list``)."""
     return info
+
+
+def _source_text(data: bytes, ts: int) -> SourceText:
+    lines = tuple(textcodec.decode(data)[0])
+    return SourceText(lines, ts, text_digest(lines))
 
 
 def _read_bytes(path: str) -> bytes:

@@ -49,11 +49,15 @@ def decode(data: bytes) -> tuple[list[str], TextForm]:
     return _EOL_RE.split(text), TextForm(bom, encoding, eol, mixed)
 
 
-def encode(lines: list[str], old: bytes | None, new_eol: str = "\n") -> bytes:
-    """Join lines into file bytes in the style of ``old`` (or ``new_eol`` for a new file)."""
+def encode(lines: list[str], old: bytes | None, new_eol: str = "\n", *,
+           decoded: tuple[list[str], TextForm] | None = None) -> bytes:
+    """Join lines into file bytes in the style of ``old`` (or ``new_eol`` for a new file).
+
+    ``decoded``: ``decode(old)`` when the caller has it already.
+    """
     if old is None:
         return new_eol.join(lines).encode("utf-8")
-    old_lines, form = decode(old)
+    old_lines, form = decoded if decoded is not None else decode(old)
     if form.mixed:
         text = _join_keeping_terminators(old, old_lines, lines, form.eol)
     else:  # a file without any terminator yet has no style of its own

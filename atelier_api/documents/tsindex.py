@@ -88,6 +88,9 @@ class TsIndex:
     def __init__(self, db_path: str | None) -> None:
         self._entries: dict[str, Entry] = {}
         self._pending: dict[str, Entry] = {}
+        #: callbacks of in-memory derived data (the search corpus), called with the path of
+        #: every entry the index changes: own writes and deletes, changes taken in from disk
+        self.listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         if db_path:
@@ -149,6 +152,14 @@ class TsIndex:
         self._store(path, Entry(sig, ts, sha, racy))
         return ts
 
+    def settled(self, path: str, sig: Signature) -> int | None:
+        """The ts of the version of ``path`` with signature ``sig`` when the index vouches for
+        it without reading the content (known signature, not racy now), else None."""
+        entry = self._entries.get(path)
+        if entry is None or entry.sig != sig or entry.racy or is_racy(sig):
+            return None
+        return entry.ts
+
     def record_write(self, path: str, st: os.stat_result, data: bytes, prev_ts: int | None) -> int:
         """Register content the server itself just wrote; returns its new, larger ts."""
         entry = self._entries.get(path)
@@ -201,6 +212,8 @@ class TsIndex:
         if self._db is not None:
             with self._lock:
                 self._pending[path] = entry
+        for listener in self.listeners:
+            listener(path)
 
     def flush(self) -> None:
         """Write the changes made since the last flush to SQLite in one transaction."""
