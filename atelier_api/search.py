@@ -7,9 +7,14 @@ wraps the pattern as ``.*pattern.*``), and ``case`` is ignored. Regexes that cou
 catastrophically (nested unbounded repeats, overlapping alternatives under a repeat) are
 refused with a 400: Python's ``re`` cannot be interrupted and would freeze every thread.
 
-Documents are streamed: each file is read as bytes and tested as a whole (a byte search for
-plain ASCII literals, else one regex search over the decoded text); only files with a hit are
-split into lines. Matches in classes are attributed to members the way the client locates
+Documents come from the namespace's in-memory corpus (``atelier_api.search_corpus``: the
+decoded texts, kept current on every save, delete and change on disk): one compiled regex runs
+over each chunk of joined texts and its matches are mapped back to document and line (see
+"the corpus search" below for why the answer is the per-line test's). User regexes and
+wildcards run in a forked worker process that can be killed; the synchronous endpoint gets its
+envelope JSON built as text (``search_envelope``). When generated documents take part (``gen``
+with compiled output) the files are read one by one as before (``_search_files``). Matches in
+classes are attributed to members the way the client locates
 them: ``member`` + ``line`` inside a member body, ``attr`` + ``attrline`` for descriptions and
 keyword bodies (XData ``Data``, Query ``SqlQuery``), ``attr`` alone for the class line
 (``Name``/``Super``) and the ``Include``/``Import`` lines; routines carry ``line`` (the line
@@ -18,9 +23,18 @@ number after the ``ROUTINE`` header), web and other files their 1-based line num
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import json
+import logging
 import multiprocessing
+import os
+import pickle
 import re
+import signal
 import time
+import weakref
+from array import array
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +43,20 @@ from .catalog.docsets import mask_matcher
 from .documents import textcodec
 from .documents.names import DocName, parse_name
 from .documents.store import DocumentStore
-from .errors import BadRequest
+from .errors import BadRequest, Envelope
+from .search_corpus import (
+    CLASS,
+    ROUTINE_HEADER,
+    Chunk,
+    Corpus,
+    CorpusDoc,
+    corpus_of,
+    selected,
+)
 from .workqueue import JobContext, Work, work_error
 from .workqueue import Outcome as JobOutcome
+
+log = logging.getLogger(__name__)
 
 try:  # Python 3.11+: the parser lives in re._parser; sre_parse is its deprecated alias
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -387,16 +412,90 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
            should_stop: Callable[[], str] | None = None) -> Summary:
     """Search a namespace; each document with hits goes to ``on_file`` as it is found.
 
-    ``should_stop`` returns a reason ('cancelled', 'time limit') to stop early. Literal and
-    word searches run in this process (their regex is linear); user regexes and wildcards run
-    in a child process that is killed on cancel or time limit, because a backtracking ``re``
-    holds the GIL and cannot be interrupted.
+    ``should_stop`` returns a reason ('cancelled', 'time limit') to stop early. The documents
+    come from the namespace's in-memory corpus (atelier_api.search_corpus). Literal and word
+    searches run in this thread (their regex is linear); user regexes and wildcards run in a
+    forked child that is killed on cancel or time limit, because a backtracking ``re`` holds
+    the GIL and cannot be interrupted.
     """
     validate(store, query)
     say = console or (lambda _line: None)
     say(f"Searching for '{query.text}' in '{query.files}'")
-    sources = select(store, query)
     stop = should_stop or (lambda: "")
+    if not _uses_corpus(store, query):
+        return _search_files(store, query, on_file, say, stop)
+    scanned, found = _corpus_found(store, query, stop)
+    hits = files = 0
+    stopped = ""
+    try:
+        for item in found:
+            if isinstance(item, str):
+                stopped = item
+                break
+            chunk, flat = item
+            for d, doc_hits in _per_doc(chunk, flat):
+                matches = []
+                for _text, match, line in _doc_matches(chunk, d, doc_hits):
+                    say(line)
+                    matches.append(match)
+                hits, files = hits + len(matches), files + 1
+                on_file(FileHits(chunk.docs[d].name.name, tuple(matches)))
+                if hits >= query.max_hits:
+                    stopped = "max"
+                    break
+            if stopped:
+                break
+    finally:
+        found.close()
+    summary = Summary(hits, files, scanned, stopped)
+    _finish(say, summary, query)
+    return summary
+
+
+def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float) -> bytes:
+    """The JSON envelope of a synchronous search (action/search), built as text: the bytes
+    ``Envelope(items, console, errors, summary).dumps()`` of ``search_all`` would give."""
+    validate(store, query)
+    if not _uses_corpus(store, query):
+        items, lines, errors = search_all(store, query, time_limit)
+        return Envelope(items, lines, errors,
+                        str(errors[0]["error"]) if errors else "").dumps()
+    console = [f"Searching for '{query.text}' in '{query.files}'"]
+    result: list[str] = []
+    scanned, found = _corpus_found(store, query, deadline_check(time_limit))
+    hits = files = 0
+    stopped = ""
+    try:
+        for item in found:
+            if isinstance(item, str):
+                stopped = item
+                break
+            chunk, flat = item
+            count, docs = _render_chunk(chunk, flat, query.max_hits - hits, result, console)
+            hits, files = hits + count, files + docs
+            if hits >= query.max_hits:
+                stopped = "max"
+                break
+    finally:
+        found.close()
+    summary = Summary(hits, files, scanned, stopped)
+    _finish(console.append, summary, query)
+    errors = _stop_errors(summary)
+    text = str(errors[0]["error"]) if errors else ""
+    return ('{"status":{"errors":' + _dumps(errors) + ',"summary":' + _enc(text) +
+            '},"console":' + _dumps(console) + ',"result":[' + ",".join(result) +
+            "]}").encode()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _search_files(store: DocumentStore, query: SearchQuery,
+                  on_file: Callable[[FileHits], None], say: Callable[[str], None],
+                  stop: Callable[[], str]) -> Summary:
+    """The file-by-file search (generated documents take part): read every document."""
+    sources = select(store, query)
     found = (_isolated if query.regex or query.wild else _inline)(sources, query, stop)
     hits = files = 0
     stopped = ""
@@ -691,11 +790,14 @@ def search_all(store: DocumentStore, query: SearchQuery, time_limit: float
     lines: list[str] = []
     summary = search(store, query, on_file=lambda f: items.append(f.to_dict()),
                      console=lines.append, should_stop=deadline_check(time_limit))
-    errors = []
-    if summary.stopped not in ("", "max"):
-        errors.append(work_error(f"The search stopped early ({summary.stopped}): the results "
-                                 "are incomplete"))
-    return items, lines, errors
+    return items, lines, _stop_errors(summary)
+
+
+def _stop_errors(summary: Summary) -> list[dict[str, Any]]:
+    if summary.stopped in ("", "max"):
+        return []
+    return [work_error(f"The search stopped early ({summary.stopped}): the results are "
+                       "incomplete")]
 
 
 def validate(store: DocumentStore, query: SearchQuery) -> None:
@@ -718,3 +820,709 @@ def search_job(store: DocumentStore, query: SearchQuery, *, console: bool = True
                should_stop=lambda: (ctx.stop_reason or "cancelled") if ctx.cancelled else "")
         return JobOutcome([])
     return work
+
+
+# -- the corpus search ------------------------------------------------------------------------
+#
+# The documents' texts live in memory (atelier_api.search_corpus); one compiled regex runs over
+# each chunk of joined texts and every match is mapped back to its document and line. For
+# each line the result is the one the per-line test gives (Pattern.test), because:
+#
+# * a match that stays inside one line is exactly a match of that line alone: the corpus
+#   pattern has no look-around that could see past the line end (user regexes with look-around
+#   or \A/\Z are searched line by line instead), ``^``/``$`` are multi-line, and the search
+#   restarts at the next line after each hit, so a hit is the line's leftmost match;
+# * a match that crosses a line end (``\s``, ``[^x]`` and DOTALL can match ``\n``) is only a
+#   candidate: the line it starts in is tested alone, and the search resumes at the next line,
+#   so a line-crossing match never hides a match of a later line;
+# * documents with a line longer than MAX_LINE are searched line by line (the per-line test
+#   cuts such lines).
+#
+# A case-insensitive pattern runs over the lower-cased copy of ASCII chunks as an equivalent
+# case-sensitive pattern (every single-character item replaced by the set of lower-case ASCII
+# characters it matches): the same match positions, far faster than re.IGNORECASE.
+
+_CONTEXT_OPS = tuple(getattr(sre_parse, op) for op in ("ASSERT", "ASSERT_NOT"))
+_STRING_ANCHORS = (sre_parse.AT_BEGINNING_STRING, sre_parse.AT_END_STRING)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a query runs over the corpus."""
+
+    pattern: Pattern
+    rx: re.Pattern[str] | None  # over the original text; None: every line is tested
+    lower_rx: re.Pattern[str] | None  # its equivalent over lower-cased ASCII text
+
+
+def corpus_plan(query: SearchQuery) -> Plan:
+    """The corpus plan of a valid query."""
+    pattern = compile_query(query)
+    rx: re.Pattern[str] | None
+    if not query.regex:
+        rx = pattern.line  # escaped text, wildcards and \w look-arounds: line-local
+    else:
+        rx = pattern.whole if pattern.full else pattern.line
+        if rx is not None and not _line_local(sre_parse.parse(rx.pattern, rx.flags)):
+            rx = None
+    lower_rx = None
+    if rx is not None and rx.flags & re.IGNORECASE:
+        lower_rx = lowered(rx)
+    return Plan(pattern, rx, lower_rx)
+
+
+def _line_local(items: Iterable[Any]) -> bool:
+    """False when a match can depend on text beyond its line (look-around, \\A, \\Z)."""
+    for op, av in items:
+        if op in _CONTEXT_OPS or (op is sre_parse.AT and av in _STRING_ANCHORS):
+            return False
+        subs: list[Any] = []
+        if op in _REPEATS:
+            subs = [av[2]]
+        elif op is sre_parse.SUBPATTERN:
+            subs = [av[-1]]
+        elif op is sre_parse.BRANCH:
+            subs = list(av[1])
+        elif op is sre_parse.ATOMIC_GROUP:
+            subs = [av]
+        elif op is sre_parse.GROUPREF_EXISTS:
+            subs = [s for s in av[1:] if s is not None]
+        if not all(_line_local(sub) for sub in subs):
+            return False
+    return True
+
+
+class _Unsupported(Exception):
+    """The pattern has an item the lower-case rewrite does not handle."""
+
+
+_ASCII = [chr(i) for i in range(128)]
+_CATEGORIES = {getattr(sre_parse, name): text for name, text in (
+    ("CATEGORY_DIGIT", r"\d"), ("CATEGORY_NOT_DIGIT", r"\D"), ("CATEGORY_SPACE", r"\s"),
+    ("CATEGORY_NOT_SPACE", r"\S"), ("CATEGORY_WORD", r"\w"), ("CATEGORY_NOT_WORD", r"\W"))}
+_ANCHORS = {sre_parse.AT_BEGINNING: "^", sre_parse.AT_END: "$",
+            sre_parse.AT_BOUNDARY: r"\b", sre_parse.AT_NON_BOUNDARY: r"\B",
+            sre_parse.AT_BEGINNING_STRING: r"\A", sre_parse.AT_END_STRING: r"\Z"}
+
+
+def lowered(rx: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A case-sensitive pattern that matches lower-cased ASCII text exactly where ``rx``
+    (case-insensitive) matches the original text; None when the rewrite does not apply."""
+    try:
+        parsed = sre_parse.parse(rx.pattern, rx.flags)
+        flags = parsed.state.flags & (re.IGNORECASE | re.ASCII | re.DOTALL)
+        return re.compile(_unparse(parsed, flags), re.MULTILINE)
+    except (_Unsupported, re.error, RecursionError, OverflowError):
+        return None
+
+
+def _unparse(items: Iterable[Any], flags: int) -> str:
+    out = []
+    for op, av in items:
+        if op in (sre_parse.LITERAL, sre_parse.NOT_LITERAL, sre_parse.ANY, sre_parse.IN):
+            out.append(_atom(op, av, flags))
+        elif op is sre_parse.SUBPATTERN:
+            group, add, remove, sub = av
+            if add or remove:  # scoped flags: the global case rule would not hold
+                raise _Unsupported
+            out.append(("(" if group else "(?:") + _unparse(sub, flags) + ")")
+        elif op is sre_parse.BRANCH:
+            out.append("(?:" + "|".join(_unparse(alt, flags) for alt in av[1]) + ")")
+        elif op in _REPEATS:
+            low, high, sub = av
+            count = f"{{{low},{'' if high == sre_parse.MAXREPEAT else high}}}"
+            kind = {sre_parse.MAX_REPEAT: ""}.get(op, "?" if op is sre_parse.MIN_REPEAT else "+")
+            out.append(f"(?:{_unparse(sub, flags)}){count}{kind}")
+        elif op is sre_parse.AT and av in _ANCHORS:
+            out.append(_ANCHORS[av])
+        elif op in _CONTEXT_OPS:
+            direction, sub = av
+            head = "(?" + ("" if direction == 1 else "<") + ("=" if op is _CONTEXT_OPS[0] else "!")
+            out.append(head + _unparse(sub, flags) + ")")
+        elif op is sre_parse.GROUPREF and av < 100:
+            out.append(f"(?:\\{av})")
+        elif op is sre_parse.ATOMIC_GROUP:
+            out.append(f"(?>{_unparse(av, flags)})")
+        else:
+            raise _Unsupported
+    return "".join(out)
+
+
+def _esc(ch: str) -> str:
+    return f"\\U{ord(ch):08x}"
+
+
+def _atom(op: Any, av: Any, flags: int) -> str:
+    """One single-character item as the set of lower-case ASCII characters it matches."""
+    if op is sre_parse.LITERAL:
+        source = _esc(chr(av))
+    elif op is sre_parse.NOT_LITERAL:
+        source = f"[^{_esc(chr(av))}]"
+    elif op is sre_parse.ANY:
+        source = "."
+    else:
+        parts: list[str] = []
+        for kind, value in av:
+            if kind is sre_parse.NEGATE and not parts:
+                parts.append("^")
+            elif kind is sre_parse.LITERAL:
+                parts.append(_esc(chr(value)))
+            elif kind is sre_parse.RANGE:
+                parts.append(f"{_esc(chr(value[0]))}-{_esc(chr(value[1]))}")
+            elif kind is sre_parse.CATEGORY and value in _CATEGORIES:
+                parts.append(_CATEGORIES[value])
+            else:
+                raise _Unsupported
+        source = "[" + "".join(parts) + "]"
+    test = re.compile(source, flags)
+    matched = {ch for ch in _ASCII if test.fullmatch(ch)}
+    if any(ch.swapcase() not in matched for ch in matched if ch.isalpha()):
+        raise _Unsupported  # not closed under case: lower-casing would change the answer
+    chars = sorted({ch.lower() for ch in matched})
+    if not chars:
+        return "[^\\x00-\\x7f]"  # matches no ASCII character
+    if len(chars) == 1:
+        return _esc(chars[0])
+    return "[" + "".join(_esc(ch) for ch in chars) + "]"
+
+
+#: One hit: (document index in the chunk, line index in the document, line start, line end,
+#: column of the match).
+HIT_WIDTH = 5
+
+
+def scan_chunk(chunk: Chunk, docs: list[int], plan: Plan, limit: int, out: list[int]) -> int:
+    """Append the hits of the chunk's documents ``docs`` (at most ``limit``) to ``out`` as
+    flat HIT_WIDTH-tuples; returns how many."""
+    if plan.lower_rx is not None and chunk.lower is not None:
+        rx: re.Pattern[str] | None = plan.lower_rx
+        text = chunk.lower
+    else:
+        rx, text = plan.rx, chunk.text
+    source = chunk.text
+    starts = chunk.starts
+    entries = chunk.docs
+    test = plan.pattern.test
+    found = 0
+    i, count = 0, len(docs)
+    while i < count and found < limit:
+        first = docs[i]
+        if rx is None or entries[first].long:
+            found += _scan_lines(chunk, first, test, limit - found, out)
+            i += 1
+            continue
+        j = i
+        while j + 1 < count and docs[j + 1] == docs[j] + 1 and not entries[docs[j + 1]].long:
+            j += 1
+        found += _scan_run(rx, text, source, starts, entries, first, docs[j], test,
+                           limit - found, out)
+        i = j + 1
+    return found
+
+
+def _scan_run(rx: re.Pattern[str], text: str, source: str, starts: list[int],
+              entries: list[CorpusDoc], first: int, last: int,
+              test: Callable[[str], re.Match[str] | None], limit: int, out: list[int]) -> int:
+    """One regex pass over the consecutive documents ``first``..``last`` of a chunk."""
+    pos, endpos = starts[first], starts[last + 1] - 1
+    d, dstart, dnext = first, starts[first], starts[first + 1]
+    line, seen = 0, dstart
+    search, rfind, find, count = rx.search, text.rfind, text.find, text.count
+    found = 0
+    while pos <= endpos:
+        match = search(text, pos, endpos)
+        if match is None:
+            break
+        start = match.start()
+        if start >= dnext:
+            d = bisect.bisect_right(starts, start, d + 1) - 1
+            dstart, dnext = starts[d], starts[d + 1]
+            line, seen = 0, dstart
+        newline = rfind("\n", dstart, start)
+        head = dstart if newline < 0 else newline + 1
+        end = find("\n", start)
+        line += count("\n", seen, head)
+        seen = head
+        pos = end + 1
+        if match.end() > end:  # crossed a line end: only a candidate
+            alone = test(source[head:end])
+            if alone is None:
+                continue
+            col = alone.start()
+        else:
+            col = start - head
+        if line == 0 and entries[d].kind == ROUTINE_HEADER:
+            continue
+        out += (d, line, head, end, col)
+        found += 1
+        if found >= limit:
+            break
+    return found
+
+
+def _scan_lines(chunk: Chunk, d: int, test: Callable[[str], re.Match[str] | None],
+                limit: int, out: list[int]) -> int:
+    """Test each line of one document alone (no corpus prefilter applies)."""
+    head = chunk.starts[d]
+    skip_first = chunk.docs[d].kind == ROUTINE_HEADER
+    found = 0
+    for idx, line in enumerate(chunk.doc_text(d).split("\n")):
+        match = test(line)
+        if match is not None and not (skip_first and idx == 0):
+            out += (d, idx, head, head + len(line), match.start())
+            found += 1
+            if found >= limit:
+                break
+        head += len(line) + 1
+    return found
+
+
+# -- running a corpus search ------------------------------------------------------------------
+
+#: (chunk, flat hits of its documents) as the scan produces them
+Found = tuple[Chunk, list[int]]
+
+
+def _selector(store: DocumentStore, query: SearchQuery
+              ) -> tuple[tuple[str, str, str, bool], Callable[[CorpusDoc], bool]]:
+    """The selection of ``select`` as a per-document test (and its cache key)."""
+    wanted, unwanted = _spec_matchers(store, query.files)
+    include = _name_regex(query.include, "include")
+    exclude = _name_regex(query.exclude, "exclude")
+    system = query.system or store.namespace == "%SYS"
+
+    def keep(entry: CorpusDoc) -> bool:
+        doc = entry.name
+        if not system and doc.name.startswith("%"):
+            return False
+        if not any(m(doc) for m in wanted) or any(m(doc) for m in unwanted):
+            return False
+        where = doc_path(doc)
+        return not ((include and not include.search(where)) or
+                    (exclude and exclude.search(where)))
+    return (query.files, query.include, query.exclude, system), keep
+
+
+def _uses_corpus(store: DocumentStore, query: SearchQuery) -> bool:
+    """False when generated documents take part (they are not files: the file-by-file scan)."""
+    return not (query.generated and store.compiled is not None and
+                any(True for _ in store.compiled.generated_docs()))
+
+
+def _corpus_found(store: DocumentStore, query: SearchQuery, stop: Callable[[], str]
+                  ) -> tuple[int, Generator[Found | str, None, None]]:
+    """(documents searched, a generator of each chunk's hits or a stop reason)."""
+    plan = corpus_plan(query)
+    key, keep = _selector(store, query)
+    corpus = corpus_of(store, MAX_LINE)
+    chunks = corpus.chunks()
+    work = [(index, picked) for index, chunk in enumerate(chunks)
+            if (picked := selected(chunk, key, keep))]
+    scanned = sum(len(picked) for _index, picked in work)
+    if not hasattr(os, "fork") or not work:
+        return scanned, _inline_chunks(chunks, work, plan, query.max_hits, stop)
+    if query.regex or query.wild:  # the user's regex: in a child that can be killed
+        try:
+            worker = _acquire(corpus, chunks)
+        except OSError as exc:  # no process to be had (memory, process limit)
+            _no_fork(exc)
+        else:
+            return scanned, _isolated_chunks(corpus, chunks, work, plan, query.max_hits, stop,
+                                             worker)
+    return scanned, _inline_chunks(chunks, work, plan, query.max_hits, stop)  # linear
+
+
+def _no_fork(exc: OSError) -> None:
+    """Say that a regex search runs in the server process: a process could not be forked.
+    The pattern passed the backtracking check (``check_safe``) and the time limit is checked
+    between chunks, so this is slower to stop, never unsafe to run."""
+    log.warning("could not fork a search process (%s); searching in the server process", exc)
+
+
+Work_ = list[tuple[int, list[int]]]  # (chunk index, indexes of its selected documents)
+
+
+def _inline_chunks(chunks: list[Chunk], work: Work_, plan: Plan, limit: int,
+                   stop: Callable[[], str]) -> Generator[Found | str, None, None]:
+    for index, picked in work:
+        reason = stop()
+        if reason:
+            yield reason
+            return
+        out: list[int] = []
+        limit -= scan_chunk(chunks[index], picked, plan, limit, out)
+        if out:
+            yield chunks[index], out
+        if limit <= 0:
+            return
+
+
+def _scan_to(send: Any, chunks: list[Chunk], work: Work_, plan: Plan, limit: int) -> None:
+    """In a child: scan and send ``H`` + the chunk index and its hits (int64) per chunk with
+    hits, then ``D``; ``E`` + a message when the scan fails."""
+    try:
+        for index, picked in work:
+            hits: list[int] = []
+            limit -= scan_chunk(chunks[index], picked, plan, limit, hits)
+            if hits:
+                out = array("q", (index,))
+                out.extend(hits)
+                send.send_bytes(b"H" + out.tobytes())
+            if limit <= 0:
+                break
+        send.send_bytes(b"D")
+    except Exception as exc:  # reported to the parent as a stop reason
+        send.send_bytes(b"E" + f"failed: {type(exc).__name__}: {exc}".encode())
+
+
+class _Worker:
+    """A forked child that keeps the chunks it was forked with and scans them on request.
+
+    Kept between searches while the corpus does not change: forking again for every search
+    would make the server copy every memory page it writes while the child lives. It ends
+    when its request pipe closes (the server ended) or is killed (cancel, time limit, a
+    newer corpus, the corpus dropped).
+    """
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+        self.busy = False
+        requests_in, self.requests = multiprocessing.Pipe(duplex=False)
+        self.results, results_out = multiprocessing.Pipe(duplex=False)
+        try:
+            pid = os.fork()
+        except OSError:
+            for conn in (requests_in, self.requests, self.results, results_out):
+                conn.close()
+            raise
+        if pid == 0:  # pragma: no cover - the child (its scan is covered in-process)
+            code = 0
+            try:
+                _only_fds(requests_in, results_out)
+                _serve(chunks, requests_in, results_out)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        requests_in.close()
+        results_out.close()
+        self.pid = pid
+        self.kill = weakref.finalize(self, _reap, pid, self.requests, self.results)
+
+
+def _only_fds(*conns: Any) -> None:  # pragma: no cover - in a child
+    """Close every inherited descriptor but stdio and ``conns``: a child must not keep the
+    server's sockets (a client waiting for a connection to close) or other pipes open."""
+    keep = sorted(conn.fileno() for conn in conns)
+    low = 3
+    for fd in keep:
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, max(os.sysconf("SC_OPEN_MAX"), low + 1) if hasattr(os, "sysconf")
+                  else 65536)
+
+
+def _serve(chunks: list[Chunk], requests: Any, results: Any) -> None:  # pragma: no cover
+    while True:
+        try:
+            plan, work, limit = pickle.loads(requests.recv_bytes())
+        except EOFError:
+            return
+        _scan_to(results, chunks, work, plan, limit)
+
+
+def _reap(pid: int, *conns: Any) -> None:
+    for conn in conns:
+        conn.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _acquire(corpus: Corpus, chunks: list[Chunk]) -> _Worker | None:
+    """The corpus's idle worker for these chunks (forked when needed); None when it is busy
+    with another search."""
+    with corpus.worker_lock:
+        worker = corpus.worker
+        if isinstance(worker, _Worker) and worker.chunks is not chunks and not worker.busy:
+            worker.kill()
+            worker = corpus.worker = None
+        if worker is None:
+            worker = corpus.worker = _Worker(chunks)
+        assert isinstance(worker, _Worker)
+        if worker.busy or worker.chunks is not chunks:
+            return None
+        worker.busy = True
+        return worker
+
+
+def _release(corpus: Corpus, worker: _Worker, healthy: bool) -> None:
+    with corpus.worker_lock:
+        worker.busy = False
+        if not healthy:
+            worker.kill()
+            if corpus.worker is worker:
+                corpus.worker = None
+
+
+def _isolated_chunks(corpus: Corpus, chunks: list[Chunk], work: Work_, plan: Plan,
+                     limit: int, stop: Callable[[], str], worker: _Worker | None
+                     ) -> Generator[Found | str, None, None]:
+    """Scan in a child process, killed when ``stop`` gives a reason, because a backtracking
+    ``re`` holds the GIL and cannot be interrupted: the corpus's worker, or a one-off fork
+    when the worker is busy. Children inherit the chunks: nothing is copied or pickled but
+    the request and the hits."""
+    if worker is None:
+        yield from _forked(chunks, work, plan, limit, stop)
+        return
+    healthy = False
+    state = _State()
+    try:
+        worker.requests.send_bytes(pickle.dumps((plan, work, limit)))
+        yield from _receive(worker.results, chunks, stop, state)
+        healthy = state.done
+    except GeneratorExit:  # the caller has enough hits: the child ends at the same limit
+        healthy = not state.reason and _drain(worker.results)
+        raise
+    finally:
+        _release(corpus, worker, healthy)
+
+
+@dataclass
+class _State:
+    done: bool = False  # the child said it is done
+    reason: str = ""  # why the parent stopped listening (a stop reason or a failure)
+
+
+def _receive(results: Any, chunks: list[Chunk], stop: Callable[[], str], state: _State
+             ) -> Generator[Found | str, None, None]:
+    """Each chunk's hits as the child sends them, or a stop reason."""
+    while True:
+        reason = stop()
+        if reason:
+            state.reason = reason
+            yield reason
+            return
+        if not results.poll(0.05):
+            continue
+        try:
+            message = results.recv_bytes()
+        except (EOFError, OSError):
+            state.reason = "the search process ended unexpectedly"
+            yield state.reason
+            return
+        tag, body = message[:1], message[1:]
+        if tag == b"D":
+            state.done = True
+            return
+        if tag == b"E":
+            state.reason = body.decode(errors="replace")
+            yield state.reason
+            return
+        received = array("q")
+        received.frombytes(body)
+        yield chunks[received[0]], received[1:].tolist()
+
+
+def _drain(results: Any, seconds: float = 2.0) -> bool:
+    """The caller stopped reading early (enough hits): read up to the child's ``D``."""
+    end = time.monotonic() + seconds
+    with contextlib.suppress(EOFError, OSError):
+        while results.poll(max(end - time.monotonic(), 0)):
+            if results.recv_bytes()[:1] in (b"D", b"E"):
+                return True
+    return False
+
+
+def _forked(chunks: list[Chunk], work: Work_, plan: Plan, limit: int,
+            stop: Callable[[], str]) -> Generator[Found | str, None, None]:
+    """A one-off child for one search; the child touches only the inherited chunks and its
+    pipe, and leaves with ``os._exit``."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        receive.close()
+        send.close()
+        _no_fork(exc)
+        yield from _inline_chunks(chunks, work, plan, limit, stop)
+        return
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            _only_fds(send)
+            _scan_to(send, chunks, work, plan, limit)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    send.close()
+    try:
+        yield from _receive(receive, chunks, stop, _State())
+    finally:
+        _reap(pid, receive)
+
+
+def _per_doc(chunk: Chunk, hits: list[int]) -> Iterable[tuple[int, list[int]]]:
+    """The flat hits of a chunk grouped by document: (document index, its flat hits)."""
+    start = 0
+    n = len(hits)
+    while start < n:
+        d = hits[start]
+        end = start + HIT_WIDTH
+        while end < n and hits[end] == d:
+            end += HIT_WIDTH
+        yield d, hits[start:end]
+        start = end
+
+
+# -- attributing and rendering hits -----------------------------------------------------------
+
+#: What a run of outline lines reports, shared by every segment (of any class) alike:
+#: (0 numbered / 1 not / 2 the class line, JSON of the keys after "text" (up to the number),
+#: console text between the document name and the number or the text, the keys as pairs,
+#: the number's key or None)
+Kind = tuple[int, str, str, tuple[tuple[str, str], ...], str | None]
+_KINDS: dict[tuple[str | None, str | None, bool], Kind] = {}
+
+
+def _outline_of(chunk: Chunk, d: int) -> tuple[array[int], array[int], list[Kind]]:
+    """The class outline of one document version, computed once and cached compactly:
+    segments of consecutive lines with the same member / attr and consecutive numbers, as
+    (start line of each segment, its number minus its start line, its kind)."""
+    entry = chunk.docs[d]
+    cached = entry.cache.get("outline")
+    if cached is None:
+        lines = chunk.doc_text(d).split("\n")
+        starts, offsets = array("i"), array("i")
+        kinds: list[Kind] = []
+        prev: Entry | None = None
+        for idx, item in enumerate(class_outline(lines)):
+            if prev is not None and item[0] == prev[0] and item[1] == prev[1] and (
+                    (item[2] is None and prev[2] is None) or
+                    (item[2] is not None and prev[2] is not None and item[2] == prev[2] + 1)):
+                prev = item
+                continue
+            prev = item
+            starts.append(idx)
+            offsets.append(0 if item[2] is None else item[2] - idx)
+            kinds.append(_kind_of(item[0], item[1], item[2] is not None))
+        cached = (starts, offsets, kinds)
+        entry.cache["outline"] = cached
+    return cached
+
+
+def _kind_of(member: str | None, attr: str | None, numbered: bool) -> Kind:
+    key = (member, attr, numbered)
+    kind = _KINDS.get(key)
+    if kind is None:
+        keys: list[tuple[str, str]] = []
+        if member is not None:
+            keys.append(("member", member))
+        numkey = None
+        if attr is not None:
+            keys.append(("attr", attr))
+            numkey = "attrline" if numbered else None
+        elif numbered:
+            numkey = "line"
+        if not keys and numkey is None:
+            keys.append(("attr", "Name"))
+        frag = "".join(f",{_enc(k)}:{_enc(v)}" for k, v in keys)
+        parts = " ".join(v for _k, v in keys)
+        if numkey is not None:
+            frag += f",{_enc(numkey)}:"
+            lead = f"({parts} +" if parts else "(+"
+        else:
+            lead = f"({parts}): " if parts else ": "
+        mode = 2 if attr == "Name" else 1 if numkey is None else 0
+        if len(_KINDS) > 100_000:  # member names come and go: outlines keep their own
+            _KINDS.clear()
+        kind = _KINDS.setdefault(key, (mode, frag, lead, tuple(keys), numkey))
+    return kind
+
+
+def _doc_matches(chunk: Chunk, d: int, hits: list[int]) -> Iterable[tuple[str, Any, str]]:
+    """(stripped line text, match dict, console line) of each hit of document ``d``, exactly
+    as ``_locator``/``_class_place`` and ``_where`` give them."""
+    entry = chunk.docs[d]
+    source = chunk.text
+    name = entry.name.name
+    lines, heads, ends = hits[1::HIT_WIDTH], hits[2::HIT_WIDTH], hits[3::HIT_WIDTH]
+    if entry.kind != CLASS:
+        shift = 0 if entry.kind == ROUTINE_HEADER else 1
+        for idx, head, end in zip(lines, heads, ends, strict=True):
+            text = source[head:end].lstrip()
+            yield text, {"text": text, "line": idx + shift}, f"{name}(+{idx + shift}): {text}"
+        return
+    starts, offsets, kinds = _outline_of(chunk, d)
+    for k, (idx, head, end) in enumerate(zip(lines, heads, ends, strict=True)):
+        raw = source[head:end]
+        text = raw.lstrip()
+        s = bisect.bisect_right(starts, idx) - 1
+        mode, _frag, lead, keys, numkey = kinds[s]
+        if mode == 2:  # the class line: Name or Super by column
+            match = {"text": text, **_class_place((None, "Name", None), raw,
+                                                  hits[k * HIT_WIDTH + 4])}
+            yield text, match, f"{name}{_where(match)}: {text}"
+        elif numkey is None:
+            yield text, {"text": text, **dict(keys)}, f"{name}{lead}{text}"
+        else:
+            num = idx + offsets[s]
+            yield text, {"text": text, **dict(keys), numkey: num}, f"{name}{lead}{num}): {text}"
+
+
+def _render_chunk(chunk: Chunk, flat: list[int], left: int, result: list[str],
+                  console: list[str]) -> tuple[int, int]:
+    """``_doc_matches`` for the envelope, flattened over a chunk (a synchronous search may
+    render hundreds of thousands of hits): each document's result item as JSON to
+    ``result``, each hit's console line to ``console``; at most ``left`` hits. Returns (hits,
+    documents)."""
+    source = chunk.text
+    docs = chunk.docs
+    enc, say, where = _enc, console.append, bisect.bisect_right
+    hits = files = 0
+    n = min(len(flat), left * HIT_WIDTH)
+    k = 0
+    while k < n:
+        d = flat[k]
+        entry = docs[d]
+        parts: list[str] = []
+        add = parts.append
+        if entry.kind == CLASS:
+            name = entry.name.name
+            starts, offsets, kinds = _outline_of(chunk, d)
+            while k < n and flat[k] == d:
+                idx = flat[k + 1]
+                s = where(starts, idx) - 1
+                mode, frag, lead = kinds[s][:3]
+                if mode == 0:
+                    text = source[flat[k + 2]:flat[k + 3]].lstrip()
+                    num = idx + offsets[s]
+                    add(f'{{"text":{enc(text)}{frag}{num}}}')
+                    say(f"{name}{lead}{num}): {text}")
+                elif mode == 1:
+                    text = source[flat[k + 2]:flat[k + 3]].lstrip()
+                    add(f'{{"text":{enc(text)}{frag}}}')
+                    say(f"{name}{lead}{text}")
+                else:  # the class line: Name or Super by column
+                    for _text, match, line in _doc_matches(chunk, d, flat[k:k + HIT_WIDTH]):
+                        add(_dumps(match))
+                        say(line)
+                k += HIT_WIDTH
+        else:
+            shift = 0 if entry.kind == ROUTINE_HEADER else 1
+            prefix = entry.name.name + "(+"
+            while k < n and flat[k] == d:
+                text = source[flat[k + 2]:flat[k + 3]].lstrip()
+                num = flat[k + 1] + shift
+                add(f'{{"text":{enc(text)},"line":{num}}}')
+                say(f"{prefix}{num}): {text}")
+                k += HIT_WIDTH
+        result.append(f'{{"doc":{enc(entry.name.name)},"matches":[{",".join(parts)}]}}')
+        hits += len(parts)
+        files += 1
+    return hits, files
+
+
+_enc: Callable[[str], str] = json.encoder.encode_basestring

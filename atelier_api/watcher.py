@@ -118,6 +118,8 @@ class Watcher:
             observer.stop()
             raise
         self._observer = observer
+        for store in self.stores.values():
+            store.watched = self
         logging.getLogger("watchdog.observers.inotify_c").addFilter(self._overflow)
         logging.getLogger("watchdog.observers.inotify").addFilter(self._overflow)
         self._thread = threading.Thread(target=self._run, name="atelier-watcher", daemon=True)
@@ -126,6 +128,9 @@ class Watcher:
 
     def stop(self) -> None:
         """Stop watching; the changes seen so far are taken in before it returns."""
+        for store in self.stores.values():
+            if store.watched is self:
+                store.watched = None
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)

@@ -5,8 +5,9 @@ well over a million lines) in a temporary folder, then times, for each query, ri
 the Debian package ``ripgrep``) printing every matching line with its number, our server's
 synchronous ``GET action/search`` (``max`` big enough for every hit; one real server on
 127.0.0.1, started and stopped here) and our search called in-process
-(``atelier_api.search.search_all``). The hit counts must agree. Prints the ratios against the
-target (ours at most 2x ripgrep's time) and writes JSON to bench/results/.
+(``atelier_api.search.search_envelope`` on a watched store, as the endpoint runs it, and its
+JSON parsed). The hit counts must agree. Prints the ratios against the target (ours at most
+2x ripgrep's time) and writes JSON to bench/results/.
 
 On the same server it also times the folder listing VS Code sends (``POST action/query`` with
 ``%Library.RoutineMgr_StudioOpenDialog`` and the extension's parameter array) against
@@ -149,17 +150,20 @@ def docnames_call(session: LoopbackSession, port: int) -> Callable[[], int]:
 
 
 def inprocess_call(store: Any, params: dict[str, str]) -> Callable[[], int]:
-    """atelier_api.search.search_all on a store of the same folder; returns the hits."""
-    from atelier_api.search import SearchQuery, search_all
+    """atelier_api.search.search_envelope (what action/search runs) on a store of the same
+    folder, the JSON parsed as the client does; returns the hits."""
+    import json
+
+    from atelier_api.search import SearchQuery, search_envelope
 
     query = SearchQuery(params["query"], "*.cls,*.mac", regex=params.get("regex") == "1",
                         case=params.get("case") == "1", max_hits=MAX_HITS)
 
     def call() -> int:
-        items, _console, errors = search_all(store, query, 600.0)
-        if errors:
-            raise RuntimeError(errors[0]["error"])
-        return sum(len(item["matches"]) for item in items)
+        body = json.loads(search_envelope(store, query, 600.0))
+        if body["status"]["summary"]:
+            raise RuntimeError(body["status"]["summary"])
+        return sum(len(item["matches"]) for item in body["result"])
     return call
 
 
@@ -168,12 +172,15 @@ def open_store(root: str, work: str) -> Any:
     from atelier_api import create_app
     from atelier_api.config import NamespaceConfig, Settings
     from atelier_api.documents.layout import default_webapps
+    from atelier_api.watcher import Watcher
 
     ns = NamespaceConfig(NAMESPACE, root, "flat", NAMESPACE, default_webapps(NAMESPACE))
     app = create_app(Settings(state_dir=os.path.join(work, "inproc"), namespaces=(ns,),
                               watch=False))
     store = app.extensions["atelier"].store(NAMESPACE)
     store.list()
+    watcher = Watcher({NAMESPACE: store})  # as the server: its search corpus trusts it
+    watcher.start()
     return store
 
 

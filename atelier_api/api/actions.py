@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response, request
 from flask_smorest import Blueprint
 
 from ..catalog.lookups import Lookups
 from ..compiling import CompileService
-from ..errors import BadRequest
+from ..errors import BadRequest, Envelope
 from ..schemas.actions import (
     COMPILE_LIST,
     INDEX_LIST,
@@ -16,9 +18,10 @@ from ..schemas.actions import (
     MacroBodySchema,
 )
 from ..schemas.documents import EnvelopeSchema
-from ..search import DEFAULT_MAX, SearchQuery, search_all
+from ..search import DEFAULT_MAX, SearchQuery, search_envelope
 from .common import (
     doc_response,
+    envelope_response,
     error_responses,
     flag,
     json_body,
@@ -172,7 +175,16 @@ def search_docs(ns: str) -> Response:
     """Search: find text, wildcards or a regex in documents (the /work search is the async
     form)."""
     query = _search_query()
-    items, console, errors = search_all(store_for(ns), query,
-                                        services().settings.work_time_limit_seconds)
-    return respond(items, console=console, errors=errors,
-                   summary=str(errors[0]["error"]) if errors else "")
+    body = search_envelope(store_for(ns), query, services().settings.work_time_limit_seconds)
+    return envelope_response(_Built(body=body), 200)
+
+
+@dataclass
+class _Built(Envelope):
+    """An envelope serialized already (a search builds its JSON text directly)."""
+
+    body: bytes = b""
+
+    def dumps(self) -> bytes:
+        """The prebuilt bytes."""
+        return self.body
