@@ -151,11 +151,13 @@ class Watcher:
             return
         with self._cond:
             p = self._pending
+            idle = p.empty()
             (p.dirs if is_dir else p.files).setdefault(namespace, set()).add(rel)
             now = time.monotonic()
             p.first = p.first or now
             p.last = now
-            self._cond.notify()
+            if idle:  # the batching thread waits for a first event; later ones it finds in
+                self._cond.notify()  # ``last`` when its quiet-time wait ends
 
     def rescan_all(self) -> None:
         """Compare every workspace with the index at the next batch (events were lost)."""
