@@ -35,7 +35,7 @@ import signal
 import time
 import weakref
 from array import array
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -426,13 +426,9 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
         return _search_files(store, query, on_file, say, stop)
     scanned, found = _corpus_found(store, query, stop)
     hits = files = 0
-    stopped = ""
-    try:
-        for item in found:
-            if isinstance(item, str):
-                stopped = item
-                break
-            chunk, flat = item
+    hits_of = _ChunkHits(found)
+    with contextlib.closing(hits_of):
+        for chunk, flat in hits_of:
             for d, doc_hits in _per_doc(chunk, flat):
                 matches = []
                 for _text, match, line in _doc_matches(chunk, d, doc_hits):
@@ -441,13 +437,11 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
                 hits, files = hits + len(matches), files + 1
                 on_file(FileHits(chunk.docs[d].name.name, tuple(matches)))
                 if hits >= query.max_hits:
-                    stopped = "max"
+                    hits_of.stopped = "max"
                     break
-            if stopped:
+            if hits_of.stopped:
                 break
-    finally:
-        found.close()
-    summary = Summary(hits, files, scanned, stopped)
+    summary = Summary(hits, files, scanned, hits_of.stopped)
     _finish(say, summary, query)
     return summary
 
@@ -464,27 +458,40 @@ def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float)
     result: list[str] = []
     scanned, found = _corpus_found(store, query, deadline_check(time_limit))
     hits = files = 0
-    stopped = ""
-    try:
-        for item in found:
-            if isinstance(item, str):
-                stopped = item
-                break
-            chunk, flat = item
+    hits_of = _ChunkHits(found)
+    with contextlib.closing(hits_of):
+        for chunk, flat in hits_of:
             count, docs = _render_chunk(chunk, flat, query.max_hits - hits, result, console)
             hits, files = hits + count, files + docs
             if hits >= query.max_hits:
-                stopped = "max"
+                hits_of.stopped = "max"
                 break
-    finally:
-        found.close()
-    summary = Summary(hits, files, scanned, stopped)
+    summary = Summary(hits, files, scanned, hits_of.stopped)
     _finish(console.append, summary, query)
     errors = _stop_errors(summary)
     text = str(errors[0]["error"]) if errors else ""
     return ('{"status":{"errors":' + _dumps(errors) + ',"summary":' + _enc(text) +
             '},"console":' + _dumps(console) + ',"result":[' + ",".join(result) +
             "]}").encode()
+
+
+class _ChunkHits:
+    """Each chunk's hits from a corpus scan until it gives a stop reason (kept in
+    ``stopped``, where the consumer also puts its own, "max"); ``close`` ends the scan."""
+
+    def __init__(self, found: Generator[Found | str, None, None]) -> None:
+        self.found = found
+        self.stopped = ""
+
+    def __iter__(self) -> Iterator[Found]:
+        for item in self.found:
+            if isinstance(item, str):
+                self.stopped = item
+                return
+            yield item
+
+    def close(self) -> None:
+        self.found.close()
 
 
 def _dumps(value: Any) -> str:
