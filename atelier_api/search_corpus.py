@@ -120,6 +120,13 @@ class Corpus:
                     corpus._dirty.add(path)  # noqa: SLF001
         store.index.listeners.append(changed)
 
+    def close(self) -> None:
+        """End the regex worker process (a search still using it gets a stop reason)."""
+        with self.worker_lock:
+            worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.kill()
+
     # -- reading documents ----------------------------------------------------------------------
     def _load(self, rel: str, doc: DocName | None = None) -> tuple[CorpusDoc, str] | None:
         """Read one document file; None when it is not (or no longer) a listed document."""
@@ -255,17 +262,26 @@ class Corpus:
         self._install(out)
 
 
-_CORPORA: weakref.WeakKeyDictionary[DocumentStore, Corpus] = weakref.WeakKeyDictionary()
-_CORPORA_LOCK = threading.Lock()
+_CREATING = threading.Lock()  # two first searches of one store make one corpus
 
 
 def corpus_of(store: DocumentStore, max_line: int) -> Corpus:
-    """The corpus of a store (created on first use; it lives as long as the store)."""
-    with _CORPORA_LOCK:
-        corpus = _CORPORA.get(store)
-        if corpus is None:
-            corpus = _CORPORA[store] = Corpus(store, max_line)
+    """The corpus of a store: created on first use and kept on the store
+    (``DocumentStore.search_corpus``), so that it lives and goes with it; ``close_corpus``
+    ends its worker process when the server stops."""
+    with _CREATING:
+        corpus = store.search_corpus
+        if not isinstance(corpus, Corpus):
+            corpus = store.search_corpus = Corpus(store, max_line)
         return corpus
+
+
+def close_corpus(store: DocumentStore) -> None:
+    """Drop a store's corpus and end its regex worker process, if any (server shutdown)."""
+    with _CREATING:
+        corpus, store.search_corpus = store.search_corpus, None
+    if isinstance(corpus, Corpus):
+        corpus.close()
 
 
 def selected(chunk: Chunk, key: tuple[str, str, str, bool],

@@ -22,6 +22,7 @@ from .documents.textcodec import EOLS
 from .documents.tsindex import TsIndex
 from .jobs import JobRegistry
 from .lifecycle import Lifecycle
+from .search_corpus import close_corpus
 from .sql.service import SqlService, open_sql
 from .sql.service import preload as preload_sql
 from .workqueue import WorkQueue
@@ -102,6 +103,7 @@ class Services:
         self._closed.set()
         self.work.shutdown(cancel=True, timeout=10.0)  # running jobs end as cancelled
         for store in self.stores.values():
+            close_corpus(store)
             store.index.close()
             if store.compiled is not None:
                 store.compiled.close()

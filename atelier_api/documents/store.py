@@ -73,6 +73,9 @@ class DocumentStore:
         #: the watcher that takes in this root's changes while it runs (atelier_api.watcher);
         #: None: nobody watches, derived caches must stat the files themselves
         self.watched: object | None = None
+        #: the in-memory texts that searches run over (atelier_api.search_corpus), made by
+        #: the first search
+        self.search_corpus: object | None = None
         #: compile state (``upd``, generated documents); attached by atelier_api.compiling
         self.compiled: CompiledCatalog | None = None
 

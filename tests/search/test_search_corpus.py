@@ -8,7 +8,9 @@ the workspace watcher) show in the next search.
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import random
 import re
 import threading
@@ -284,3 +286,41 @@ def test_regex_search_without_a_process_to_fork(api: Client, monkeypatch, caplog
         assert api.found(r"(?i).*email.*", "*.cls,*.mac", regex=True) == expected
         assert api.found("e*l", "*.cls,*.mac", wild=True) == wild
     assert "could not fork a search process" in caplog.text
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` is a process of ours that has not ended (zombies are reaped here)."""
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+def test_the_regex_worker_ends_with_the_server(space: Space) -> None:
+    """The corpus lives on its store: closing the services ends its worker process."""
+    api = space.app()
+    assert api.found(r"(?i).*email.*", "*.cls,*.mac", regex=True)
+    store = _store(api)
+    corpus = store.search_corpus
+    assert corpus is not None and corpus.worker is not None  # type: ignore[attr-defined]
+    pid = corpus.worker.pid  # type: ignore[attr-defined]
+    assert _alive(pid)
+    api.app.extensions["atelier"].close()
+    assert store.search_corpus is None
+    assert not _alive(pid)
+
+
+def test_a_dropped_app_leaves_no_worker(space: Space) -> None:
+    """An app nobody closes (a test, an embedding program) takes its corpus and worker process
+    along when it is collected: nothing module-wide keeps them."""
+    api = space.app()
+    assert api.found(r"(?i).*email.*", "*.cls,*.mac", regex=True)
+    pid = _store(api).search_corpus.worker.pid  # type: ignore[union-attr]
+    space.apps.remove(api)
+    del api
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid)
