@@ -68,12 +68,19 @@ class Run:
 
     def check_stop(self) -> bool:
         """True (and remember why) once cancelled or past the time limit."""
-        if not self.stopped and self.request.cancel.cancelled:
-            self.stopped = "cancelled"
-        limit = self.request.time_limit
-        if not self.stopped and limit is not None and time.monotonic() - self.started > limit:
-            self.stopped = "time limit"
+        if not self.stopped:
+            self.stopped = stop_reason(self.request, self.started)
         return bool(self.stopped)
+
+
+def stop_reason(request: CompileRequest, started: float) -> str:
+    """Why a compile started at ``started`` must stop now: "cancelled", "time limit" or ""."""
+    if request.cancel.cancelled:
+        return "cancelled"
+    limit = request.time_limit
+    if limit is not None and time.monotonic() - started > limit:
+        return "time limit"
+    return ""
 
 
 def _class_jobs(request: CompileRequest, pool: ReadPool | None,
@@ -88,17 +95,6 @@ def _class_jobs(request: CompileRequest, pool: ReadPool | None,
     sources = pool.read_all(lines, stop) if pool is not None else read_in_process(lines, stop)
     read = zip(docs, sources, strict=False)  # sources: a prefix of docs once stopped
     return {doc.name[:-4]: ClassJob(doc, doc.name[:-4], src) for doc, src in read}
-
-
-def _stop_check(request: CompileRequest, started: float) -> Callable[[], bool]:
-    """True once the request is cancelled or past its time limit (``Run.check_stop`` remembers
-    which, for the console)."""
-    limit = request.time_limit
-
-    def stop() -> bool:
-        return request.cancel.cancelled or (
-            limit is not None and time.monotonic() - started > limit)
-    return stop
 
 
 def _expand(run: Run, jobs: dict[str, ClassJob]) -> None:
@@ -273,7 +269,7 @@ def _run_compile(library: Library, request: CompileRequest,
                  sources: SourceCache | None, pool: ReadPool | None) -> CompileResult:
     q = parse_qspec(request.flags)
     started = time.monotonic()
-    jobs = _class_jobs(request, pool, _stop_check(request, started))
+    jobs = _class_jobs(request, pool, lambda: bool(stop_reason(request, started)))
     world = ClassWorld(library, request.workspace, {n: j.src for n, j in jobs.items()}, sources)
     run = Run(request, library, q, world, started, datetime.now())
     if request.on_console is not None:

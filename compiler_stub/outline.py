@@ -200,67 +200,58 @@ def _member(node: Node, doc: tuple[str, ...], lang: str,
             by_row: dict[int, Segment]) -> Member | None:
     """One member node -> Member (with its text segment, found by row)."""
     inner = first_in(node.named_children, "method_definition") or node
-    parts = _Parts(inner.named_children)
-    if parts.name is None:
+    kids = _Kids(inner.named_children)
+    name_node = kids.first(*_NAME_TYPES)
+    if name_node is None:
         return None
-    kw_node = parts.keywords
+    kw_node = kids.first_suffix("keywords")
     keywords = parse_keywords(text_of(kw_node)) if kw_node is not None else ()
-    raw_type, collection = _type_of(parts.holder)
+    raw_type, collection = _type_of(kids)
     language = next((v for k, v in keywords if k == "language"), lang).lower()
-    kind = node.type
-    if kind == "clientmethod":
+    if node.type == "clientmethod":
         language = language or "javascript"
-    default = parts.default
+    default = kids.first("default_argument_value")
     row = node.start_point.row
     return Member(
-        keywords=keywords, kind=kind, name=text_of(parts.name).strip('"'),
+        keywords=keywords, kind=node.type, name=text_of(name_node).strip('"'),
         row=row, doc=doc, type=raw_type, collection=collection,
-        args=_args(parts.arguments), language=language,
+        args=_args(kids.first("arguments")), language=language,
         default=text_of(default).lstrip("= ").strip() if default is not None else "",
         segment=by_row.get(row))
 
 
-#: The field of ``_Parts`` that keeps the first child of each type (``*keywords``: keywords).
-_PART_OF = {**dict.fromkeys(_NAME_TYPES, "name"), "return_type": "holder",
-            "parameter_type": "holder", "default_argument_value": "default",
-            "arguments": "arguments", "method_arg": "arg", "keyword_byref": "byref",
-            "keyword_output": "output"}
+class _Kids:
+    """A node's named children with the index of the first child of each type.
 
-
-class _Parts:
-    """The children of a member (or argument) node that the model reads, found in one pass
-    that stops at a method's first body statement. Each field is the first child of its kind
-    (None when absent)."""
-
-    __slots__ = ("name", "keywords", "holder", "default", "arguments", "arg", "byref", "output")
+    Looking children up by type is the model builder's main work: one pass over the children
+    (a method's statements included) instead of one per question.
+    """
 
     def __init__(self, nodes: list[Node]) -> None:
-        for slot in self.__slots__:
-            setattr(self, slot, None)
-        for child in nodes:
-            kind = child.type
-            if kind == "statement":
-                break
-            slot = _PART_OF.get(kind, "keywords" if kind.endswith("keywords") else "")
-            if slot and getattr(self, slot) is None:
-                setattr(self, slot, child)
+        self.nodes = nodes
+        self.at: dict[str, int] = {}
+        for i, child in enumerate(nodes):
+            self.at.setdefault(child.type, i)
 
-    name: Node | None
-    keywords: Node | None
-    holder: Node | None
-    default: Node | None
-    arguments: Node | None
-    arg: Node | None
-    byref: Node | None
-    output: Node | None
+    def first(self, *types: str) -> Node | None:
+        """The first child of any of the given types, or None."""
+        at, best = self.at, -1
+        for kind in types:
+            i = at.get(kind, -1)
+            if i >= 0 and (best < 0 or i < best):
+                best = i
+        return self.nodes[best] if best >= 0 else None
+
+    def first_suffix(self, suffix: str) -> Node | None:
+        """The first child whose type ends with ``suffix``, or None."""
+        return next((self.nodes[i] for t, i in self.at.items() if t.endswith(suffix)), None)
 
 
-def _type_of(holder: Node | None) -> tuple[str, str]:
+def _type_of(kids: _Kids) -> tuple[str, str]:
     """(type name without parameters, collection 'list'/'array'/'') of a member or argument,
-    from its ``return_type`` / ``parameter_type`` child."""
-    if holder is None:
-        return "", ""
-    tnode = next((c for c in holder.named_children if c.type == "typename"), None)
+    from its children."""
+    holder = kids.first("return_type", "parameter_type")
+    tnode = first_of(holder, "typename") if holder is not None else None
     if tnode is None:
         return "", ""
     text = text_of(tnode)
@@ -274,14 +265,14 @@ def _args(node: Node | None) -> tuple[Arg, ...]:
     if node is None:
         return ()
     out = []
-    for a in node.named_children:
-        if a.type != "argument":
-            continue
-        parts = _Parts(a.named_children)
-        raw, _ = _type_of(parts.holder)
-        default = parts.default
+    for a in children_of(node, "argument"):
+        kids = _Kids(a.named_children)
+        name = kids.first("method_arg")
+        raw, _ = _type_of(kids)
+        default = kids.first("default_argument_value")
         out.append(Arg(
-            name=text_of(parts.arg) if parts.arg is not None else "", type=raw,
-            byref=parts.byref is not None, output=parts.output is not None,
+            name=text_of(name) if name else "", type=raw,
+            byref=kids.first("keyword_byref") is not None,
+            output=kids.first("keyword_output") is not None,
             default=text_of(default).lstrip("= ").strip() if default is not None else ""))
     return tuple(out)

@@ -18,7 +18,6 @@ that compile read its classes in-process, as a small compile does.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import multiprocessing
 import os
@@ -26,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
 
 from .outline import ClassSource, read_class
 
@@ -62,21 +60,16 @@ def configured_workers() -> int:
 def _read_chunk(texts: Sequence[str]) -> list[ClassSource]:
     """Worker side: read whole class texts; the lines are left out of the models (the caller
     has them and puts them back), so they cross the pipe once."""
-    out = []
-    for text in texts:
-        src = read_class(text.split("\n"), whole=True)
-        if src.model is not None:
-            src = dataclasses.replace(src, model=dataclasses.replace(src.model, lines=()))
-        out.append(src)
+    out = [read_class(text.split("\n"), whole=True) for text in texts]
+    for src in out:
+        _set_lines(src, ())
     return out
 
 
-def _with_lines(src: ClassSource, lines: tuple[str, ...]) -> ClassSource:
-    """Caller side: the model of a worker's result gets its lines back.
-
-    The model was just unpickled and nobody else holds it, so its (frozen) field is set in
-    place rather than through ``dataclasses.replace``, which would build two new objects.
-    """
+def _set_lines(src: ClassSource, lines: tuple[str, ...]) -> ClassSource:
+    """Set the lines of a model nobody else holds yet (just read, or just unpickled): in
+    place, although the dataclass is frozen, rather than through ``dataclasses.replace``,
+    which would build two new objects per class."""
     if src.model is not None:
         object.__setattr__(src.model, "lines", lines)
     return src
@@ -148,7 +141,7 @@ class ReadPool:
                     for rest in futures:
                         rest.cancel()
                     break
-                out.extend(_with_lines(src, docs[at + i])
+                out.extend(_set_lines(src, docs[at + i])
                            for i, src in enumerate(future.result()))
             return out
         finally:
@@ -197,6 +190,3 @@ class ReadPool:
     def shutdown(self) -> None:
         """Stop the workers now (they start again on the next large compile)."""
         self._discard()
-
-    def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - adapters are not pickled
-        raise TypeError("ReadPool cannot be pickled")
