@@ -568,18 +568,7 @@ def _isolated(sources: list[Source], query: SearchQuery, stop: Callable[[], str]
     child.start()
     send.close()
     try:
-        while True:
-            reason = stop()
-            if reason:
-                yield reason
-                return
-            if not receive.poll(0.05):
-                continue
-            try:
-                message = receive.recv()
-            except EOFError:
-                yield "the search process ended unexpectedly"
-                return
+        for message in _from_child(receive.recv, receive.poll, stop):
             if message is None:
                 return
             if isinstance(message, str):
@@ -1305,19 +1294,10 @@ class _State:
 def _receive(results: Any, chunks: list[Chunk], stop: Callable[[], str], state: _State
              ) -> Generator[Found | str, None, None]:
     """Each chunk's hits as the child sends them, or a stop reason."""
-    while True:
-        reason = stop()
-        if reason:
-            state.reason = reason
-            yield reason
-            return
-        if not results.poll(0.05):
-            continue
-        try:
-            message = results.recv_bytes()
-        except (EOFError, OSError):
-            state.reason = "the search process ended unexpectedly"
-            yield state.reason
+    for message in _from_child(results.recv_bytes, results.poll, stop):
+        if isinstance(message, str):
+            state.reason = message
+            yield message
             return
         tag, body = message[:1], message[1:]
         if tag == b"D":
@@ -1330,6 +1310,25 @@ def _receive(results: Any, chunks: list[Chunk], stop: Callable[[], str], state: 
         received = array("q")
         received.frombytes(body)
         yield chunks[received[0]], received[1:].tolist()
+
+
+def _from_child(recv: Callable[[], Any], poll: Callable[[float], bool],
+                stop: Callable[[], str]) -> Generator[Any, None, None]:
+    """The messages a child process sends on a pipe, until ``stop`` gives a reason or the pipe
+    breaks: then that reason (a str) is the last item."""
+    while True:
+        reason = stop()
+        if reason:
+            yield reason
+            return
+        if not poll(0.05):
+            continue
+        try:
+            message = recv()
+        except (EOFError, OSError):
+            yield "the search process ended unexpectedly"
+            return
+        yield message
 
 
 def _drain(results: Any, seconds: float = 2.0) -> bool:

@@ -190,12 +190,7 @@ class Corpus:
         self._set_chunks(loaded)
 
     def _set_chunks(self, loaded: list[tuple[CorpusDoc, str]]) -> None:
-        loaded.sort(key=lambda item: (item[0].name.name, item[0].rel))
-        chunks = []
-        for i in range(0, len(loaded), CHUNK_DOCS):
-            part = loaded[i:i + CHUNK_DOCS]
-            chunks.append(_build_chunk([d for d, _ in part], [t for _, t in part]))
-        self._install(chunks)
+        self._install(_chunked(loaded))
 
     def _install(self, chunks: list[Chunk]) -> None:
         self._chunks = chunks
@@ -255,11 +250,15 @@ class Corpus:
             items = [(d, chunk.doc_text(j)) for j, d in enumerate(chunk.docs)
                      if d.rel not in gone]
             items += [new for _rel, new in todo if new is not None]
-            items.sort(key=lambda item: (item[0].name.name, item[0].rel))
-            for k in range(0, len(items), CHUNK_DOCS):
-                part = items[k:k + CHUNK_DOCS]
-                out.append(_build_chunk([d for d, _ in part], [t for _, t in part]))
+            out += _chunked(items)
         self._install(out)
+
+
+def _chunked(items: list[tuple[CorpusDoc, str]]) -> list[Chunk]:
+    """Documents (with their texts) in name order, cut into chunks of ``CHUNK_DOCS``."""
+    items.sort(key=lambda item: (item[0].name.name, item[0].rel))
+    return [_build_chunk([d for d, _ in part], [t for _, t in part])
+            for part in (items[k:k + CHUNK_DOCS] for k in range(0, len(items), CHUNK_DOCS))]
 
 
 _CREATING = threading.Lock()  # two first searches of one store make one corpus

@@ -48,7 +48,7 @@ class StoreWorkspace:
         with self._lock:
             if doc.name in self._docs:
                 return self._docs[doc.name]
-        found = self._read_web(doc.name) if doc.is_web else self._read(doc)
+        found = self._read_web(doc) if doc.is_web else self._read(doc)
         with self._lock:
             return self._docs.setdefault(doc.name, found)
 
@@ -62,16 +62,16 @@ class StoreWorkspace:
             return None
         return self._stamped(doc, text.lines, text.ts, text.sha)
 
-    def _read_web(self, name: str) -> SourceDoc | None:
+    def _read_web(self, doc: DocName) -> SourceDoc | None:
         """A web file, read as GET does (binary ones exist but have no lines)."""
         try:
-            got = self.store.get(name)
+            got = self.store.get(doc.name)
         except (InvalidName, DocumentNotFound):
             return None
         if got.enc or not isinstance(got.content, list):
-            return SourceDoc(name, (), got.ts, True)  # binary: it exists, nothing to read
+            return SourceDoc(doc.name, (), got.ts, True)  # binary: it exists, nothing to read
         lines = tuple(got.content)
-        return self._stamped(parse_name(name), lines, parse_ts(got.ts) or 0, text_digest(lines))
+        return self._stamped(doc, lines, parse_ts(got.ts) or 0, text_digest(lines))
 
     def _stamped(self, doc: DocName, lines: tuple[str, ...], ts: int, sha: bytes) -> SourceDoc:
         """The document as read, its version remembered for recording the compile's result."""

@@ -164,14 +164,13 @@ def resolved_or_missing(path: str) -> str | None:
 def is_inside(root_real: str, path: str) -> bool:
     """True when ``path`` resolves (symlinks followed) to a place inside ``root_real``."""
     real = resolved_or_missing(path)
-    if real is not None:
-        return real == root_real or real.startswith(root_real + os.sep)
-    try:
-        real = os.path.realpath(path, strict=True)
-    except (FileNotFoundError, NotADirectoryError):  # not there yet: resolve what exists
-        real = os.path.realpath(path)
-    except OSError:  # a symbolic link loop resolves nowhere, so never inside the root
-        return False
+    if real is None:  # the kernel could not say: the portable way
+        try:
+            real = os.path.realpath(path, strict=True)
+        except (FileNotFoundError, NotADirectoryError):  # not there yet: resolve what exists
+            real = os.path.realpath(path)
+        except OSError:  # a symbolic link loop resolves nowhere, so never inside the root
+            return False
     return real == root_real or real.startswith(root_real + os.sep)
 
 

@@ -78,12 +78,6 @@ class TextCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.size
 
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
