@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import Unauthorized
+from atelier_api.errors import Unauthorized
 
 COOKIE_PREFIX = "CSPSESSIONID"
 COOKIE_PATH = "/api/atelier/"

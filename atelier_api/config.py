@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .documents.layout import LAYOUTS, WebApp, default_webapps, parse_webapps
-from .documents.textcodec import EOLS
+from atelier_api.documents.layout import LAYOUTS, WebApp, default_webapps, parse_webapps
+from atelier_api.documents.textcodec import EOLS
 
 
 class ConfigError(ValueError):
@@ -110,7 +110,7 @@ class NamespaceConfig:
     layout: str = "default"
     db: str = ""
     webapps: tuple[WebApp, ...] = ()
-    source: str = "folder"  # "folder" | "git" | "empty" (see atelier_api.workspace)
+    source: str = "folder"  # "folder" | "git" | "empty" (see atelier_api.sandbox.workspaces)
     url: str = ""  # git: the repository URL or path
     ref: str = ""  # git: branch, tag or commit
 
@@ -227,8 +227,6 @@ def _namespaces(
 
 def _ns_from_pair(settings: Settings, name: str, value: str) -> NamespaceConfig:
     """``DIR`` (a folder), ``git+URL[@REF]`` (a clone) or ``empty:[DIR]`` (filled by PUT)."""
-    from .workspace import split_git_spec
-
     if value.startswith("git+"):
         url, ref = split_git_spec(value[4:])
         return _make_ns(settings, name, "", {"source": "git", "url": url, "ref": ref})
@@ -287,7 +285,7 @@ def _check_values(settings: Settings) -> None:
 
 
 def _check_workspaces(settings: Settings) -> None:
-    """Workspace sources and lifecycle rules (see atelier_api.workspace and .lifecycle)."""
+    """Workspace sources and lifecycle rules (see atelier_api.sandbox.workspaces and .lifecycle)."""
     if settings.start_mode not in ("keep", "original"):
         raise ConfigError(f"start_mode must be 'keep' or 'original', not {settings.start_mode!r}")
     for key in ("max_lifetime_seconds", "idle_timeout_seconds"):
@@ -357,3 +355,18 @@ def markdown_table() -> str:
         default = f"`{o.default}`" if o.default != "" else "(empty)"
         rows.append(f"| `{o.key}` | `{o.env}` | {default} | {o.help} |")
     return "\n".join(rows)
+
+
+def split_git_spec(spec: str) -> tuple[str, str]:
+    """``URL[@REF]`` -> (url, ref). The ``@`` of ``user@host`` is no ref (pip's rule)."""
+    if "://" in spec:
+        scheme, _, rest = spec.partition("://")
+        netloc, slash, path = rest.partition("/")
+        head, tail = f"{scheme}://{netloc}{slash}", path
+    elif ":" in spec.split("/", 1)[0]:  # scp-like user@host:path
+        host, _, path = spec.partition(":")
+        head, tail = host + ":", path
+    else:
+        head, tail = "", spec
+    url, at, ref = tail.rpartition("@")
+    return (head + url, ref) if at and url else (spec, "")

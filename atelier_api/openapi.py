@@ -12,9 +12,9 @@ OPENAPI_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 def generate() -> dict[str, Any]:
     """Build an app on a throw-away state folder and return its OpenAPI document."""
-    from . import create_app
-    from .compiler import Adapter, AdapterInfo
-    from .config import Settings
+    from atelier_api.adapters.contract import Adapter, AdapterInfo
+    from atelier_api.app import create_app
+    from atelier_api.config import Settings
 
     class _NoCompiler(Adapter):
         info = AdapterInfo("none", "0")

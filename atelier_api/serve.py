@@ -12,10 +12,10 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from .config import Settings
-from .lifecycle import launch
-from .plugins import load_adapter
-from .services import build_services
+from atelier_api.adapters.discovery import load_adapter
+from atelier_api.config import Settings
+from atelier_api.operations import launch
+from atelier_api.services import build_services
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from . import create_app
+        from atelier_api.app import create_app
 
         app = create_app(self.settings)
-        _start_warm_up(app.extensions["atelier"])
+        start_warm_up(app.extensions["atelier"])
         return app
 
 
@@ -93,7 +93,7 @@ def _next_request_soon(conn: Any) -> bool:
 
 def _write_envelope_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's ``util.write_error`` with a JSON envelope instead of an HTML page."""
-    from .errors import JSON_MIMETYPE, AtelierError, error_envelope
+    from atelier_api.errors import JSON_MIMETYPE, AtelierError, error_envelope
 
     error = AtelierError(f"{reason}: {mesg}" if mesg else reason)
     error.http_status = status_int
@@ -107,7 +107,7 @@ def _write_envelope_error(sock: Any, status_int: int, reason: str, mesg: str) ->
         sock.sendall(head.encode("latin-1") + body)
 
 
-def _start_warm_up(svc: Any) -> threading.Thread:
+def start_warm_up(svc: Any) -> threading.Thread:
     """Index every namespace in the background; /readyz answers 200 once it is done."""
     thread = threading.Thread(target=svc.warm_up, name="atelier-warm-up", daemon=True)
     thread.start()
@@ -116,7 +116,7 @@ def _start_warm_up(svc: Any) -> threading.Thread:
 
 def _post_worker_init(worker: Any) -> None:
     """Start the worker's background threads: the file watcher and the lifecycle supervisor."""
-    from .lifecycle import start_background
+    from atelier_api.operations import start_background
 
     worker.atelier_background = start_background(
         worker.wsgi.extensions["atelier"], arbiter_pid=worker.ppid,

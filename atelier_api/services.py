@@ -11,35 +11,26 @@ import uuid
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-from .auth import Sessions
-from .compiler import Adapter
-from .compiling import CompileService
-from .compiling import attach as attach_compiling
-from .config import ConfigError, NamespaceConfig, Settings, state_dir
-from .documents.layout import Layout, default_webapps
-from .documents.store import DocumentStore
-from .documents.textcodec import EOLS
-from .documents.tsindex import TsIndex
-from .jobs import JobRegistry
-from .lifecycle import Lifecycle
-from .search_corpus import close_corpus
-from .sql.service import SqlService, open_sql
-from .sql.service import preload as preload_sql
-from .workqueue import WorkQueue
-from .workspace import Workspace, derived_dir, prepare_workspaces
+from atelier_api.adapters.contract import Adapter
+from atelier_api.auth import Sessions
+from atelier_api.compile.service import CompileService
+from atelier_api.compile.service import attach as attach_compiling
+from atelier_api.config import ConfigError, NamespaceConfig, Settings, state_dir
+from atelier_api.documents.layout import Layout, default_webapps
+from atelier_api.documents.store import DocumentStore
+from atelier_api.documents.textcodec import EOLS
+from atelier_api.documents.tsindex import TsIndex
+from atelier_api.sandbox.lifecycle import Lifecycle
+from atelier_api.sandbox.workspaces import Workspace, derived_dir, prepare_workspaces
+from atelier_api.search.corpus import close_corpus
+from atelier_api.sql.service import SqlService, open_sql
+from atelier_api.sql.service import preload as preload_sql
+from atelier_api.work.jobs import JobRegistry
+from atelier_api.work.queue import WorkQueue
+from atelier_api.xmlexport.service import XmlFormat
 
 log = logging.getLogger(__name__)
-API_VERSION = 8
-PRODUCT_VERSION = "2026.1"
 DEMO_NAMESPACE = "USER"
-
-
-def version_string() -> str:
-    """The ``$ZVERSION``-style string the VS Code extension parses (``") 2026.1 (Build"``)."""
-    from . import __version__
-
-    return (f"IRIS for UNIX (atelier-api {__version__} reference server, Python) "
-            f"{PRODUCT_VERSION} (Build 100U) Wed Nov 25 2026 00:00:00 UTC")
 
 
 @dataclass
@@ -54,7 +45,8 @@ class Services:
     server_id: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
     workspaces: dict[str, Workspace] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
-    #: per namespace: compiling (atelier_api.compiling); the /work queue (threads start lazily)
+    #: per namespace: compiling (atelier_api.compile.service);
+    #: the /work queue (threads start lazily)
     compiling: dict[str, CompileService] = field(default_factory=dict)
     work: WorkQueue = field(default_factory=WorkQueue)
     #: per namespace: action/query (class dictionary, projects, class queries)
@@ -166,5 +158,7 @@ def _open_store(settings: Settings, ns: NamespaceConfig, state: str) -> Document
         raise ConfigError(f"namespace {ns.name}: workspace folder {ns.root} is not readable")
     safe = ns.name.replace("%", "_")
     index = TsIndex(os.path.join(state, "index", f"{safe}.sqlite"))
-    return DocumentStore(ns.name, ns.root, Layout(ns.layout, ns.webapps), ns.db, index,
-                         EOLS[settings.new_file_eol])
+    store = DocumentStore(ns.name, ns.root, Layout(ns.layout, ns.webapps), ns.db, index,
+                          EOLS[settings.new_file_eol])
+    store.export_format = XmlFormat()
+    return store

@@ -7,8 +7,8 @@ This module is a process entry point, so it starts the readiness warm-up (``/rea
 
 from __future__ import annotations
 
-from . import create_app
-from .serve import _start_warm_up
+from atelier_api.app import create_app
+from atelier_api.serve import start_warm_up
 
 app = create_app()
-_start_warm_up(app.extensions["atelier"])
+start_warm_up(app.extensions["atelier"])

@@ -7,8 +7,8 @@ One run, the same files for both contestants, in this process, the ratio against
 
 - floor:   read every ``.cls`` file and parse it once with tree-sitter (``objectscript_udl``).
 - compile: read every ``.cls`` file into a SourceDoc and compile them all in ONE CompileRequest
-           through the adapter contract (``atelier_api.compiler.call``, result checked at the
-           boundary), over a file-backed workspace of the same folder.
+           through the adapter contract (``atelier_api.adapters.contract.call``, result checked at
+           the boundary), over a file-backed workspace of the same folder.
 
 Before timing, the compile is checked to do the work: every class COMPILED, 0 errors, Storage
 generated for every persistent and serial class, one ``.1.int`` per class (plus ``.G1.int`` for
@@ -37,7 +37,7 @@ import benchlib
 import tree_sitter_objectscript_udl
 from tree_sitter import Language, Parser
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     Capability,
     CompileRequest,
     CompileResult,
@@ -368,7 +368,7 @@ def print_report(result: dict[str, Any]) -> None:
           "rounds, contestants interleaved, same process, same files.\n")
     print("  floor    read + tree-sitter parse of every .cls file (objectscript_udl), once")
     print(f"  compile  read + ONE CompileRequest of all {p['classes']} classes, flags "
-          f"'{p['flags']}', file-backed workspace, via atelier_api.compiler.call\n")
+          f"'{p['flags']}', file-backed workspace, via atelier_api.adapters.contract.call\n")
     print(f"{'comparison':<20}{'compile s':>10}{'floor s':>9}{'ratio':>8}{'target':>9}  result")
     target = "<= " + format(TARGET, "g")
     print(f"{'compile_vs_parse':<20}{s['compile']['median_ms'] / 1000:>10.2f}"

@@ -2,12 +2,12 @@
 
 It parses with tree-sitter-objectscript, reports errors in the real message formats, generates
 Storage and INT routines, and answers index and macro look-ups. It imports nothing of atelier_api
-except the adapter contract in ``atelier_api.compiler``.
+except the adapter contract in ``atelier_api.adapters.contract``.
 """
 
 from __future__ import annotations
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     Adapter,
     AdapterInfo,
     Capability,
@@ -18,13 +18,12 @@ from atelier_api.compiler import (
     MacroRequest,
     MacroResult,
 )
-
-from .compile import run_compile
-from .index import run_index
-from .library import LibraryHolder
-from .macro_api import run_macros
-from .pool import ReadPool
-from .sources import SourceCache
+from compiler_stub.compile import run_compile
+from compiler_stub.index import run_index
+from compiler_stub.library.bundle import LibraryHolder
+from compiler_stub.macro_lookups import run_macros
+from compiler_stub.reading.pool import ReadPool
+from compiler_stub.reading.sources import SourceCache
 
 __version__ = "0.2.0"
 

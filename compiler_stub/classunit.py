@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from atelier_api.compiler import CompileError, GeneratedDoc, SourceDoc
-
-from . import console
-from .checks import class_findings
-from .intgen import GENERATOR_MODES, class_routine
-from .library import Library
-from .macros import (
+from atelier_api.adapters.contract import CompileError, GeneratedDoc, SourceDoc
+from compiler_stub import console
+from compiler_stub.checks.classes import class_findings
+from compiler_stub.checks.syntax import SyntaxIssue, class_issues
+from compiler_stub.generation.intcode import GENERATOR_MODES, class_routine
+from compiler_stub.generation.storage import generate, merge, place
+from compiler_stub.library.bundle import Library
+from compiler_stub.macros.preprocessor import (
     DEFINE_RE,
     INCLUDE_RE,
     UNDEF_RE,
@@ -23,12 +24,10 @@ from .macros import (
     include,
     uses,
 )
-from .model import ClassModel, Member
-from .outline import ClassSource
-from .qspec import Qspec
-from .resolve import ClassWorld
-from .storage import generate, merge, place
-from .syntax import SyntaxIssue, class_issues
+from compiler_stub.qspec import Qspec
+from compiler_stub.reading.model import ClassModel, Member
+from compiler_stub.reading.outline import ClassSource
+from compiler_stub.resolution.world import ClassWorld
 
 PARSE_5559 = ("The class definition for class '{}' could not be parsed correctly, possibly due "
               "to non-matching {{}} or () characters.")

@@ -10,23 +10,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     CompileRequest,
     CompileResult,
     DocOutcome,
     Outcome,
     SourceDoc,
 )
-
-from . import console
-from .classunit import ClassJob, Lines, class_phase, routine_phase, table_phase
-from .library import Library
-from .order import all_predecessors, batches, subclasses
-from .pool import ReadPool, read_in_process
-from .qspec import Qspec, parse_qspec
-from .resolve import ClassWorld
-from .routines import RoutineJob, compile_routine, is_routine
-from .sources import SourceCache
+from compiler_stub import console
+from compiler_stub.classunit import ClassJob, Lines, class_phase, routine_phase, table_phase
+from compiler_stub.library.bundle import Library
+from compiler_stub.qspec import Qspec, parse_qspec
+from compiler_stub.reading.pool import ReadPool, read_in_process
+from compiler_stub.reading.sources import SourceCache
+from compiler_stub.resolution.order import all_predecessors, batches, subclasses
+from compiler_stub.resolution.world import ClassWorld
+from compiler_stub.routines import RoutineJob, compile_routine, is_routine
 
 STOP_TEXT = {"cancelled": "Compilation cancelled", "time limit": "Compilation time limit reached"}
 

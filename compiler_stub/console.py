@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from atelier_api.compiler import CompileError
+from atelier_api.adapters.contract import CompileError
 
 
 def header(qspec: str, now: datetime) -> str:

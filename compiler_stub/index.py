@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     ArgSummary,
     ClassSummary,
     IndexEntry,
@@ -15,13 +15,12 @@ from atelier_api.compiler import (
     PropertySummary,
     SourceDoc,
 )
-
-from .intgen import code_members, mac_to_int, method_label_row
-from .library import Library
-from .macros import MacroTable
-from .model import ClassModel, Member
-from .outline import read_class
-from .resolve import ClassWorld
+from compiler_stub.generation.intcode import code_members, mac_to_int, method_label_row
+from compiler_stub.library.bundle import Library
+from compiler_stub.macros.preprocessor import MacroTable
+from compiler_stub.reading.model import ClassModel, Member
+from compiler_stub.reading.outline import read_class
+from compiler_stub.resolution.world import ClassWorld
 
 _GEN_RE = re.compile(r"^(.+)\.(G?\d+)\.int$", re.IGNORECASE)
 _POS_RE = re.compile(r"^([%\w\"]*)\+(\d+)$")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from atelier_api.compiler import CompileError, DocOutcome, GeneratedDoc, Outcome, SourceDoc
-
-from . import console
-from .classunit import Lines, include_lookup
-from .intgen import mac_to_int
-from .library import Library
-from .macros import (
+from atelier_api.adapters.contract import CompileError, DocOutcome, GeneratedDoc, Outcome, SourceDoc
+from compiler_stub import console
+from compiler_stub.checks.syntax import SyntaxIssue, routine_issues
+from compiler_stub.classunit import Lines, include_lookup
+from compiler_stub.generation.intcode import mac_to_int
+from compiler_stub.library.bundle import Library
+from compiler_stub.macros.preprocessor import (
     DEFINE_RE,
     INCLUDE_RE,
     UNDEF_RE,
@@ -21,9 +21,8 @@ from .macros import (
     directive,
     uses,
 )
-from .qspec import Qspec
-from .resolve import ClassWorld
-from .syntax import SyntaxIssue, routine_issues
+from compiler_stub.qspec import Qspec
+from compiler_stub.resolution.world import ClassWorld
 
 _LABEL_RE = re.compile(r"^([%A-Za-z0-9]+)")
 

@@ -7,19 +7,7 @@ from dataclasses import dataclass
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from ..catalog.lookups import Lookups
-from ..compiling import CompileService
-from ..errors import BadRequest, Envelope
-from ..schemas.actions import (
-    COMPILE_LIST,
-    INDEX_LIST,
-    CompileEnvelopeSchema,
-    IndexEnvelopeSchema,
-    MacroBodySchema,
-)
-from ..schemas.documents import EnvelopeSchema
-from ..search import DEFAULT_MAX, SearchQuery, search_envelope
-from .common import (
+from atelier_api.api.common import (
     doc_response,
     envelope_response,
     error_responses,
@@ -31,6 +19,18 @@ from .common import (
     store_for,
     versioned,
 )
+from atelier_api.api.schemas.actions import (
+    COMPILE_LIST,
+    INDEX_LIST,
+    CompileEnvelopeSchema,
+    IndexEnvelopeSchema,
+    MacroBodySchema,
+)
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.compile.lookups import Lookups
+from atelier_api.compile.service import CompileService
+from atelier_api.errors import BadRequest, Envelope
+from atelier_api.search.engine import DEFAULT_MAX, SearchQuery, search_envelope
 
 blp = Blueprint("actions", __name__, url_prefix="/api/atelier",
                 description="Actions: compile documents, summarise them (index) and look up "
@@ -52,8 +52,8 @@ def compile_service(ns: str) -> CompileService:
 
 def lookups(ns: str) -> Lookups:
     """Index and macro look-ups over a namespace."""
-    store = store_for(ns)
-    return Lookups(store, store.compiled, services().compiler)
+    service = compile_service(ns)
+    return Lookups(service.store, service.catalog, services().compiler)
 
 
 @blp.route(NS + "/action/compile", methods=["POST"])

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from ..documents.store import DocumentStore
-from ..errors import (
+from atelier_api.documents.store import DocumentStore
+from atelier_api.errors import (
     ENVELOPE_HEADERS,
     JSON_MIMETYPE,
     AtelierError,
@@ -23,7 +23,11 @@ from ..errors import (
     UnsupportedMediaType,
     error_envelope,
 )
-from ..services import API_VERSION, Services
+from atelier_api.services import Services
+from atelier_api.version import API_VERSION
+
+#: every Atelier route lives under this prefix
+API_PREFIX = "/api/atelier"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -214,7 +218,7 @@ def doc_response(status: int, *, schema: Any = None, description: str,
 def error_responses(errors: dict[int, str]) -> Callable[..., Callable[[F], F]]:
     """``errors(400, 404)``: a decorator documenting those statuses (envelope, description
     from ``errors``) on a view, for the OpenAPI document."""
-    from ..schemas.documents import EnvelopeSchema
+    from atelier_api.api.schemas.documents import EnvelopeSchema
 
     def for_codes(*codes: int) -> Callable[[F], F]:
         def decorate(view: F) -> F:

@@ -7,20 +7,7 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from ..documents.names import CATEGORIES, ROUTINE_EXTS
-from ..documents.store import ListQuery
-from ..documents.tsindex import parse_ts
-from ..errors import BadRequest
-from ..schemas.documents import (
-    NAME_ARRAY,
-    DeleteDocsEnvelopeSchema,
-    DocNamesEnvelopeSchema,
-    DocumentEnvelopeSchema,
-    EnvelopeSchema,
-    ModifiedItemSchema,
-    PutDocBodySchema,
-)
-from .common import (
+from atelier_api.api.common import (
     body_bytes,
     doc_response,
     error_responses,
@@ -31,6 +18,19 @@ from .common import (
     store_for,
     versioned,
 )
+from atelier_api.api.schemas.documents import (
+    NAME_ARRAY,
+    DeleteDocsEnvelopeSchema,
+    DocNamesEnvelopeSchema,
+    DocumentEnvelopeSchema,
+    EnvelopeSchema,
+    ModifiedItemSchema,
+    PutDocBodySchema,
+)
+from atelier_api.documents.names import CATEGORIES, ROUTINE_EXTS
+from atelier_api.documents.store import ListQuery
+from atelier_api.documents.tsindex import parse_ts
+from atelier_api.errors import BadRequest
 
 blp = Blueprint("documents", __name__, url_prefix="/api/atelier",
                 description="Documents: read, save, delete and list classes, routines, web "

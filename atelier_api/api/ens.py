@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response
 from flask_smorest import Blueprint
 
-from ..schemas.documents import EnvelopeSchema
-from ..xmlexport import ens
-from .common import doc_response, respond, store_for, versioned
+from atelier_api.api.common import doc_response, respond, store_for, versioned
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.xmlexport import ens
 
 blp = Blueprint("ens", __name__, url_prefix="/api/atelier",
                 description="Interoperability: class lists by role and adapter input/output "

@@ -12,7 +12,7 @@ import json
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from .common import doc_response, services
+from atelier_api.api.common import doc_response, services
 
 blp = Blueprint("health", __name__, url_prefix="",
                 description="Liveness and readiness probes for orchestrators (no auth).")

@@ -10,16 +10,15 @@ from __future__ import annotations
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
-from .. import lifecycle
-from ..errors import Unauthorized
-from ..schemas.documents import EnvelopeSchema
-from .common import doc_response, respond, services
+from atelier_api import operations
+from atelier_api.api.common import API_PREFIX, doc_response, respond, services
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.errors import Unauthorized
 
 blp = Blueprint("operator", __name__, url_prefix="/operator",
                 description="Operator endpoints (Basic auth): lifecycle status, reset of a "
                             "namespace to its original state, and the documents changed "
                             "through the API since then.")
-API_PREFIX = "/api/atelier"
 
 
 @blp.before_request
@@ -53,7 +52,7 @@ def activity_ends(_exc: BaseException | None) -> None:
 @doc_response(401, schema=EnvelopeSchema, description="bad or missing credentials")
 def status() -> Response:
     """How long this sandbox may live, how long it has been idle, where its code comes from."""
-    return respond(lifecycle.status(services()))
+    return respond(operations.status(services()))
 
 
 @blp.route("/changes/<string:namespace>", methods=["GET"])
@@ -63,7 +62,7 @@ def status() -> Response:
 @doc_response(404, schema=EnvelopeSchema, description="unknown namespace")
 def changes(namespace: str) -> Response:
     """Documents added, modified or deleted since the original state, to pull them back."""
-    return respond(lifecycle.changes(services(), namespace))
+    return respond(operations.changes(services(), namespace))
 
 
 @blp.route("/reset/<string:namespace>", methods=["POST"])
@@ -73,4 +72,4 @@ def changes(namespace: str) -> Response:
 @doc_response(404, schema=EnvelopeSchema, description="unknown namespace")
 def reset(namespace: str) -> Response:
     """Bring a namespace back to its original state (the cloned commit or first snapshot)."""
-    return respond(lifecycle.reset(services(), namespace))
+    return respond(operations.reset(services(), namespace))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from ..errors import BadRequest
-from ..schemas.documents import EnvelopeSchema
-from ..sql.service import SqlService, query_body
-from .common import doc_response, json_body, respond, services, store_for, versioned
+from atelier_api.api.common import doc_response, json_body, respond, services, store_for, versioned
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.errors import BadRequest
+from atelier_api.sql.service import SqlService, query_body
 
 blp = Blueprint("query", __name__, url_prefix="/api/atelier",
                 description="SQL: the class queries, %Dictionary tables and Studio projects "

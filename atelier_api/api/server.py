@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
-from ..schemas.server import ServerEnvelopeSchema
-from ..services import API_VERSION, version_string
-from .common import doc_response, respond, services
+from atelier_api.api.common import doc_response, respond, services
+from atelier_api.api.schemas.server import ServerEnvelopeSchema
+from atelier_api.version import API_VERSION, version_string
 
 blp = Blueprint("server", __name__, url_prefix="/api/atelier",
                 description="Server information, login (HEAD with Basic auth sets the session "

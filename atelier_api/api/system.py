@@ -5,10 +5,18 @@ from __future__ import annotations
 from flask import Response, g
 from flask_smorest import Blueprint
 
-from ..errors import NotFound
-from ..schemas.documents import EnvelopeSchema
-from ..schemas.server import NamespaceEnvelopeSchema
-from .common import doc_response, flag, require_sys, respond, services, store_for, versioned
+from atelier_api.api.common import (
+    doc_response,
+    flag,
+    require_sys,
+    respond,
+    services,
+    store_for,
+    versioned,
+)
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.api.schemas.server import NamespaceEnvelopeSchema
+from atelier_api.errors import NotFound
 
 blp = Blueprint("system", __name__, url_prefix="/api/atelier",
                 description="Namespace information and server-level (%SYS) endpoints.")

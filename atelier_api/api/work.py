@@ -14,13 +14,13 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 
-from ..errors import BadRequest, NotFound
-from ..schemas.actions import CompileEnvelopeSchema, WorkBodySchema
-from ..schemas.documents import EnvelopeSchema
-from ..search import DEFAULT_MAX, SearchQuery, search_job
-from ..workqueue import Poll
-from .actions import compile_service
-from .common import doc_response, json_body, respond, services, store_for, versioned
+from atelier_api.api.actions import compile_service
+from atelier_api.api.common import doc_response, json_body, respond, services, store_for, versioned
+from atelier_api.api.schemas.actions import CompileEnvelopeSchema, WorkBodySchema
+from atelier_api.api.schemas.documents import EnvelopeSchema
+from atelier_api.errors import BadRequest, NotFound
+from atelier_api.search.engine import DEFAULT_MAX, SearchQuery, search_job
+from atelier_api.work.queue import Poll
 
 blp = Blueprint("work", __name__, url_prefix="/api/atelier",
                 description="The async work queue the VS Code extension compiles through: "

@@ -8,10 +8,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 
-from ..errors import BadRequest, UnsupportedMediaType
-from ..schemas.documents import NAME_ARRAY, EnvelopeSchema
-from ..xmlexport import service
-from .common import (
+from atelier_api.api.common import (
     body_bytes,
     doc_response,
     error_responses,
@@ -21,6 +18,9 @@ from .common import (
     store_for,
     versioned,
 )
+from atelier_api.api.schemas.documents import NAME_ARRAY, EnvelopeSchema
+from atelier_api.errors import BadRequest, UnsupportedMediaType
+from atelier_api.xmlexport import service
 
 blp = Blueprint("xml", __name__, url_prefix="/api/atelier",
                 description="XML export format: convert documents to and from the XML export "

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import InvalidName
-from .names import DocName, category_of, parse_name
+from atelier_api.documents.fsutil import TEMP_PREFIX
+from atelier_api.documents.names import DocName, category_of, parse_name
+from atelier_api.errors import InvalidName
 
 #: name -> (split classes into package folders, split routines/other too, category folder)
 LAYOUTS: dict[str, tuple[bool, bool, bool]] = {
@@ -150,3 +152,38 @@ def parse_webapps(spec: dict[str, str]) -> tuple[WebApp, ...]:
 
 __all__ = ["Layout", "WebApp", "LAYOUTS", "LAYOUT_HELP", "default_webapps", "parse_webapps",
            "category_of"]
+
+
+# -- document paths (the store's walk rules) -------------------------------------------------
+def is_skipped_dir(layout: Layout, rel_dir: str) -> bool:
+    """True when the store's walk never enters this root-relative folder (``.git``, ...)."""
+    parts = rel_dir.split("/")
+    for i, part in enumerate(parts):
+        if part in SKIPPED_DIRS:
+            return True
+        if part.startswith(".") and not layout.is_web_folder("/".join(parts[: i + 1])):
+            return True
+    return False
+
+
+def is_document_path(layout: Layout, rel: str) -> bool:
+    """True when a root-relative posix path is one the store lists as a document."""
+    folder, _, leaf = rel.rpartition("/")
+    if not leaf or leaf.startswith(TEMP_PREFIX) or (folder and is_skipped_dir(layout, folder)):
+        return False
+    return layout.to_name(rel) is not None
+
+
+def document_paths(root: str, layout: Layout, below: str = "") -> Iterator[str]:
+    """Root-relative paths of every regular file under ``root/below`` that holds a document."""
+    start = os.path.join(root, *below.split("/")) if below else root
+    for dirpath, dirnames, filenames in os.walk(start):
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel_dir = "" if rel == "." else rel + "/"
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not (
+            d.startswith(".") and not layout.is_web_folder(rel_dir + d))]
+        for leaf in filenames:
+            path = os.path.join(dirpath, leaf)
+            if is_document_path(layout, rel_dir + leaf) and os.path.isfile(path) and not (
+                    os.path.islink(path)):
+                yield rel_dir + leaf

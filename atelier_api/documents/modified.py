@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from .model import DocInfo
+from atelier_api.documents.model import DocInfo
 
 MAX_SNAPSHOTS = 32
 UNKNOWN_HASH = "000"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import InvalidName
+from atelier_api.errors import InvalidName
 
 ROUTINE_EXTS = frozenset({"mac", "int", "inc", "bas", "mvi", "mvb"})
 COMPILABLE_EXTS = frozenset({"cls", "mac", "int", "bas", "mvb"})

@@ -12,16 +12,22 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..catalog.compiled import CompiledCatalog, text_digest
-from ..errors import BadRequest, Conflict, DocumentNotFound, InvalidName
-from . import textcodec, udl
-from .fsutil import TEMP_PREFIX, atomic_write, case_twin_along, is_inside, remove_durably
-from .layout import SKIPPED_DIRS, Layout
-from .model import DeleteOutcome, DocInfo, Document, PutOutcome
-from .modified import Snapshots, crhash
-from .names import DocName, is_text_web_file, parse_name
-from .textcache import SourceText, TextCache, footprint
-from .tsindex import TsIndex, format_ts, parse_ts, signature
+from atelier_api.documents import textcodec, udl
+from atelier_api.documents.extensions import CompileRecord, ExportFormat
+from atelier_api.documents.fsutil import (
+    TEMP_PREFIX,
+    atomic_write,
+    case_twin_along,
+    is_inside,
+    remove_durably,
+)
+from atelier_api.documents.layout import SKIPPED_DIRS, Layout
+from atelier_api.documents.model import DeleteOutcome, DocInfo, Document, PutOutcome
+from atelier_api.documents.modified import Snapshots, crhash
+from atelier_api.documents.names import DocName, is_text_web_file, parse_name
+from atelier_api.documents.textcache import SourceText, TextCache, footprint, text_digest
+from atelier_api.documents.tsindex import TsIndex, format_ts, parse_ts, signature
+from atelier_api.errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 
 FORMATS = ("udl", "udl-multiline", "xml")
 _LOCK_STRIPES = 64
@@ -70,14 +76,18 @@ class DocumentStore:
         #: of derived data, called with the changed root-relative paths
         self.generation = 0
         self.listeners: list[Callable[[list[str]], None]] = []
-        #: the watcher that takes in this root's changes while it runs (atelier_api.watcher);
-        #: None: nobody watches, derived caches must stat the files themselves
+        #: the watcher that takes in this root's changes while it runs
+        #: (atelier_api.sandbox.watcher); None: nobody watches, derived caches must stat the
+        #: files themselves
         self.watched: object | None = None
-        #: the in-memory texts that searches run over (atelier_api.search_corpus), made by
+        #: the in-memory texts that searches run over (atelier_api.search.corpus), made by
         #: the first search
         self.search_corpus: object | None = None
-        #: compile state (``upd``, generated documents); attached by atelier_api.compiling
-        self.compiled: CompiledCatalog | None = None
+        #: compile state (``upd``, generated documents); attached by atelier_api.compile.service
+        self.compiled: CompileRecord | None = None
+        #: the XML export format (``GET doc?format=xml``, PUT of export text); attached by
+        #: the service container (atelier_api.xmlexport.service.XmlFormat)
+        self.export_format: ExportFormat | None = None
 
     # -- the gate ---------------------------------------------------------------------------
     def locate(self, raw: str) -> Located:
@@ -146,14 +156,18 @@ class DocumentStore:
         if as_binary:
             return _replace(base, enc=True, content=textcodec.b64_chunks(data))
         if fmt == "xml":  # the document as one XML export (atelier_api.xmlexport)
-            from ..xmlexport.service import document_lines
-
-            return _replace(base, content=document_lines(self, doc, data))
+            return _replace(base, content=self._export_format().export_lines(
+                self.layout, doc, data))
         if doc.ext == "cls" and storage_only:
             return _replace(base, flags=1, content=udl.storage_section(lines))
         if doc.ext == "cls" and fmt == "udl-multiline":
             lines = udl.to_multiline(lines)
         return _replace(base, content=lines)
+
+    def _export_format(self) -> ExportFormat:
+        if self.export_format is None:
+            raise BadRequest("The XML export format is not available for this namespace")
+        return self.export_format
 
     def text_of(self, raw: str) -> SourceText | None:
         """A document's text lines, ts and digest as a compile reads them (the content of a
@@ -236,10 +250,9 @@ class DocumentStore:
         loc = raw if isinstance(raw, Located) else self.locate(raw)
         lines, data = self._incoming(loc.doc, content, enc)
         if data is None and loc.doc.cat in ("CLS", "RTN"):  # XML export content (v2+)
-            from ..xmlexport.service import looks_like_export, udl_of_export
-
-            if looks_like_export(lines or []):
-                lines = udl_of_export(loc.doc, lines or [])
+            udl_lines = self._export_format().udl_lines(loc.doc, lines or [])
+            if udl_lines is not None:
+                lines = udl_lines
         problem = udl.header_problem(loc.doc, lines) if lines is not None else None
         if problem:
             return PutOutcome(Document(loc.doc.name, loc.doc.cat, status=problem), False,
@@ -382,7 +395,7 @@ class DocumentStore:
         """Every document under the root that matches the query, sorted by name."""
         out: list[DocInfo] = []
         match = _name_matcher(query.filter)
-        for rel, path, doc in self._walk():
+        for rel, path, doc in self.walk():
             if query.cats is not None and doc.cat not in query.cats:
                 continue
             if query.exts is not None and doc.ext not in query.exts:
@@ -415,7 +428,7 @@ class DocumentStore:
         listings that need the entry (a stat, the ts) of only some documents: a folder view
         shows a whole package as one row."""
         seen: set[str] = set()
-        for rel, path, doc in self._walk():
+        for rel, path, doc in self.walk():
             seen.add(doc.name)
             yield doc, functools.partial(self._info, rel, path, doc)
         if generated and self.compiled is not None:
@@ -436,7 +449,7 @@ class DocumentStore:
                 continue
             yield DocInfo(doc.name, doc.cat, format_ts(gen.ts), True, self.db, True)
 
-    def _walk(self) -> Iterable[tuple[str, str, DocName]]:
+    def walk(self) -> Iterable[tuple[str, str, DocName]]:
         """(relative path, absolute path, name) of every file that holds a document."""
         stack = [("", self.root)]
         names = self._names

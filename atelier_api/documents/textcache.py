@@ -13,16 +13,24 @@ at stay, a whole-namespace compile does not pin the namespace in memory.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .tsindex import Signature
+from atelier_api.documents.tsindex import Signature
 
 #: Estimated bytes of memory the cached texts may take (per namespace).
 MAX_BYTES = 16 * 1024 * 1024
 #: Estimated memory of one line beyond its characters: the str object and its tuple slot.
 LINE_OVERHEAD = 64
+
+
+def text_digest(lines: Iterable[str]) -> bytes:
+    """The digest of a text given as lines (what ``upd`` compares)."""
+    return hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"),
+                           digest_size=16).digest()
 
 
 @dataclass(frozen=True, slots=True)

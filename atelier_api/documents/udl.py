@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .names import DocName
+from atelier_api.documents.names import DocName
 
 _ROUTINE_HEADER = re.compile(r"ROUTINE\s+(\S+?)(?:\s*\[(.*)\])?\s*$", re.IGNORECASE)
 _CLASS_HEADER = re.compile(r"Class\s+(%?[^\s\[{]+)", re.IGNORECASE)

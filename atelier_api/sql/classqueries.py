@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents.names import OTHER_EXTS
-from ..documents.store import DocumentStore
-from .dictionary import ClassDictionary
-from .opendialog import COLUMNS as DIALOG_COLUMNS
-from .opendialog import studio_open_dialog
-from .projects import ITEM_COLUMNS, project_items
+from atelier_api.documents.names import OTHER_EXTS
+from atelier_api.documents.store import DocumentStore
+from atelier_api.sql.dictionary import ClassDictionary
+from atelier_api.sql.opendialog import COLUMNS as DIALOG_COLUMNS
+from atelier_api.sql.opendialog import studio_open_dialog
+from atelier_api.sql.projects import ITEM_COLUMNS, project_items
 
 Columns = list[tuple[str, str]]
 SYSTEM_MODE_GLOBAL = '^%SYS("SystemMode")'

@@ -14,9 +14,9 @@ import sqlite3
 import threading
 from typing import Any
 
-from ..documents.store import DocumentStore, ListQuery
-from ..errors import AtelierError
-from .dictschema import (
+from atelier_api.documents.store import DocumentStore, ListQuery
+from atelier_api.errors import AtelierError
+from atelier_api.sql.dictschema import (
     COMPILED_TABLES,
     INTEGER,
     MEMBER_TABLES,
@@ -25,7 +25,7 @@ from .dictschema import (
     columns_of,
     member_rows,
 )
-from .udlscan import scan
+from atelier_api.sql.udlscan import scan
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .udlscan import ClassInfo, Member
+from atelier_api.sql.udlscan import ClassInfo, Member
 
 Row = dict[str, Any]
 MEMBER_COMMON = ["ID", "parent", "Name", "Description", "SequenceNumber", "Deprecated",
@@ -204,7 +204,7 @@ FILLERS: dict[str, Callable[[Row, Member], None]] = {
 
 def _formal_spec(spec: str) -> str:
     """IRIS FormalSpec form: ``a:%String,b:%Integer=1`` from ``a As %String, b As %Integer = 1``."""
-    from ..documents.udl import split_arguments
+    from atelier_api.documents.udl import split_arguments
 
     out = []
     for arg in split_arguments(spec) if spec.strip() else []:

@@ -15,10 +15,16 @@ from typing import Any
 
 from sqlglot import exp
 
-from .classqueries import NEEDS_DICTIONARY, SCALAR_METHODS, TABLE_QUERIES, Context, TableResult
-from .dialect import DOLLAR, Parsed, SqlSyntaxError, parse_condition
-from .dictschema import COMPILED_TABLES, MEMBER_TABLES
-from .functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
+from atelier_api.sql.classqueries import (
+    NEEDS_DICTIONARY,
+    SCALAR_METHODS,
+    TABLE_QUERIES,
+    Context,
+    TableResult,
+)
+from atelier_api.sql.dialect import DOLLAR, Parsed, SqlSyntaxError, parse_condition
+from atelier_api.sql.dictschema import COMPILED_TABLES, MEMBER_TABLES
+from atelier_api.sql.functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
 
 TABLES = {f"%dictionary.{t.lower()}": ("dict", t)
           for t in ["ClassDefinition", *MEMBER_TABLES, *COMPILED_TABLES]}

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
-from .dialect import DOLLAR
+from atelier_api.sql.dialect import DOLLAR
 
 LIST_MARK = "\x01$L"
 #: IRIS function name (upper case; $NAME as D__NAME) -> SQLite function

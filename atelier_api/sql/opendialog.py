@@ -14,9 +14,9 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from ..documents.model import DocInfo
-from ..documents.names import DocName
-from ..documents.store import DocumentStore
+from atelier_api.documents.model import DocInfo
+from atelier_api.documents.names import DocName
+from atelier_api.documents.store import DocumentStore
 
 COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
            ("Date", "TEXT"), ("Description", "TEXT"), ("IconType", "INTEGER")]

@@ -11,8 +11,8 @@ import os
 import sqlite3
 from typing import Any
 
-from ..documents.names import parse_name
-from ..documents.store import DocumentStore
+from atelier_api.documents.names import parse_name
+from atelier_api.documents.store import DocumentStore
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS Project (

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..documents.store import DocumentStore
-from ..errors import BadRequest
-from .classqueries import Context
-from .dictionary import ClassDictionary
-from .projects import open_projects
+from atelier_api.documents.store import DocumentStore
+from atelier_api.errors import BadRequest
+from atelier_api.sql.classqueries import Context
+from atelier_api.sql.dictionary import ClassDictionary
+from atelier_api.sql.projects import open_projects
 
 log = logging.getLogger(__name__)
 SQL_ERROR_CODE = 5540
@@ -63,8 +63,11 @@ class SqlService:
 
     def query(self, text: str, params: list[Any], max_rows: int = 0) -> QueryAnswer:
         """Run one statement; every failure is an SQL error answer, never an exception."""
-        from .dialect import SqlSyntaxError, parse  # sqlglot: loaded off the start-up path
-        from .engine import SqlError, run
+        from atelier_api.sql.dialect import (  # sqlglot: loaded off the start-up path
+            SqlSyntaxError,
+            parse,
+        )
+        from atelier_api.sql.engine import SqlError, run
 
         try:
             parsed = parse(text)
@@ -118,4 +121,4 @@ def open_sql(store: DocumentStore, derived: str, state: str, system_mode: str = 
 def preload() -> None:
     """Import the SQL parser and engine (sqlglot, about 0.1 s) ahead of the first query;
     called by the warm-up thread once the server is ready, so start-up does not wait on it."""
-    from . import dialect, engine  # noqa: F401
+    from atelier_api.sql import dialect, engine  # noqa: F401

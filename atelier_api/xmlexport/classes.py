@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from . import xmltext
-from .udlscan import (
+from atelier_api.xmlexport import xmltext
+from atelier_api.xmlexport.udlscan import (
     Unmappable,
     closing,
     expect,
@@ -20,7 +20,7 @@ from .udlscan import (
     split_type,
     to_formal_spec,
 )
-from .xmltext import Element, child
+from atelier_api.xmlexport.xmltext import Element, child
 
 _PREAMBLE = {"Import": "Import", "Include": "IncludeCode", "IncludeGenerator": "IncludeGenerator"}
 PREAMBLE_TAGS = {v: k for k, v in _PREAMBLE.items()}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from . import xmltext
-from .classes import BODY_TAG, NUMBER, PREAMBLE_TAGS, STRUCTURE
-from .udlscan import from_formal_spec, render_keywords, render_name_list, render_type
-from .xmltext import Element
+from atelier_api.xmlexport import xmltext
+from atelier_api.xmlexport.classes import BODY_TAG, NUMBER, PREAMBLE_TAGS, STRUCTURE
+from atelier_api.xmlexport.udlscan import (
+    from_formal_spec,
+    render_keywords,
+    render_name_list,
+    render_type,
+)
+from atelier_api.xmlexport.xmltext import Element
 
 
 def to_lines(el: Element) -> list[str]:

@@ -7,12 +7,12 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from ..documents import textcodec
-from ..documents.names import DocName, parse_name
-from ..errors import InvalidName
-from . import classes, classtext, xmltext
-from .udlscan import Unmappable
-from .xmltext import Element, XmlInputError
+from atelier_api.documents import textcodec
+from atelier_api.documents.names import DocName, parse_name
+from atelier_api.errors import InvalidName
+from atelier_api.xmlexport import classes, classtext, xmltext
+from atelier_api.xmlexport.udlscan import Unmappable
+from atelier_api.xmlexport.xmltext import Element, XmlInputError
 
 ROUTINE_HEADER = re.compile(r"ROUTINE ([^\s\[]+)(?: \[(.*)\])?")
 DOC_TAGS = ("Class", "Routine", "CSP", "CSPBase64", "Document")

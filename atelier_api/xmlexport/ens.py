@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..documents.store import DocumentStore, ListQuery
-from ..errors import BadRequest, NotFound
+from atelier_api.documents.store import DocumentStore, ListQuery
+from atelier_api.errors import BadRequest, NotFound
 
 #: type number -> (meaning, root classes)
 ENS_TYPES: dict[int, tuple[str, tuple[str, ...]]] = {

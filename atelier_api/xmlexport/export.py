@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..documents import textcodec
-from ..documents.names import DocName, is_text_web_file, parse_name
-from . import document, xmltext
-from .document import DOC_TAGS, Item
-from .xmltext import XmlInputError
+from atelier_api.documents import textcodec
+from atelier_api.documents.names import DocName, is_text_web_file, parse_name
+from atelier_api.xmlexport import document, xmltext
+from atelier_api.xmlexport.document import DOC_TAGS, Item
+from atelier_api.xmlexport.xmltext import XmlInputError
 
 EXPORT_VERSION = "26"
 _CLASS_LINE = re.compile(r"\s*Class\s+(%?[^\s\[{]+)")

@@ -7,32 +7,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..documents import textcodec
-from ..documents.names import DocName, parse_name
-from ..documents.store import DocumentStore
-from ..errors import BadRequest, DocumentNotFound, InvalidName
-from . import export
-from .document import Item
-from .export import Parsed
-from .xmltext import Element, HostileXml, XmlInputError
+from atelier_api.documents import textcodec
+from atelier_api.documents.layout import Layout
+from atelier_api.documents.names import DocName, parse_name
+from atelier_api.documents.store import DocumentStore
+from atelier_api.errors import BadRequest, DocumentNotFound, InvalidName
+from atelier_api.version import version_string
+from atelier_api.xmlexport import export
+from atelier_api.xmlexport.document import Item
+from atelier_api.xmlexport.export import Parsed
+from atelier_api.xmlexport.xmltext import Element, HostileXml, XmlInputError
 
 UDL_FILE_EXTS = frozenset({"cls", "mac", "int", "inc", "rtn"})
 
 
 def zv() -> str:
     """The ``zv`` attribute: this server's version string."""
-    from ..services import version_string
-
     return version_string()
 
 
-def document_lines(store: DocumentStore, doc: DocName, data: bytes) -> list[str]:
-    """GET doc ``format=xml``: one document as the lines of an export."""
-    return export.export_lines([_element(store, doc, data)], zv())
+class XmlFormat:
+    """The XML export format as a store uses it (``documents.extensions.ExportFormat``)."""
+
+    def export_lines(self, layout: Layout, doc: DocName, data: bytes) -> list[str]:
+        """GET doc ``format=xml``: one document as the lines of an export."""
+        return export.export_lines([_element(layout, doc, data)], zv())
+
+    def udl_lines(self, doc: DocName, lines: list[str]) -> list[str] | None:
+        """PUT doc with export text: the UDL lines it holds; None for other content."""
+        return udl_of_export(doc, lines) if looks_like_export(lines) else None
 
 
-def _element(store: DocumentStore, doc: DocName, data: bytes) -> Element:
-    app = store.layout.webapp_for(doc.name) if doc.is_web else None
+def _element(layout: Layout, doc: DocName, data: bytes) -> Element:
+    app = layout.webapp_for(doc.name) if doc.is_web else None
     return export.element_for(doc, data, app.path if app else None)
 
 
@@ -43,7 +50,7 @@ def _stored_bytes(store: DocumentStore, raw: str) -> tuple[DocName, bytes]:
 
 def export_names(store: DocumentStore, names: Iterable[str]) -> list[str]:
     """action/xml/export: the named documents as the lines of one export."""
-    elements = [_element(store, *_stored_bytes(store, raw)) for raw in names]
+    elements = [_element(store.layout, *_stored_bytes(store, raw)) for raw in names]
     return export.export_lines(elements, zv())
 
 
@@ -52,13 +59,13 @@ def convert_to_xml(store: DocumentStore, items: list[Any]) -> list[str]:
     elements = []
     for item in items:
         if isinstance(item, str):
-            elements.append(_element(store, *_stored_bytes(store, item)))
+            elements.append(_element(store.layout, *_stored_bytes(store, item)))
             continue
         doc = parse_name(item["name"])
         content = item["content"]
         data = (textcodec.b64_join(content) if item.get("enc")
                 else textcodec.encode(content, None))
-        elements.append(_element(store, doc, data))
+        elements.append(_element(store.layout, doc, data))
     return export.export_lines(elements, zv())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..documents.udl import split_arguments
+from atelier_api.documents.udl import split_arguments
 
 _KEYWORD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET  # noqa: N817 - building only; parsing goes t
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _safe_fromstring
 
-from ..errors import BadRequest
+from atelier_api.errors import BadRequest
 
 Element = ET.Element
 #: Characters XML 1.0 cannot carry at all (even escaped): C0 controls but tab/LF/CR, surrogates.

@@ -19,7 +19,7 @@ from samples import CLASS_TEXT as CLASS_TEXT
 from samples import ROUTINE_TEXT as ROUTINE_TEXT
 from werkzeug.test import TestResponse
 
-from atelier_api import create_app
+from atelier_api.app import create_app
 from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from atelier_api import create_app
+from atelier_api.app import create_app
 from atelier_api.config import Settings
 
 from .conftest import Api, basic, body, doc_url, error_text, url

@@ -19,8 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from atelier_api import create_app
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     Adapter,
     AdapterInfo,
     Capability,
@@ -33,6 +32,7 @@ from atelier_api.compiler import (
     MacroResult,
     Outcome,
 )
+from atelier_api.app import create_app
 from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 from compiler_stub import StubCompiler

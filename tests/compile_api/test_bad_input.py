@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atelier_api.catalog.docsets import MAX_ITEMS
+from atelier_api.documents.docsets import MAX_ITEMS
 
 from .conftest import Client, Space, envelope, summary
 

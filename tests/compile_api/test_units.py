@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from atelier_api.catalog.compiled import Changes, CompiledCatalog, text_digest
-from atelier_api.catalog.console import ConsoleRelay
-from atelier_api.catalog.docsets import mask_matcher
+from atelier_api.compile.console import ConsoleRelay
+from atelier_api.compile.state import Changes, CompiledCatalog
+from atelier_api.documents.docsets import mask_matcher
 from atelier_api.documents.names import parse_name
+from atelier_api.documents.textcache import text_digest
 from atelier_api.errors import ServiceUnavailable
-from atelier_api.jobs import JobRegistry
-from atelier_api.workqueue import (
+from atelier_api.work.jobs import JobRegistry
+from atelier_api.work.queue import (
     CANCELLED,
     DONE,
     FAILED,

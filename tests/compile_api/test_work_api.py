@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 
-from atelier_api.workqueue import WorkQueue
+from atelier_api.work.queue import WorkQueue
 from compiler_stub import StubCompiler
 
 from .conftest import DEADLINE, Client, Faulty, Gate, Space, body_lines, envelope, summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     Capability,
     CompileRequest,
     CompileResult,

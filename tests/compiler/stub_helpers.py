@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from atelier_api.compiler import CancelToken, SourceDoc
+from atelier_api.adapters.contract import CancelToken, SourceDoc
 
 HEADER_RE = re.compile(
     r"^Compilation started on \d\d/\d\d/\d{4} \d\d:\d\d:\d\d with qualifiers '(.*)'$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stub_helpers import CancelAfter, cls
 
-from atelier_api.compiler import Outcome
+from atelier_api.adapters.contract import Outcome
 
 
 def _classes(n: int) -> list:  # type: ignore[type-arg]

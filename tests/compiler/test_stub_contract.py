@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 import pytest
 from stub_helpers import FOOTER_ERR_RE, FOOTER_OK_RE, HEADER_RE, cls, doc
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     ENTRY_POINT_GROUP,
     Adapter,
     AdapterInfo,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from stub_helpers import HEADER_RE, body, cls, doc
 
-from atelier_api.compiler import Outcome
+from atelier_api.adapters.contract import Outcome
 from compiler_stub.qspec import Qspec, parse_qspec
 
 BASE = cls("B.Base", "Method X()\n{\n\tquit\n}")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from atelier_api.compiler import SourceDoc
+from atelier_api.adapters.contract import SourceDoc
 from compiler_stub import compile as stub_compile
 
 

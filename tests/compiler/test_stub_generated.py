@@ -6,7 +6,7 @@ import re
 
 from stub_helpers import cls, doc
 
-from atelier_api.compiler import Outcome
+from atelier_api.adapters.contract import Outcome
 
 METHODS = ("Include T.M\n\n", "ClassMethod Add(a As %Integer, b As %Integer = 1) As %Integer\n"
            "{\n\tset s = $$$Sum(a,b)\n\tquit s\n}\n\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stub_helpers import cls, doc
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     ArgSummary,
     Capability,
     IndexRequest,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from stub_helpers import cls, doc
 
-from atelier_api.compiler import Capability, MacroLocation, MacroRequest, MappingWorkspace, call
+from atelier_api.adapters.contract import (
+    Capability,
+    MacroLocation,
+    MacroRequest,
+    MappingWorkspace,
+    call,
+)
 
 OUTER = doc("App.Outer.inc", "ROUTINE App.Outer [Type=INC]\n#include App.Inner\n"
                              "#define Greeting \"hi\"")

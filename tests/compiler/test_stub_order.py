@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stub_helpers import body, cls
 
-from atelier_api.compiler import Outcome
+from atelier_api.adapters.contract import Outcome
 
 
 def _compiled_classes(result) -> list[str]:  # type: ignore[no-untyped-def]

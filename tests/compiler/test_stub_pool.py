@@ -1,4 +1,4 @@
-"""The worker processes that read the classes of large compiles (compiler_stub.pool).
+"""The worker processes that read the classes of large compiles (compiler_stub.reading.pool).
 
 A pooled read must give exactly what an in-process read gives, stop when asked, fall back to
 in-process reading when the pool fails, and leave no worker processes behind when idle.
@@ -13,7 +13,7 @@ import time
 import pytest
 from stub_helpers import CancelAfter, cls, doc
 
-from atelier_api.compiler import (
+from atelier_api.adapters.contract import (
     Capability,
     CompileRequest,
     CompileResult,
@@ -22,8 +22,9 @@ from atelier_api.compiler import (
     SourceDoc,
     call,
 )
-from compiler_stub import StubCompiler, pool
-from compiler_stub.outline import read_class
+from compiler_stub import StubCompiler
+from compiler_stub.reading import pool
+from compiler_stub.reading.outline import read_class
 
 INCLUDE = doc("PoolMacros.inc", "ROUTINE PoolMacros [Type=INC]\n#define Twice(%x) ((%x)*2)\n")
 
@@ -116,7 +117,7 @@ def test_a_failing_pool_reads_in_process(small_pool, monkeypatch, caplog) -> Non
     def broken() -> None:
         raise OSError("no processes here")
     monkeypatch.setattr(p, "_acquire", broken)
-    with caplog.at_level(logging.WARNING, logger="compiler_stub.pool"):
+    with caplog.at_level(logging.WARNING, logger="compiler_stub.reading.pool"):
         got = p.read_all(docs)
     assert repr(got) == repr([read_class(list(x), whole=True) for x in docs])
     assert "compile worker pool failed (OSError: no processes here)" in caplog.text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from stub_helpers import body, cls, doc
 
-from atelier_api.compiler import MappingWorkspace, Outcome
-from compiler_stub.library import load_library
-from compiler_stub.resolve import ClassWorld, full_name
+from atelier_api.adapters.contract import MappingWorkspace, Outcome
+from compiler_stub.library.bundle import load_library
+from compiler_stub.resolution.world import ClassWorld, full_name
 
 WRAP = "  > ERROR #5030: An error occurred while compiling class '{}'"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stub_helpers import cls
 
-from compiler_stub.storage import global_base
+from compiler_stub.generation.storage import global_base
 
 PERSON = ("Property Name As %String;\n\nProperty Tmp As %String [ Transient ];\n\n"
           "Property Calc As %String [ Calculated ];\n\n"

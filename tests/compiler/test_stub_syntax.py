@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from stub_helpers import body, cls, doc
 
-from atelier_api.compiler import Outcome
+from atelier_api.adapters.contract import Outcome
 
 
 def _two_methods(line: str) -> str:

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from atelier_api import create_app
+from atelier_api.app import create_app
 from atelier_api.config import OPTIONS, load_settings
 
 from .kube import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from atelier_api import create_app
+from atelier_api.app import create_app
 from atelier_api.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]

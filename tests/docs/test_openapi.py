@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from atelier_api.__main__ import write_openapi
+from atelier_api.cli import write_openapi
 from atelier_api.openapi import OPENAPI_PATH, generate
 
 REGENERATE = "regenerate it with: atelier-api openapi -o openapi/openapi.json"

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from atelier_api import plugins
-from atelier_api.__main__ import main
-from atelier_api.compiler import ENTRY_POINT_GROUP, Adapter, AdapterInfo, Capability
-from atelier_api.plugins import AdapterLoadError, available, load_adapter
+from atelier_api.adapters import discovery as plugins
+from atelier_api.adapters.contract import ENTRY_POINT_GROUP, Adapter, AdapterInfo, Capability
+from atelier_api.adapters.discovery import AdapterLoadError, available, load_adapter
+from atelier_api.cli import main
 
 FAKE_MODULE = "atelier_api_fake_adapters"
 
@@ -39,7 +39,7 @@ def test_entry_point_group_is_discoverable() -> None:
 
 def test_console_script_is_registered() -> None:
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
-    assert scripts.get("atelier-api") == "atelier_api.__main__:main"
+    assert scripts.get("atelier-api") == "atelier_api.cli:main"
 
 
 def test_load_stub_adapter() -> None:
@@ -132,7 +132,7 @@ def test_adapter_raising_at_construction_is_a_clear_error() -> None:
     ("noinfo", "has no AdapterInfo"),
     ("badcap", "unknown capabilities"),
     ("noname", "needs a name"),
-    ("plain", "must derive from atelier_api.compiler.Adapter"),
+    ("plain", "must derive from atelier_api.adapters.contract.Adapter"),
 ])
 def test_adapter_breaking_the_contract_is_a_clear_error(name: str, detail: str) -> None:
     with pytest.raises(AdapterLoadError) as caught:
@@ -199,14 +199,14 @@ def test_wheel_ships_the_whole_demo_workspace(wheel: zipfile.ZipFile) -> None:
 def test_wheel_ships_both_packages_and_no_tests(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
     assert {"atelier_api/__init__.py", "atelier_api/py.typed", "compiler_stub/__init__.py",
-            "atelier_api/compiler.py"} <= names
+            "atelier_api/adapters/contract.py"} <= names
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
 
 
 def test_wheel_declares_the_entry_points(wheel: zipfile.ZipFile) -> None:
     (ep_file,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
     text = wheel.read(ep_file).decode()
-    assert "[console_scripts]\natelier-api = atelier_api.__main__:main" in text
+    assert "[console_scripts]\natelier-api = atelier_api.cli:main" in text
     assert "[atelier_api.compilers]\nstub = compiler_stub:StubCompiler" in text
 
 

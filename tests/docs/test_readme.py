@@ -227,7 +227,7 @@ def test_toml_example_is_a_valid_configuration(repo: Path, tmp_path: Path) -> No
 
 
 def test_adapter_example_honours_the_contract(repo: Path) -> None:
-    from atelier_api import compiler
+    from atelier_api.adapters import contract as compiler
 
     scope: dict[str, object] = {}
     exec(compile(_block(_readme(repo), "python", "# my_compiler.py"), "README", "exec"), scope)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from atelier_api.config import ConfigError, load_settings
-from atelier_api.workspace import prepare_workspaces
+from atelier_api.sandbox.workspaces import prepare_workspaces
 
 from .conftest import CLASS_A1, Origin, ns_config, settings_with, write
 

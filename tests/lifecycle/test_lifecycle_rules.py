@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from atelier_api import create_app
-from atelier_api.lifecycle import Background, Lifecycle, Supervisor
-from atelier_api.workqueue import CANCELLED, Outcome, WorkQueue
+from atelier_api.app import create_app
+from atelier_api.operations import Background
+from atelier_api.sandbox.lifecycle import Lifecycle, Supervisor
+from atelier_api.work.queue import CANCELLED, Outcome, WorkQueue
 
 from .conftest import basic, ns_config, settings_with, wait_for
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from atelier_api import create_app
-from atelier_api.__main__ import main
+from atelier_api.app import create_app
+from atelier_api.cli import main
 
 from .conftest import (
     CLASS_A1,

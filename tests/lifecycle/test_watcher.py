@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from atelier_api import create_app
-from atelier_api.watcher import Watcher
+from atelier_api.app import create_app
+from atelier_api.sandbox.watcher import Watcher
 
 from .conftest import CLASS_A1, CLASS_A2, CLASS_B, Origin, basic, ns_config, settings_with, write
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from atelier_api import create_app
-from atelier_api.config import load_settings
-from atelier_api.workspace import _manifest, prepare_workspaces, redact, split_git_spec
+from atelier_api.app import create_app
+from atelier_api.config import load_settings, split_git_spec
+from atelier_api.sandbox.changes import redact
+from atelier_api.sandbox.workspaces import _manifest, prepare_workspaces
 
 from .conftest import CLASS_A1, CLASS_A2, CLASS_F, Origin, basic, ns_config, settings_with, write
 

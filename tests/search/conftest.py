@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from atelier_api import create_app
+from atelier_api.app import create_app
 from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from atelier_api.search import SearchQuery, search_job
-from atelier_api.workqueue import JobContext, WorkJob
+from atelier_api.search.engine import SearchQuery, search_job
+from atelier_api.work.queue import JobContext, WorkJob
 
 from .conftest import Client, Space, envelope
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from atelier_api.catalog.compiled import Changes, CompiledCatalog, text_digest
+from atelier_api.compile.state import Changes, CompiledCatalog
 from atelier_api.documents.fsutil import atomic_write
 from atelier_api.documents.store import DocumentStore
-from atelier_api.documents.textcache import SourceText, TextCache
+from atelier_api.documents.textcache import SourceText, TextCache, text_digest
 from atelier_api.documents.tsindex import TsIndex, parse_ts, signature
 
 from .conftest import CLASS_LINES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from atelier_api.workspace import derived_dir
+from atelier_api.sandbox.workspaces import derived_dir
 
 from .conftest import Client
 

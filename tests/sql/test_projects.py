@@ -91,7 +91,7 @@ def test_projects_survive_a_restart(tmp_path: object) -> None:
     first.rows(CREATE, ["Keep", "kept"])
     settings = first.app.extensions["atelier"].settings
     first.app.extensions["atelier"].close()
-    from atelier_api import create_app
+    from atelier_api.app import create_app
 
     again = create_app(settings)
     svc = again.extensions["atelier"]

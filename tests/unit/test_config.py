@@ -219,7 +219,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 def test_work_settings_reach_the_compile_service_and_the_queue(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """work_time_limit_seconds / work_retention_seconds / work_threads are real settings."""
-    from atelier_api.plugins import load_adapter
+    from atelier_api.adapters.discovery import load_adapter
     from atelier_api.services import build_services
 
     settings = load_settings(env={"ATELIER_WORK_TIME_LIMIT_SECONDS": "7",

@@ -1,0 +1,1 @@
+"""Marshmallow schemas, named after the api module they serve."""

@@ -1,0 +1,1 @@
+"""Compiling: the adapter contract, adapter discovery, the compile service and state."""

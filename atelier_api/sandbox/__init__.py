@@ -1,0 +1,1 @@
+"""The sandbox: workspace sources, git, lifecycle timers and the watcher."""

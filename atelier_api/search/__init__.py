@@ -1,0 +1,1 @@
+"""Text search over a namespace's documents."""

@@ -1,0 +1,1 @@
+"""The /work queue and the registry of this sandbox's jobs."""

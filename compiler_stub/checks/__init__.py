@@ -1,0 +1,1 @@
+"""Checks: syntax and class-level semantic errors, as IRIS reports them."""

@@ -1,0 +1,1 @@
+"""Generation: storage definitions and generated .int routines."""

@@ -1,0 +1,1 @@
+"""The bundled system library: class signatures and include files."""

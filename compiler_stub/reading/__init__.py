@@ -1,0 +1,1 @@
+"""Reading: segmentation, tree-sitter grammars, the class model, the reading pool."""

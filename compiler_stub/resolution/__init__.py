@@ -1,0 +1,1 @@
+"""Resolution: classes against the compile set, workspace and library; order."""
