@@ -5,7 +5,7 @@ well over a million lines) in a temporary folder, then times, for each query, ri
 the Debian package ``ripgrep``) printing every matching line with its number, our server's
 synchronous ``GET action/search`` (``max`` big enough for every hit; one real server on
 127.0.0.1, started and stopped here) and our search called in-process
-(``atelier_api.search.engine.search_envelope`` on a watched store, as the endpoint runs it, and its
+(``atelier_api.search.service.search_envelope`` on a watched store, as the endpoint runs it, and its
 JSON parsed). The hit counts must agree. Prints the ratios against the target (ours at most
 2x ripgrep's time) and writes JSON to bench/results/.
 
@@ -150,11 +150,12 @@ def docnames_call(session: LoopbackSession, port: int) -> Callable[[], int]:
 
 
 def inprocess_call(store: Any, params: dict[str, str]) -> Callable[[], int]:
-    """atelier_api.search.engine.search_envelope (what action/search runs) on a store of the same
+    """atelier_api.search.service.search_envelope (what action/search runs) on a store of the same
     folder, the JSON parsed as the client does; returns the hits."""
     import json
 
-    from atelier_api.search.engine import SearchQuery, search_envelope
+    from atelier_api.search.query import SearchQuery
+    from atelier_api.search.service import search_envelope
 
     query = SearchQuery(params["query"], "*.cls,*.mac", regex=params.get("regex") == "1",
                         case=params.get("case") == "1", max_hits=MAX_HITS)

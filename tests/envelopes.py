@@ -1,6 +1,7 @@
-"""Helpers shared by the in-process (Flask test client) suites: Basic credentials and the
-Atelier envelope checked for its shape. Importable from every suite because the root
-``tests/conftest.py`` makes pytest put this folder on ``sys.path``."""
+"""Helpers shared by the suites: the default credentials and Basic auth (every suite), and
+the Atelier envelope of a Flask test client's response checked for its shape (the in-process
+suites). Importable from every suite because the root ``tests/conftest.py`` makes pytest put
+this folder on ``sys.path``."""
 
 from __future__ import annotations
 

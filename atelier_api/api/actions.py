@@ -30,7 +30,8 @@ from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.compile.lookups import Lookups
 from atelier_api.compile.service import CompileService
 from atelier_api.errors import BadRequest, Envelope
-from atelier_api.search.engine import DEFAULT_MAX, SearchQuery, search_envelope
+from atelier_api.search.query import DEFAULT_MAX, SearchQuery
+from atelier_api.search.service import search_envelope
 
 blp = Blueprint("actions", __name__, url_prefix="/api/atelier",
                 description="Actions: compile documents, summarise them (index) and look up "

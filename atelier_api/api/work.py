@@ -19,7 +19,8 @@ from atelier_api.api.common import doc_response, json_body, respond, services, s
 from atelier_api.api.schemas.actions import CompileEnvelopeSchema, WorkBodySchema
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.errors import BadRequest, NotFound
-from atelier_api.search.engine import DEFAULT_MAX, SearchQuery, search_job
+from atelier_api.search.query import DEFAULT_MAX, SearchQuery
+from atelier_api.search.service import search_job
 from atelier_api.work.queue import Poll
 
 blp = Blueprint("work", __name__, url_prefix="/api/atelier",

@@ -39,7 +39,7 @@ from atelier_api.documents.docsets import DocSet, expand, is_mask, item_names
 from atelier_api.documents.model import Document
 from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore
-from atelier_api.documents.textcache import text_digest
+from atelier_api.documents.texts import text_digest
 from atelier_api.documents.tsindex import format_ts, parse_ts
 from atelier_api.errors import AtelierError, BadRequest, Conflict, DocumentNotFound, InvalidName
 from atelier_api.work.queue import JobContext, Work

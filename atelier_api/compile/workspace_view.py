@@ -15,7 +15,7 @@ from atelier_api.adapters.contract import SourceDoc
 from atelier_api.compile.state import CompiledCatalog
 from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore, ListQuery
-from atelier_api.documents.textcache import text_digest
+from atelier_api.documents.texts import text_digest
 from atelier_api.documents.tsindex import format_ts, parse_ts
 from atelier_api.errors import DocumentNotFound, InvalidName
 

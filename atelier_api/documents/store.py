@@ -25,8 +25,8 @@ from atelier_api.documents.layout import SKIPPED_DIRS, Layout
 from atelier_api.documents.model import DeleteOutcome, DocInfo, Document, PutOutcome
 from atelier_api.documents.modified import Snapshots, crhash
 from atelier_api.documents.names import DocName, is_text_web_file, parse_name
-from atelier_api.documents.textcache import SourceText, TextCache, footprint, text_digest
-from atelier_api.documents.tsindex import TsIndex, format_ts, parse_ts, signature
+from atelier_api.documents.texts import SourceText, TextStore, source_text
+from atelier_api.documents.tsindex import TsIndex, format_ts, parse_ts
 from atelier_api.errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 
 FORMATS = ("udl", "udl-multiline", "xml")
@@ -70,7 +70,9 @@ class DocumentStore:
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         self._names: dict[str, DocName] = {}
         self.snapshots = Snapshots()
-        self.texts = TextCache()
+        #: decoded texts per file version, for compile reads and the search corpus
+        #: (atelier_api.documents.texts: what it holds and its freshness rule)
+        self.texts = TextStore(index)
         self.crhash = crhash(self.root_real)
         #: changes taken in from other programs (watcher, reset): a counter and the callbacks
         #: of derived data, called with the changed root-relative paths
@@ -174,20 +176,19 @@ class DocumentStore:
         plain GET); None when there is no such document, on disk or generated.
 
         Meant for documents that are not web files. A file whose version the index vouches for
-        without reading it (same signature, settled) comes from the text cache; any other is
-        read, recorded and decoded as GET does.
+        without reading it (same signature, settled) comes from the text store (``texts``); any
+        other is read, recorded and decoded as GET does, and handed to the text store.
         """
         loc = self.locate(raw)
         with self._lock(loc.rel):  # see get()
-            cached = self._cached_text(loc)
-            if cached is not None:
-                return cached
+            held = self.texts.served(loc.rel, loc.path)
+            if held is not None:
+                return held
             current = self._read(loc.path)
             if current is not None:
                 data, st = current
-                text = _source_text(data, self.index.record_read(loc.rel, st, data))
-                if self.index.settled(loc.rel, signature(st)) == text.ts:
-                    self.texts.put(loc.rel, signature(st), text, footprint(data, text))
+                text = self.texts.keep(loc.rel, data, st,
+                                       self.index.record_read(loc.rel, st, data))
         self.index.flush()
         if current is not None:
             return text
@@ -195,17 +196,7 @@ class DocumentStore:
             data, ts = self._generated(loc)
         except DocumentNotFound:
             return None
-        return _source_text(data, ts)
-
-    def _cached_text(self, loc: Located) -> SourceText | None:
-        """The cached text of the file's current version, if any (caller holds its lock)."""
-        try:
-            st = os.stat(loc.path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        sig = signature(st)
-        ts = self.index.settled(loc.rel, sig) if stat.S_ISREG(st.st_mode) else None
-        return None if ts is None else self.texts.get(loc.rel, sig, ts)
+        return source_text(data, ts)
 
     def ts_of(self, raw: str) -> str:
         """The current ``ts`` of a document (HEAD); raises when it does not exist."""
@@ -249,8 +240,8 @@ class DocumentStore:
         """
         loc = raw if isinstance(raw, Located) else self.locate(raw)
         lines, data = self._incoming(loc.doc, content, enc)
-        if data is None and loc.doc.cat in ("CLS", "RTN"):  # XML export content (v2+)
-            udl_lines = self._export_format().udl_lines(loc.doc, lines or [])
+        if data is None and loc.doc.cat in ("CLS", "RTN") and self.export_format is not None:
+            udl_lines = self.export_format.udl_lines(loc.doc, lines or [])  # export text (v2+)
             if udl_lines is not None:
                 lines = udl_lines
         problem = udl.header_problem(loc.doc, lines) if lines is not None else None
@@ -482,11 +473,6 @@ class DocumentStore:
 def _known(info: DocInfo) -> DocInfo:
     """A generated document's entry, known already (for ``lazy_list``)."""
     return info
-
-
-def _source_text(data: bytes, ts: int) -> SourceText:
-    lines = tuple(textcodec.decode(data)[0])
-    return SourceText(lines, ts, text_digest(lines))
 
 
 def _read_bytes(path: str) -> bytes:

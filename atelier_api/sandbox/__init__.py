@@ -1,1 +1,8 @@
-"""The sandbox: workspace sources, git, lifecycle timers and the watcher."""
+"""The sandbox around the namespaces: where their workspaces come from and how long it lives.
+
+Owns: workspace sources (a folder, a git clone, an empty folder) and their recorded original
+state (``workspaces``, ``git_workspace``, ``changes``), the lifetime and idle timers and the
+shutdown drain (``lifecycle``), and the file watcher that takes in changes other programs make
+(``watcher``). Operations on a whole running sandbox are in ``atelier_api.operations``.
+May import: ``work``, ``config``, ``documents``, ``adapters``, ``errors``, ``version``.
+"""

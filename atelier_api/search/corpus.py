@@ -5,6 +5,11 @@ texts joined into one string (each document followed by ``\\n``) with the docume
 offsets, plus the lower-cased copy when the chunk is ASCII. A search runs one compiled regex
 over each chunk instead of reading, decoding and splitting every file.
 
+Texts come from the store's per-version text store (``DocumentStore.texts``,
+atelier_api.documents.texts), which reads and decodes a file version and states the freshness
+rule: a text read while the file had a signature that was not racy then stays the file's text
+while the file keeps that signature. The corpus keeps its own joined copy, per chunk.
+
 Freshness: the corpus never serves a document version the store no longer has.
 
 * Every change the timestamp index learns (the server's own saves and deletes, changes taken
@@ -12,8 +17,8 @@ Freshness: the corpus never serves a document version the store no longer has.
   dirty through ``TsIndex.listeners``; the next search re-reads the dirty paths first.
 * While a watcher watches the root (``DocumentStore.watched``), that is all a search needs.
   Otherwise (``watch`` off, the watcher failed or stopped) each search walks the root and
-  stats every file, re-reading a document whose stat signature changed, or whose signature is
-  too recent to prove that its content did not (the index's "racy" rule).
+  re-reads a document whose text is no longer current by that rule
+  (``TextStore.is_current``: its signature changed, or was too recent to prove its content).
 
 Chunks are immutable once built: a search works on the list of chunks current when it started
 (a save during the search shows in the next one) and the forked regex scan inherits them.
@@ -23,19 +28,16 @@ from __future__ import annotations
 
 import bisect
 import os
-import stat
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from atelier_api.documents import textcodec
 from atelier_api.documents.layout import is_document_path
 from atelier_api.documents.names import DocName
 from atelier_api.documents.store import DocumentStore
-from atelier_api.documents.tsindex import RACY_NS, Signature, signature
+from atelier_api.documents.tsindex import Signature
 
 #: Documents per chunk (a chunk is re-joined when one of its documents changes).
 CHUNK_DOCS = 256
@@ -51,10 +53,10 @@ class CorpusDoc:
     name: DocName
     rel: str
     kind: int
-    sig: Signature | None  # stat signature when read; None: not usable to skip a re-read
+    sig: Signature | None  # the signature that proves the text (TextStore); None: re-read
     long: bool  # a line longer than the per-line regex limit: searched line by line
     length: int  # characters of the text (without the separating newline)
-    #: lazily computed per-version data (the class outline), see atelier_api.search.engine
+    #: lazily computed per-version data (the class outline), see atelier_api.search.render
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,7 +110,7 @@ class Corpus:
         self._chunks: list[Chunk] | None = None
         self._where: dict[str, int] = {}  # rel -> index of its chunk (rebuilt with chunks)
         self._watched_by: object | None = None  # the watcher seen at the last refresh
-        #: the child process that runs regex scans (atelier_api.search.engine), and its lock
+        #: the child process that runs regex scans (atelier_api.search.workers), and its lock
         self.worker: Any = None
         self.worker_lock = threading.Lock()
         ref = weakref.ref(self)
@@ -133,7 +135,8 @@ class Corpus:
 
     # -- reading documents ----------------------------------------------------------------------
     def _load(self, rel: str, doc: DocName | None = None) -> tuple[CorpusDoc, str] | None:
-        """Read one document file; None when it is not (or no longer) a listed document."""
+        """One document's current text, from the store's text store; None when it is not (or
+        no longer) a listed document."""
         if doc is None:
             if not is_document_path(self.store.layout, rel):
                 return None
@@ -141,22 +144,13 @@ class Corpus:
             if doc is None:
                 return None
         path = os.path.join(self.store.root, *rel.split("/"))
-        now = time.time_ns()
-        try:
-            with open(path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                if not stat.S_ISREG(st.st_mode) or os.path.islink(path):
-                    return None
-                data = handle.read()
-        except OSError:
+        read = self.store.texts.read(path, rel)
+        if read is None:
             return None
-        lines = textcodec.decode(data)[0]
+        lines = read.lines
         text = "\n".join(lines)
-        sig: Signature | None = signature(st)
-        if now - st.st_mtime_ns < RACY_NS:  # a same-size rewrite could keep this signature
-            sig = None
         long = len(text) > self.max_line and max(map(len, lines)) > self.max_line
-        return CorpusDoc(doc, rel, _kind(doc, text), sig, long, len(text)), text
+        return CorpusDoc(doc, rel, _kind(doc, text), read.sig, long, len(text)), text
 
     # -- keeping current ------------------------------------------------------------------------
     def chunks(self) -> list[Chunk]:
@@ -201,7 +195,7 @@ class Corpus:
         self._where = {d.rel: i for i, c in enumerate(chunks) for d in c.docs}
 
     def _revalidate(self) -> None:
-        """Unwatched: walk the root, stat each file, re-read what may have changed."""
+        """Unwatched: walk the root, re-read each document whose text may not be current."""
         assert self._chunks is not None
         known = {d.rel: (d, c) for c in self._chunks for d in c.docs}
         changes: dict[str, tuple[CorpusDoc, str] | None] = {}
@@ -209,12 +203,8 @@ class Corpus:
         for rel, path, doc in self.store.walk():
             seen.add(rel)
             have = known.get(rel)
-            if have is not None and have[0].sig is not None:
-                try:
-                    if signature(os.stat(path)) == have[0].sig:
-                        continue
-                except OSError:
-                    pass
+            if have is not None and self.store.texts.is_current(path, have[0].sig):
+                continue
             changes[rel] = self._load(rel, doc)
         for rel in known:
             if rel not in seen:

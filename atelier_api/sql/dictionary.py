@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from atelier_api.documents.store import DocumentStore, ListQuery
+from atelier_api.documents.udlscan import scan
 from atelier_api.errors import AtelierError
 from atelier_api.sql.dictschema import (
     COMPILED_TABLES,
@@ -25,7 +26,6 @@ from atelier_api.sql.dictschema import (
     columns_of,
     member_rows,
 )
-from atelier_api.sql.udlscan import scan
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from atelier_api.sql.udlscan import ClassInfo, Member
+from atelier_api.documents.udlscan import ClassInfo, Member
 
 Row = dict[str, Any]
 MEMBER_COMMON = ["ID", "parent", "Name", "Description", "SequenceNumber", "Deprecated",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from atelier_api.xmlexport import xmltext
-from atelier_api.xmlexport.udlscan import (
+from atelier_api.documents.udlscan import (
+    Mode,
     Unmappable,
     closing,
     expect,
@@ -20,6 +20,7 @@ from atelier_api.xmlexport.udlscan import (
     split_type,
     to_formal_spec,
 )
+from atelier_api.xmlexport import xmltext
 from atelier_api.xmlexport.xmltext import Element, child
 
 _PREAMBLE = {"Import": "Import", "Include": "IncludeCode", "IncludeGenerator": "IncludeGenerator"}
@@ -196,7 +197,7 @@ def _method(member: Element, kind: str, rest: str) -> None:
     if kind != "Method":
         child(member, kind, "1")
     expect(rest.startswith("("), "method without an argument list")
-    end = closing(rest, 0)
+    end = closing(rest, 0, mode=Mode.CANONICAL)
     child(member, "FormalSpec", to_formal_spec(rest[1:end]))
     head, keywords = split_keywords_tail(rest[end + 1 :])
     if head:
@@ -207,7 +208,7 @@ def _method(member: Element, kind: str, rest: str) -> None:
 
 def _query(member: Element, _kind: str, rest: str) -> None:
     expect(rest.startswith("("), "query without an argument list")
-    end = closing(rest, 0)
+    end = closing(rest, 0, mode=Mode.CANONICAL)
     child(member, "FormalSpec", to_formal_spec(rest[1:end]))
     head, keywords = split_keywords_tail(rest[end + 1 :])
     expect(head.startswith(" As "), f"query type {head!r}")

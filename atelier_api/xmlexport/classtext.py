@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from atelier_api.xmlexport import xmltext
-from atelier_api.xmlexport.classes import BODY_TAG, NUMBER, PREAMBLE_TAGS, STRUCTURE
-from atelier_api.xmlexport.udlscan import (
+from atelier_api.documents.udlscan import (
     from_formal_spec,
     render_keywords,
     render_name_list,
     render_type,
 )
+from atelier_api.xmlexport import xmltext
+from atelier_api.xmlexport.classes import BODY_TAG, NUMBER, PREAMBLE_TAGS, STRUCTURE
 from atelier_api.xmlexport.xmltext import Element
 
 

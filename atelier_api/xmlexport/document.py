@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from atelier_api.documents import textcodec
 from atelier_api.documents.names import DocName, parse_name
+from atelier_api.documents.udlscan import Unmappable
 from atelier_api.errors import InvalidName
 from atelier_api.xmlexport import classes, classtext, xmltext
-from atelier_api.xmlexport.udlscan import Unmappable
 from atelier_api.xmlexport.xmltext import Element, XmlInputError
 
 ROUTINE_HEADER = re.compile(r"ROUTINE ([^\s\[]+)(?: \[(.*)\])?")

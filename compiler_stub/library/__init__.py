@@ -1,1 +1,5 @@
-"""The bundled system library: class signatures and include files."""
+"""The bundled system library: class signatures (``system_classes/``) and include files
+(``system_includes/``), read by ``bundle``.
+
+May import: ``macros``, ``reading``, ``console``, ``qspec``.
+"""

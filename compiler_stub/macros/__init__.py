@@ -1,1 +1,4 @@
-"""The macro preprocessor."""
+"""The macro preprocessor: ``#define``, ``#def1arg``, ``#undef``, ``#include``, expansion.
+
+May import: ``reading``, ``console``, ``qspec``.
+"""

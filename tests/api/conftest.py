@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,22 +10,18 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from envelopes import basic as basic
 from envelopes import envelope as body
 from envelopes import summary
 from flask import Flask
 from flask.testing import FlaskClient
 from samples import CLASS_TEXT as CLASS_TEXT
+from samples import INCLUDE_TEXT as INCLUDE_TEXT
+from samples import JS_TEXT as JS_TEXT
+from samples import PNG_BYTES as PNG_BYTES
 from samples import ROUTINE_TEXT as ROUTINE_TEXT
+from spaces import build_app, log_in, write_files
 from werkzeug.test import TestResponse
-
-from atelier_api.app import create_app
-from atelier_api.config import NamespaceConfig, Settings
-from atelier_api.documents.layout import default_webapps
-
-USER, PASSWORD = "_SYSTEM", "SYS"
-INCLUDE_TEXT = "ROUTINE Inc [Type=INC]\n#define X 1\n"
-JS_TEXT = "var x = 1;\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
 FILES: dict[str, bytes] = {
     "Pkg/A.cls": CLASS_TEXT.encode(),
@@ -35,11 +30,6 @@ FILES: dict[str, bytes] = {
     "csp/user/x.js": JS_TEXT.encode(),
     "csp/user/logo.png": PNG_BYTES,
 }
-
-
-def basic(user: str = USER, password: str = PASSWORD) -> str:
-    """An Authorization header value for Basic auth."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def ns_segment(ns: str) -> str:
@@ -87,9 +77,7 @@ class Api:
 
     def login(self) -> str:
         """HEAD /api/atelier/ with Basic auth; keep the raw Set-Cookie string."""
-        resp = self.client.head("/api/atelier/", headers={"Authorization": basic()})
-        assert resp.status_code == 200
-        cookies = resp.headers.getlist("Set-Cookie")
+        cookies = log_in(self.client).headers.getlist("Set-Cookie")
         assert len(cookies) == 1
         self.cookie = cookies[0]
         return self.cookie
@@ -149,11 +137,7 @@ class Box:
 def populate(base: Path) -> Box:
     """A populated workspace under ``base/box/ws`` and a separate state folder."""
     root = base / "box"
-    ws = root / "ws"
-    for rel, data in FILES.items():
-        path = ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    ws = write_files(root / "ws", FILES)
     state = base / "state"
     state.mkdir()
     return Box(root, ws, state)
@@ -161,9 +145,7 @@ def populate(base: Path) -> Box:
 
 def build_api(box: Box, login: bool = True, **overrides: Any) -> Api:
     """An app on the box's workspace (settings overridable) and a (logged-in) client."""
-    ns = NamespaceConfig("USER", str(box.ws), "default", "USER", default_webapps("USER"))
-    settings = Settings(state_dir=str(box.state), namespaces=(ns,), **overrides)
-    app = create_app(settings)
+    app = build_app(box.ws, box.state, **overrides)
     api = Api(app, app.test_client(use_cookies=False))
     if login:
         api.login()

@@ -5,19 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from samples import CLASS_TEXT, JS_TEXT, PNG_BYTES, ROUTINE_TEXT
 
-from .conftest import (
-    CLASS_TEXT,
-    JS_TEXT,
-    PNG_BYTES,
-    ROUTINE_TEXT,
-    Api,
-    Box,
-    body,
-    doc_url,
-    error_text,
-    url,
-)
+from .conftest import Api, Box, body, doc_url, error_text, url
 
 
 def test_get_routine(api: Api) -> None:

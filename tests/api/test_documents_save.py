@@ -5,19 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from samples import CLASS_TEXT, JS_TEXT, ROUTINE_TEXT
 
-from .conftest import (
-    CLASS_TEXT,
-    JS_TEXT,
-    ROUTINE_TEXT,
-    Api,
-    Box,
-    body,
-    doc_url,
-    error_text,
-    snapshot,
-    url,
-)
+from .conftest import Api, Box, body, doc_url, error_text, snapshot, url
 
 R_LINES = ROUTINE_TEXT.split("\n")
 R_CHANGED = ["ROUTINE R", "R ;", ' w "changed"', " quit", ""]

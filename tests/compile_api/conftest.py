@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from envelopes import basic as basic
 from envelopes import envelope as envelope
 from envelopes import summary as summary
-from flask import Flask
-from flask.testing import FlaskClient
+from spaces import DEADLINE as DEADLINE
+from spaces import SessionClient, SpaceSpec
+from spaces import Space as Space
 from werkzeug.test import TestResponse
 
 from atelier_api.adapters.contract import (
@@ -32,12 +28,8 @@ from atelier_api.adapters.contract import (
     MacroResult,
     Outcome,
 )
-from atelier_api.app import create_app
-from atelier_api.config import NamespaceConfig, Settings
-from atelier_api.documents.layout import default_webapps
 from compiler_stub import StubCompiler
 
-DEADLINE = 30.0
 HEADER_RE = re.compile(
     r"^Compilation started on \d\d/\d\d/\d{4} \d\d:\d\d:\d\d with qualifiers '(.*)'$")
 OK_FOOTER_RE = re.compile(r"^Compilation finished successfully in \d+\.\d{3}s\.$")
@@ -101,9 +93,6 @@ FILES = {
 }
 
 
-
-
-
 def body_lines(console: list[str]) -> list[str]:
     """Console lines between the header and the footer (both checked)."""
     lines = [x for x in console if x != ""]
@@ -112,29 +101,8 @@ def body_lines(console: list[str]) -> list[str]:
     return lines[1:-1]
 
 
-@dataclass
-class Client:
-    """A Flask test client that logs in once and then sends the session cookie."""
-
-    app: Flask
-    client: FlaskClient
-    cookie: str = ""
-
-    def login(self) -> None:
-        resp = self.client.head("/api/atelier/", headers={"Authorization": basic()})
-        assert resp.status_code == 200
-        self.cookie = resp.headers["Set-Cookie"]
-
-    @property
-    def svc(self) -> Any:
-        return self.app.extensions["atelier"]
-
-    def call(self, method: str, path: str, **kw: Any) -> TestResponse:
-        headers = {"Accept": "application/json", "Cookie": self.cookie, **kw.pop("headers", {})}
-        return self.client.open(path, method=method, headers=headers, **kw)
-
-    def url(self, rest: str, v: int = 8, ns: str = "USER") -> str:
-        return f"/api/atelier/v{v}/{ns}/{rest}"
+class Client(SessionClient):
+    """A logged-in client of the compile API: compile, documents and work jobs."""
 
     def compile(self, docs: Any, flags: str | None = None, *, v: int = 8,
                 source: int | None = None) -> TestResponse:
@@ -157,52 +125,12 @@ class Client:
                          query_string={"generated": "1" if generated else "0"})
         return {e["name"]: e for e in envelope(resp)["result"]["content"]}
 
-    def queue(self, body: Any, v: int = 8) -> TestResponse:
-        return self.call("POST", self.url("work", v), json=body)
-
-    def poll(self, job: str, v: int = 8) -> TestResponse:
-        return self.call("GET", self.url(f"work/{job}", v))
-
     def cancel(self, job: str, v: int = 8) -> TestResponse:
         return self.call("DELETE", self.url(f"work/{job}", v))
 
     def until_done(self, job: str) -> tuple[list[Any], TestResponse]:
         """Poll until the answer has no Retry-After; returns the running envelopes and the last."""
-        deadline = time.monotonic() + DEADLINE
-        running = []
-        while time.monotonic() < deadline:
-            resp = self.poll(job)
-            assert resp.status_code == 200, resp.data
-            if "Retry-After" not in resp.headers:
-                return running, resp
-            running.append(envelope(resp))
-        raise AssertionError(f"job {job} still running after {DEADLINE}s")
-
-
-@dataclass
-class Space:
-    """The folders of one test and a way to build apps on them."""
-
-    ws: Path
-    state: Path
-    apps: list[Client] = field(default_factory=list)
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    def read(self, rel: str) -> str:
-        return (self.ws / rel).read_text(encoding="utf-8")
-
-    def app(self, compiler: Adapter | None = None) -> Client:
-        ns = NamespaceConfig("USER", str(self.ws), "default", "USER", default_webapps("USER"))
-        settings = Settings(state_dir=str(self.state), namespaces=(ns,), watch=False)
-        app = create_app(settings, compiler=compiler)
-        client = Client(app, app.test_client(use_cookies=False))
-        client.login()
-        self.apps.append(client)
-        return client
+        return self.poll_until_done(job)
 
 
 @pytest.fixture(scope="session")
@@ -212,15 +140,9 @@ def stub() -> StubCompiler:
 
 
 @pytest.fixture
-def space(tmp_path: Path) -> Iterator[Space]:
-    """A populated workspace and a state folder; every app built on it is closed at the end."""
-    box = Space(tmp_path / "ws", tmp_path / "state")
-    for rel, text in FILES.items():
-        box.write(rel, text)
-    box.state.mkdir()
-    yield box
-    for client in box.apps:
-        client.svc.close()
+def space_spec() -> SpaceSpec:
+    """The workspace of the ``space`` fixture (tests/conftest.py) and its clients."""
+    return SpaceSpec(FILES, Client)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from atelier_api.compile.console import ConsoleRelay
 from atelier_api.compile.state import Changes, CompiledCatalog
 from atelier_api.documents.docsets import mask_matcher
 from atelier_api.documents.names import parse_name
-from atelier_api.documents.textcache import text_digest
+from atelier_api.documents.texts import text_digest
 from atelier_api.errors import ServiceUnavailable
 from atelier_api.work.jobs import JobRegistry
 from atelier_api.work.queue import (

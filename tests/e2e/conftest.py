@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from envelopes import PASSWORD, USER
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
-AUTH = ("_SYSTEM", "SYS")
+AUTH = (USER, PASSWORD)
 CLIENT_HEADERS = {"Accept": "application/json", "Cache-Control": "no-cache"}
 
 

@@ -5,7 +5,6 @@ Git remotes are local paths or file:// URLs; servers listen on 127.0.0.1 port 0.
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import signal
@@ -19,11 +18,13 @@ from typing import Any
 
 import pytest
 import requests
+from envelopes import PASSWORD, USER
+from envelopes import basic as basic_value
+from spaces import write_files
 
 from atelier_api.config import NamespaceConfig, Settings
 from atelier_api.documents.layout import default_webapps
 
-USER, PASSWORD = "_SYSTEM", "SYS"
 AUTH = (USER, PASSWORD)
 CLASS_A1 = "Class Pkg.A\n{\n\nProperty One As %String;\n\n}\n"
 CLASS_A2 = "Class Pkg.A\n{\n\nProperty Two As %String;\n\n}\n"
@@ -47,16 +48,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
 
 def basic(user: str = USER, password: str = PASSWORD) -> dict[str, str]:
     """An Authorization header for Basic auth."""
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
+    return {"Authorization": basic_value(user, password)}
 
 
 def write(root: Path, rel: str, text: str) -> Path:
     """Write a file (parents created) the way an editor or git would."""
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    write_files(root, {rel: text})
+    return root / rel
 
 
 # -- a git "remote" ------------------------------------------------------------------------------

@@ -3,24 +3,14 @@ and a logged-in Flask test client of an app on it."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from envelopes import basic as basic
 from envelopes import envelope as envelope
-from flask import Flask
-from flask.testing import FlaskClient
+from spaces import SessionClient, SpaceSpec
+from spaces import Space as Space
 from werkzeug.test import TestResponse
 
-from atelier_api.app import create_app
-from atelier_api.config import NamespaceConfig, Settings
-from atelier_api.documents.layout import default_webapps
-
-DEADLINE = 30.0
 PERSON = """\
 Include Macros
 
@@ -79,28 +69,8 @@ FILES = {
     "csp/user/page.csp": "<html>\n<body>Email</body>\n</html>\n",
 }
 
-
-
-
-@dataclass
-class Client:
-    """A Flask test client that logs in once and then sends the session cookie."""
-
-    app: Flask
-    client: FlaskClient
-    cookie: str = ""
-
-    def login(self) -> None:
-        resp = self.client.head("/api/atelier/", headers={"Authorization": basic()})
-        assert resp.status_code == 200
-        self.cookie = resp.headers["Set-Cookie"]
-
-    def call(self, method: str, path: str, **kw: Any) -> TestResponse:
-        headers = {"Accept": "application/json", "Cookie": self.cookie, **kw.pop("headers", {})}
-        return self.client.open(path, method=method, headers=headers, **kw)
-
-    def url(self, rest: str, v: int = 8, ns: str = "USER") -> str:
-        return f"/api/atelier/v{v}/{ns}/{rest}"
+class Client(SessionClient):
+    """A logged-in client of the search API: searches and work jobs."""
 
     def search(self, query: str, files: str = "*.cls,*.mac,*.inc", v: int = 8,
                **params: Any) -> TestResponse:
@@ -117,60 +87,20 @@ class Client:
         assert isinstance(result, list)
         return {item["doc"]: item["matches"] for item in result}
 
-    def queue(self, body: Any, v: int = 8) -> TestResponse:
-        return self.call("POST", self.url("work", v), json=body)
-
-    def poll(self, job: str, v: int = 8) -> TestResponse:
-        return self.call("GET", self.url(f"work/{job}", v))
-
     def until_done(self, job: str) -> tuple[list[Any], Any]:
         """Poll until no Retry-After; returns the running envelopes and the final one."""
-        deadline = time.monotonic() + DEADLINE
-        running = []
-        while time.monotonic() < deadline:
-            resp = self.poll(job)
-            assert resp.status_code == 200, resp.data
-            env = envelope(resp)
-            assert isinstance(env["result"], list), env
-            if "Retry-After" not in resp.headers:
-                return running, env
-            running.append(env)
-        raise AssertionError(f"job {job} still running after {DEADLINE}s")
+        running, resp = self.poll_until_done(job, check=_result_is_list)
+        return running, envelope(resp)
 
 
-@dataclass
-class Space:
-    """The folders of one test and the apps built on them."""
-
-    ws: Path
-    state: Path
-    apps: list[Client] = field(default_factory=list)
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    def app(self, **options: Any) -> Client:
-        ns = NamespaceConfig("USER", str(self.ws), "default", "USER", default_webapps("USER"))
-        settings = Settings(state_dir=str(self.state), namespaces=(ns,), watch=False, **options)
-        app = create_app(settings)
-        client = Client(app, app.test_client(use_cookies=False))
-        client.login()
-        self.apps.append(client)
-        return client
+def _result_is_list(env: Any) -> None:
+    assert isinstance(env["result"], list), env
 
 
 @pytest.fixture
-def space(tmp_path: Path) -> Iterator[Space]:
-    """A populated workspace; every app built on it is closed at the end."""
-    box = Space(tmp_path / "ws", tmp_path / "state")
-    for rel, text in FILES.items():
-        box.write(rel, text)
-    box.state.mkdir()
-    yield box
-    for client in box.apps:
-        client.app.extensions["atelier"].close()
+def space_spec() -> SpaceSpec:
+    """The workspace of the ``space`` fixture (tests/conftest.py) and its clients."""
+    return SpaceSpec(FILES, Client)
 
 
 @pytest.fixture

@@ -22,9 +22,11 @@ import pytest
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import Envelope
 from atelier_api.sandbox.watcher import Watcher
-from atelier_api.search import engine as search_mod
+from atelier_api.search import service as search_mod
 from atelier_api.search.corpus import CHUNK_DOCS
-from atelier_api.search.engine import MAX_LINE, FileHits, SearchQuery, lowered, search_all
+from atelier_api.search.plan import lowered
+from atelier_api.search.query import MAX_LINE, FileHits, SearchQuery
+from atelier_api.search.service import search_all
 
 from .conftest import Client, Space, envelope
 
@@ -282,7 +284,7 @@ def test_regex_search_without_a_process_to_fork(api: Client, monkeypatch, caplog
     def no_fork() -> int:
         raise OSError(11, "Resource temporarily unavailable")
     monkeypatch.setattr(search_mod.os, "fork", no_fork)
-    with caplog.at_level("WARNING", logger="atelier_api.search.engine"):
+    with caplog.at_level("WARNING", logger="atelier_api.search.workers"):
         assert api.found(r"(?i).*email.*", "*.cls,*.mac", regex=True) == expected
         assert api.found("e*l", "*.cls,*.mac", wild=True) == wild
     assert "could not fork a search process" in caplog.text

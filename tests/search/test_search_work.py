@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from atelier_api.search.engine import SearchQuery, search_job
+from atelier_api.search.query import SearchQuery
+from atelier_api.search.service import search_job
 from atelier_api.work.queue import JobContext, WorkJob
 
 from .conftest import Client, Space, envelope

@@ -12,7 +12,7 @@ import pytest
 from atelier_api.compile.state import Changes, CompiledCatalog
 from atelier_api.documents.fsutil import atomic_write
 from atelier_api.documents.store import DocumentStore
-from atelier_api.documents.textcache import SourceText, TextCache, text_digest
+from atelier_api.documents.texts import SourceText, TextCache, text_digest
 from atelier_api.documents.tsindex import TsIndex, parse_ts, signature
 
 from .conftest import CLASS_LINES
@@ -176,3 +176,35 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path: Path,
     with pytest.raises(OSError):
         atomic_write(str(target), b"new")
     assert os.listdir(tmp_path) == ["Y.mac"] and target.read_bytes() == b"old"
+
+
+def test_the_text_store_proves_only_versions_read_after_their_tick(
+        store: DocumentStore, placed: Path, tmp_path: Path) -> None:
+    """``read`` (the corpus's reader) gives a signature only when it proves the text, and
+    ``is_current`` holds while the file keeps it; links and folders are no document files."""
+    read = store.texts.read(str(placed), "Pkg/A.cls")
+    assert read is not None and list(read.lines) == CLASS_LINES
+    assert read.sig == signature(placed.stat())
+    assert store.texts.is_current(str(placed), read.sig)
+    fresh = tmp_path / "root" / "Pkg" / "B.cls"
+    fresh.write_text("Class Pkg.B\n{\n}\n")
+    racy = store.texts.read(str(fresh), "Pkg/B.cls")
+    assert racy is not None and racy.sig is None
+    assert not store.texts.is_current(str(fresh), racy.sig)
+    placed.write_text("\n".join(CLASS_LINES).replace("Name", "Nome"))  # same size
+    assert not store.texts.is_current(str(placed), read.sig)
+    link = tmp_path / "root" / "Pkg" / "L.cls"
+    link.symlink_to(placed)
+    assert store.texts.read(str(link), "Pkg/L.cls") is None
+    assert store.texts.read(str(tmp_path / "root" / "Pkg"), "Pkg") is None
+    assert store.texts.read(str(tmp_path / "root" / "Gone.cls"), "Gone.cls") is None
+
+
+def test_peeking_leaves_the_compile_order_alone() -> None:
+    cache = TextCache(max_bytes=800)
+    sig = (1, 2, 3)
+    for n in range(8):
+        cache.put(f"f{n}", sig, SourceText(("x",), n, b""), 100)
+    assert cache.peek("f0", sig) is not None and cache.peek("f0", (1, 2, 4)) is None
+    cache.put("f8", sig, SourceText(("x",), 8, b""), 100)
+    assert cache.get("f0", sig, 0) is None  # still the least recently used: out first

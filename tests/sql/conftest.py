@@ -3,7 +3,6 @@ routine, and a logged-in Flask test client speaking like the VS Code extension."
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +12,9 @@ import pytest
 from envelopes import envelope as envelope
 from flask import Flask
 from flask.testing import FlaskClient
+from samples import A_STORAGE, INCLUDE_TEXT, JS_TEXT
+from spaces import build_app, log_in, write_files
 from werkzeug.test import TestResponse
-
-from atelier_api.app import create_app
-from atelier_api.config import NamespaceConfig, Settings
-from atelier_api.documents.layout import default_webapps
 
 A_CLS = """\
 /// Class A.
@@ -43,19 +40,7 @@ ClassMethod Make() As Pkg.A
     quit ..%New()
 }
 
-Storage Default
-{
-<Data name="ADefaultData">
-<Value name="1">
-<Value>%%CLASSNAME</Value>
-</Value>
-</Data>
-<DataLocation>^Pkg.AD</DataLocation>
-<Type>%Storage.Persistent</Type>
-}
-
-}
-"""
+""" + A_STORAGE + "\n}\n"
 B_CLS = """\
 Class Pkg.Sub.B Extends Pkg.A [ Abstract, Deployed ]
 {
@@ -104,13 +89,12 @@ FILES: dict[str, bytes] = {
     "Tests/T.cls": T_CLS.encode(),
     "R.mac": b"ROUTINE R\nR ;\n quit\n",
     "Other.Thing.mac": b"ROUTINE Other.Thing\n quit\n",
-    "Inc.inc": b"ROUTINE Inc [Type=INC]\n#define X 1\n",
+    "Inc.inc": INCLUDE_TEXT.encode(),
     "%ZR.mac": b"ROUTINE %ZR\n quit\n",
-    "csp/user/x.js": b"var x = 1;\n",
+    "csp/user/x.js": JS_TEXT.encode(),
     "csp/user/menu.csp": b"<html></html>\n",
     "csp/user/sub/y.csp": b"<html></html>\n",
 }
-USER, PASSWORD = "_SYSTEM", "SYS"
 DIALOG = "SELECT Name, Type FROM %Library.RoutineMgr_StudioOpenDialog(?,?,?,?,?,?,?,?,?,?)"
 
 
@@ -170,8 +154,6 @@ class Client:
         return self.client.delete(f"/api/atelier/v8/USER/doc/{name}",
                                   headers={"Cookie": self.cookie})
 
-
-
 def names(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """(Name, Type) of each row, in order."""
     return [(r["Name"], r["Type"]) for r in rows]
@@ -179,20 +161,12 @@ def names(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 def build(base: Path, **overrides: Any) -> Client:
     """A workspace under ``base`` and a logged-in client of an app on it."""
-    ws = base / "ws"
-    for rel, data in FILES.items():
-        path = ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    ws = write_files(base / "ws", FILES)
     state = base / "state"
     state.mkdir()
-    ns = NamespaceConfig("USER", str(ws), "default", "USER", default_webapps("USER"))
-    app = create_app(Settings(state_dir=str(state), namespaces=(ns,), **overrides))
+    app = build_app(ws, state, **overrides)
     client = app.test_client(use_cookies=False)
-    auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    resp = client.head("/api/atelier/", headers={"Authorization": auth})
-    assert resp.status_code == 200
-    return Client(app, client, resp.headers["Set-Cookie"], ws)
+    return Client(app, client, log_in(client).headers["Set-Cookie"], ws)
 
 
 @pytest.fixture

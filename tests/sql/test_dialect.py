@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from atelier_api.documents.udlscan import scan
 from atelier_api.sql.dialect import SqlSyntaxError, parse, parse_condition
-from atelier_api.sql.udlscan import scan
 
 
 def test_percent_names_and_infix_predicates() -> None:

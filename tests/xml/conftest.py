@@ -6,7 +6,6 @@ standard library's.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,23 +16,18 @@ from envelopes import envelope as envelope
 from envelopes import summary as summary
 from flask.testing import FlaskClient
 from samples import CLASS_TEXT as CLASS_TEXT
+from samples import JS_TEXT, PNG_BYTES
 from samples import ROUTINE_TEXT as ROUTINE_TEXT
+from spaces import build_app, log_in, write_files
 from werkzeug.test import TestResponse
 
-from atelier_api.app import create_app
-from atelier_api.config import NamespaceConfig, Settings
-from atelier_api.documents.layout import default_webapps
-
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 FILES: dict[str, bytes] = {
     "Pkg/A.cls": CLASS_TEXT.encode(),
     "R.mac": ROUTINE_TEXT.encode(),
     "Inc.inc": b"ROUTINE Inc [Type=INC]\r\n#define X 1\r\n",
-    "csp/user/x.js": b"var x = 1;\n",
+    "csp/user/x.js": JS_TEXT.encode(),
     "csp/user/logo.png": PNG_BYTES,
 }
-
-
 
 
 @dataclass
@@ -65,12 +59,7 @@ class Client:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A populated workspace folder."""
-    ws = tmp_path / "ws"
-    for rel, data in FILES.items():
-        path = ws / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return ws
+    return write_files(tmp_path / "ws", FILES)
 
 
 @pytest.fixture
@@ -81,14 +70,10 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., Client]]:
     def make(ws: Path, **overrides: Any) -> Client:
         state = tmp_path / f"state{len(apps)}"
         state.mkdir()
-        ns = NamespaceConfig("USER", str(ws), "default", "USER", default_webapps("USER"))
-        app = create_app(Settings(state_dir=str(state), namespaces=(ns,), **overrides))
+        app = build_app(ws, state, **overrides)
         apps.append(app)
         client = app.test_client(use_cookies=False)
-        auth = "Basic " + base64.b64encode(b"_SYSTEM:SYS").decode()
-        resp = client.head("/api/atelier/", headers={"Authorization": auth})
-        assert resp.status_code == 200
-        return Client(client, ws, resp.headers["Set-Cookie"])
+        return Client(client, ws, log_in(client).headers["Set-Cookie"])
 
     yield make
     for app in apps:

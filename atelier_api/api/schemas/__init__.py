@@ -1,1 +1,5 @@
-"""Marshmallow schemas, named after the api module they serve."""
+"""Marshmallow schemas of the API: request bodies and documented responses.
+
+Each module is named after the view module it serves (``actions``, ``documents``, ``server``).
+May import: marshmallow and each other; nothing of the services.
+"""
