@@ -119,7 +119,7 @@ def render_chunk(chunk: Chunk, flat: list[int], left: int, result: list[str],
     documents)."""
     source = chunk.text
     docs = chunk.docs
-    say, where = console.append, bisect.bisect_right
+    quote, say, where = enc, console.append, bisect.bisect_right  # locals: hot loop
     hits = files = 0
     n = min(len(flat), left * HIT_WIDTH)
     k = 0
@@ -138,11 +138,11 @@ def render_chunk(chunk: Chunk, flat: list[int], left: int, result: list[str],
                 if mode == 0:
                     text = source[flat[k + 2]:flat[k + 3]].lstrip()
                     num = idx + offsets[s]
-                    add(f'{{"text":{enc(text)}{frag}{num}}}')
+                    add(f'{{"text":{quote(text)}{frag}{num}}}')
                     say(f"{name}{lead}{num}): {text}")
                 elif mode == 1:
                     text = source[flat[k + 2]:flat[k + 3]].lstrip()
-                    add(f'{{"text":{enc(text)}{frag}}}')
+                    add(f'{{"text":{quote(text)}{frag}}}')
                     say(f"{name}{lead}{text}")
                 else:  # the class line: Name or Super by column
                     for _text, match, line in doc_matches(chunk, d, flat[k:k + HIT_WIDTH]):
@@ -155,7 +155,7 @@ def render_chunk(chunk: Chunk, flat: list[int], left: int, result: list[str],
             while k < n and flat[k] == d:
                 text = source[flat[k + 2]:flat[k + 3]].lstrip()
                 num = flat[k + 1] + shift
-                add(f'{{"text":{enc(text)},"line":{num}}}')
+                add(f'{{"text":{quote(text)},"line":{num}}}')
                 say(f"{prefix}{num}): {text}")
                 k += HIT_WIDTH
         result.append(f'{{"doc":{enc(entry.name.name)},"matches":[{",".join(parts)}]}}')
