@@ -211,6 +211,10 @@ def _members(text: str, pos: int, info: ClassInfo) -> None:
         if not line or line.startswith("//") and not line.startswith("///"):
             pos = line_end + 1
             continue
+        if line.startswith("/*"):  # a block comment between members, maybe several lines
+            close = text.find("*/", text.find("/*", pos) + 2)
+            pos, desc = (len(text) if close < 0 else close + 2), []
+            continue
         if line.startswith("///"):
             desc.append(line[3:].removeprefix(" "))
             pos = line_end + 1

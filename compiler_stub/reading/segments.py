@@ -150,14 +150,66 @@ def _code_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] | 
 
 
 def _opaque_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] | None:
-    """Close of a body that is not ObjectScript: the next line that is only ``}``."""
+    """Close of a body that is not ObjectScript (XData, Storage, SQL, Python): a line that is
+    only ``}`` and is followed by what may follow a member (another member, a ``///`` line,
+    the class's own closing brace, the end). A ``}`` line inside the content (JSON, class text)
+    is followed by more content, so it does not end the body."""
     tail = lines[open_at[0]].rstrip()
     if tail.endswith("}") and len(tail) - 1 > open_at[1]:
         return open_at[0], len(tail) - 1
-    for r in range(open_at[0] + 1, len(lines)):
-        if OPAQUE_CLOSE.match(lines[r]):
+    candidates = [r for r in range(open_at[0] + 1, len(lines)) if OPAQUE_CLOSE.match(lines[r])]
+    for r in candidates:
+        if _ends_member(lines, r + 1):
             return r, 0
-    return None
+    return (candidates[0], 0) if candidates else None
+
+
+def _ends_member(lines: list[str], row: int) -> bool:
+    """True when the text from ``row`` on can follow a member's closing brace."""
+    lines, r = _after_gaps(lines, row)
+    if r >= len(lines):
+        return True
+    line = lines[r].lstrip()
+    if line.startswith("///") or MEMBER_RE.match(line):
+        return True
+    return OPAQUE_CLOSE.match(lines[r]) is not None and _after_gaps(lines, r + 1)[1] >= len(lines)
+
+
+def _after_gaps(lines: list[str], row: int) -> tuple[list[str], int]:
+    """The first row from ``row`` that is not blank or a comment between members, with the
+    lines as read (block comments blanked)."""
+    while row < len(lines):
+        if lines[row].strip().startswith("/*"):
+            lines, row = _blank_comment(lines, row)
+        elif _is_gap(lines[row]):
+            row += 1
+        else:
+            break
+    return lines, row
+
+
+def _blank_comment(lines: list[str], row: int) -> tuple[list[str], int]:
+    """A copy of ``lines`` with the ``/* ... */`` comment that starts on ``row`` blanked out
+    (columns kept), and the row to go on from: its last row when code follows the comment
+    there, else the row after it."""
+    end = _block_comment_end(lines, row)
+    first = lines[row].find("/*")
+    close = lines[end].find("*/", first + 2 if end == row else 0)
+    stop = len(lines[end]) if close < 0 else close + 2
+    out = list(lines)
+    for r in range(row, end + 1):
+        lo, hi = (first if r == row else 0), (stop if r == end else len(out[r]))
+        out[r] = out[r][:lo] + " " * (hi - lo) + out[r][hi:]
+    return out, (end if out[end].strip() else end + 1)
+
+
+def _block_comment_end(lines: list[str], row: int) -> int:
+    """The row where a ``/* ... */`` comment starting on ``row`` ends (the last row if never)."""
+    start = lines[row].find("/*") + 2
+    for r in range(row, len(lines)):
+        if "*/" in lines[r][start if r == row else 0:]:
+            return r
+    return len(lines) - 1
 
 
 def _header(lines: list[str]) -> tuple[int, int] | None:
@@ -193,11 +245,15 @@ def segment(lines: list[str], opaque: Callable[[str, str], bool]) -> Layout:
     r, doc = open_row + 1, None
     while r < len(lines):
         line = lines[r]
-        if line.startswith("///"):
+        if line.lstrip().startswith("///"):
             doc = r if doc is None else doc
             r += 1
             continue
-        m = MEMBER_RE.match(line)
+        if line.strip().startswith("/*"):  # a block comment between members, maybe several rows
+            lines, r = _blank_comment(lines, r)  # a member may follow it on its last row
+            doc = None
+            continue
+        m = MEMBER_RE.match(line.lstrip())  # members may be indented
         if not m:
             if line.strip() == "}" and line.startswith("}"):
                 tail = [x for x in lines[r + 1:] if x.strip()]

@@ -143,3 +143,50 @@ def test_parent_arrow_implicit_join(ro: Client) -> None:
                    ["Pkg.Sub.B"])
     assert rows == [{"Name": "Hello", "Sup": "Pkg.A"}, {"Name": "Make", "Sup": "Pkg.A"}]
     ro.sql_error("SELECT Name FROM %Dictionary.MethodDefinition WHERE Origin->Name = 'x'")
+
+
+SHAPES = """Class Pkg.Shapes Extends %RegisteredObject
+{
+
+/// Before the comment.
+/* a block comment
+   between members, with a { brace */
+/// First.
+Method One() As %String
+{
+    quit "one"
+}
+
+  /// Indented.
+  Method Two() As %String
+  {
+    quit "two"
+  }
+
+XData Json [ MimeType = application/json ]
+{
+{
+  "a": {
+    "b": 1
+}
+}
+}
+
+/* one line */ Method Three()
+{
+}
+
+}
+"""
+
+
+def test_valid_shapes_keep_every_member(api: Client) -> None:
+    """Block comments, indented declarations and a ``}`` line in XData lose no member."""
+    assert api.put_doc("Pkg.Shapes.cls", SHAPES).status_code in (200, 201)
+    methods = api.rows("SELECT Name, Description FROM %Dictionary.MethodDefinition "
+                       "WHERE parent = ? ORDER BY SequenceNumber", ["Pkg.Shapes"])
+    assert methods == [{"Name": "One", "Description": "First."},
+                       {"Name": "Two", "Description": "Indented."},
+                       {"Name": "Three", "Description": ""}]
+    assert api.rows("SELECT Name FROM %Dictionary.XDataDefinition WHERE parent = ?",
+                    ["Pkg.Shapes"]) == [{"Name": "Json"}]
