@@ -142,11 +142,26 @@ def class_macros(job: ClassJob, world: ClassWorld, library: Library, q: Qspec) -
     return table
 
 
-def _include_row(model: ClassModel, name: str) -> int:
-    """0-based row of the Include statement naming ``name`` (the class row if inherited)."""
+def generator_macros(job: ClassJob, world: ClassWorld, library: Library,
+                     table: MacroTable) -> MacroTable:
+    """Macros in scope for the generator methods: the class's table plus its (inherited)
+    IncludeGenerator files; the same table when there are none."""
+    names = [n for n in world.include_generators(job.name) if n not in table.loaded]
+    if not names:
+        return table
+    out = MacroTable(dict(table.defs), [], set(table.loaded))
+    lookup = include_lookup(world, library)
+    for name in names:
+        include(out, name, _include_row(job.model, name, "IncludeGenerator") + 1, lookup)
+    return out
+
+
+def _include_row(model: ClassModel, name: str, keyword: str = "Include") -> int:
+    """0-based row of the Include (or IncludeGenerator) statement naming ``name`` (the class
+    row if inherited)."""
     for r, line in enumerate(model.lines[:model.row + 1]):
-        if re.match(r"(?i)^Include\b", line) and re.search(rf"(?<![\w%]){re.escape(name)}\b",
-                                                          line):
+        if re.match(rf"(?i)^{keyword}\s", line) and re.search(
+                rf"(?<![\w%]){re.escape(name)}\b", line):
             return r
     return model.row
 
@@ -194,10 +209,11 @@ def routine_phase(job: ClassJob, world: ClassWorld, library: Library, q: Qspec,
     """Macro and code errors, then the generated routines; prints ``Compiling routine X.1``."""
     model, out = job.model, []
     table = class_macros(job, world, library, q)
+    gen_table = generator_macros(job, world, library, table)
     routine = class_routine(model, table, False, now)
     if routine is not None:
         out.append(("log", f"Compiling routine {job.name}.1"))
-    for name, line in table.missing:
+    for name, line in [*table.missing, *(gen_table.missing if gen_table is not table else [])]:
         text = f"No include file '{name}'"
         display = console.mpp_error(job.doc.name, str(line), "MPP5635", text)
         _add(job, "MPP5635", text, (name,), "", line, 0, display)
@@ -207,12 +223,13 @@ def routine_phase(job: ClassJob, world: ClassWorld, library: Library, q: Qspec,
     for m in model.members:
         if not (m.is_code and m.segment and m.segment.open_at):
             continue
-        found = [i for i in (syntax.get(m.name), _macro_issue(m, model.lines, table,
+        scope = gen_table if m.codemode in GENERATOR_MODES else table
+        found = [i for i in (syntax.get(m.name), _macro_issue(m, model.lines, scope,
                                                                job.doc.name, lookup)) if i]
         if found:
             out += _code_error(job, min(found, key=lambda i: (i.row, i.col)), m)
     if not job.errors and q.keepsource:
-        gen = class_routine(model, table, True, now)
+        gen = class_routine(model, gen_table, True, now)
         for suffix, routine_lines in (("1", routine), ("G1", gen)):
             if routine_lines is not None:
                 job.generated.append(GeneratedDoc(f"{job.name}.{suffix}.int",

@@ -88,14 +88,15 @@ def _type_refs(model: ClassModel, m: Member) -> list[tuple[str, str]]:
 
 
 def check_types(world: ClassWorld, model: ClassModel) -> list[Finding]:
-    """Property, argument and return types must be existing classes."""
-    out = []
+    """Property, argument and return types must be existing classes: every missing one is
+    reported, once per member that uses it (not only the first of a member or a class)."""
+    out, seen = [], set()
     for m in model.members:
         for raw, user in _type_refs(model, m):
             full = world.resolve(raw, model)
-            if not world.exists(full):
+            if (full, m.name) not in seen and not world.exists(full):
+                seen.add((full, m.name))
                 out.append(missing(full, user, m.name, m.row))
-                break
     return out
 
 
@@ -152,8 +153,8 @@ def check_final_members(world: ClassWorld, model: ClassModel) -> list[Finding]:
 def class_findings(world: ClassWorld, model: ClassModel, docname: str) -> list[Finding]:
     """Every class-level finding, in the order the class compiler meets them."""
     supers = check_supers(world, model)
-    if supers:
-        return check_name(model, docname) + supers
+    if supers:  # inherited members are unknown: only what does not depend on them
+        return check_name(model, docname) + supers + check_types(world, model)
     return (check_name(model, docname) + check_duplicates(model) + check_types(world, model)
             + check_final_members(world, model))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from atelier_api.adapters.contract import SourceDoc, Workspace
@@ -203,10 +204,19 @@ class ClassWorld:
 
     def includes(self, name: str) -> list[str]:
         """Include files of a class and all its superclasses (accumulated, own first)."""
+        return self._inherited_names(name, lambda model: model.includes)
+
+    def include_generators(self, name: str) -> list[str]:
+        """IncludeGenerator files of a class and its superclasses (accumulated, own first):
+        the include files its generator methods see besides ``includes``."""
+        return self._inherited_names(name, lambda model: model.include_generators)
+
+    def _inherited_names(self, name: str,
+                         pick: Callable[[ClassModel], tuple[str, ...]]) -> list[str]:
         out: list[str] = []
         for cls in [name, *self.ancestors(name)]:
             model = self.model(cls)
-            for inc in model.includes if model is not None else ():
+            for inc in pick(model) if model is not None else ():
                 if inc not in out:
                     out.append(inc)
         return out
