@@ -157,11 +157,13 @@ def _opaque_body(lines: list[str], open_at: tuple[int, int]) -> tuple[int, int] 
     tail = lines[open_at[0]].rstrip()
     if tail.endswith("}") and len(tail) - 1 > open_at[1]:
         return open_at[0], len(tail) - 1
-    candidates = [r for r in range(open_at[0] + 1, len(lines)) if OPAQUE_CLOSE.match(lines[r])]
-    for r in candidates:
-        if _ends_member(lines, r + 1):
-            return r, 0
-    return (candidates[0], 0) if candidates else None
+    first = None
+    for r in range(open_at[0] + 1, len(lines)):
+        if OPAQUE_CLOSE.match(lines[r]):
+            if _ends_member(lines, r + 1):
+                return r, 0
+            first = r if first is None else first
+    return None if first is None else (first, 0)
 
 
 def _ends_member(lines: list[str], row: int) -> bool:
