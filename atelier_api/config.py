@@ -59,7 +59,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("namespaces", "", "Namespaces as `NAME=SOURCE` pairs separated by commas; SOURCE "
            "is a folder `DIR`, `git+URL[@REF]` (cloned at start-up) or `empty:[DIR]` (filled "
            "through PUT). Empty: the bundled demo workspace as `USER`."),
-    Option("layout", "default", "Default name-to-path layout: " + ", ".join(LAYOUTS) + "."),
+    Option("layout", "auto", "Where new documents are written (existing files are named by "
+           "their headers, wherever they sit): " + ", ".join(LAYOUTS) + "; auto follows the "
+           "tree."),
     Option("state_dir", "", "Folder for derived state (timestamp index, sessions are in "
            "memory) and the demo copy. Empty: `$XDG_STATE_HOME/atelier-api` or "
            "`~/.local/state/atelier-api`."),
@@ -107,7 +109,7 @@ class NamespaceConfig:
 
     name: str
     root: str
-    layout: str = "default"
+    layout: str = "auto"
     db: str = ""
     webapps: tuple[WebApp, ...] = ()
     source: str = "folder"  # "folder" | "git" | "empty" (see atelier_api.sandbox.workspaces)
@@ -124,7 +126,7 @@ class Settings:
     username: str = "_SYSTEM"
     password: str = "SYS"
     auth: str = "basic"
-    layout: str = "default"
+    layout: str = "auto"
     state_dir: str = ""
     new_file_eol: str = "lf"
     max_body_bytes: int = 64 * 1024 * 1024

@@ -8,12 +8,14 @@ May import: ``services`` and everything below it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from collections.abc import Callable
 from typing import Any
 
 from atelier_api.config import ConfigError, Settings, state_dir
+from atelier_api.documents.namemap import name_at
 from atelier_api.errors import AtelierError, NotFound
 from atelier_api.sandbox.lifecycle import JOB_STOP_SECONDS, Supervisor, signal_arbiter
 from atelier_api.sandbox.watcher import Watcher
@@ -104,7 +106,7 @@ def changes(svc: Services, namespace: str) -> dict[str, Any]:
     ws = _workspace(svc, namespace)
     found = _guard(ws.ns.name, ws.changes)
     return {"namespace": ws.ns.name, "source": ws.source, "original": ws.original,
-            **found.names(ws.layout)}
+            **found.names(svc.stores[ws.ns.name].describe_path)}
 
 
 def reset(svc: Services, namespace: str) -> dict[str, Any]:
@@ -113,9 +115,10 @@ def reset(svc: Services, namespace: str) -> dict[str, Any]:
     store = svc.stores[ws.ns.name]
     with store.exclusive():  # no save or delete interleaves with the restore
         undone = _guard(ws.ns.name, ws.restore)
+    names = undone.names(store.describe_path)  # before the map forgets what the reset removed
     store.on_external_change(undone.paths())
     return {"namespace": ws.ns.name, "source": ws.source, "original": ws.original,
-            "undone": undone.names(ws.layout)}
+            "undone": names}
 
 
 def reset_offline(settings: Settings, namespace: str) -> dict[str, Any]:
@@ -124,7 +127,7 @@ def reset_offline(settings: Settings, namespace: str) -> dict[str, Any]:
     undone = ws.restore()
     shutil.rmtree(derived_dir(state_dir(settings), ws.ns.name), ignore_errors=True)
     return {"namespace": ws.ns.name, "source": ws.source, "original": ws.original,
-            "undone": undone.names(ws.layout)}
+            "undone": undone.names(functools.partial(name_at, ws.ns.root, ws.layout))}
 
 
 def _workspace(svc: Services, namespace: str) -> Any:

@@ -80,6 +80,9 @@ class Services:
             with self._warm_lock:
                 self._warmed.add(name)
             log.info("namespace %s indexed: %d documents", name, count)
+            for doc, rels in sorted(store.duplicates().items()):
+                log.warning("namespace %s: %d files declare %s; serving %s, ignoring %s", name,
+                            len(rels), doc, rels[0], ", ".join(rels[1:]))
         self._ready.set()
         log.info("ready: %d namespaces in %.2f s", len(self.stores), time.monotonic() - started)
         preload_sql()

@@ -35,9 +35,11 @@ def write_files(root: Path, files: Mapping[str, str | bytes]) -> Path:
     return root
 
 
-def build_app(ws: Path, state: Path, compiler: Any = None, **overrides: Any) -> Flask:
-    """An app whose one namespace USER (default layout) is ``ws``; settings overridable."""
-    ns = NamespaceConfig("USER", str(ws), "default", "USER", default_webapps("USER"))
+def build_app(ws: Path, state: Path, compiler: Any = None, layout: str = "default",
+              **overrides: Any) -> Flask:
+    """An app whose one namespace USER (``default`` layout unless told) is ``ws``; settings
+    overridable."""
+    ns = NamespaceConfig("USER", str(ws), layout, "USER", default_webapps("USER"))
     settings = Settings(state_dir=str(state), namespaces=(ns,), **overrides)
     return create_app(settings, compiler=compiler)
 

@@ -32,7 +32,9 @@ def healthz() -> Response:
 
 
 @blp.route("/readyz", methods=["GET"])
-@doc_response(200, description='{"status": "ready", "namespaces": [...]}')
+@doc_response(200, description='{"status": "ready", "namespaces": [...]}, plus "duplicates": '
+                                '{namespace: {document: [served path, ignored paths...]}} when '
+                                'two files declare one document')
 @doc_response(503, description='{"status": "starting", "pending": [namespaces]} until '
                                    "every namespace is loaded and indexed once")
 def readyz() -> Response:
@@ -43,7 +45,12 @@ def readyz() -> Response:
         return _json({"status": "stopping", "pending": [],
                       "message": f"shutting down: {svc.lifecycle.reason}"}, 503)
     if svc.ready:
-        return _json({"status": "ready", "namespaces": sorted(svc.stores)}, 200)
+        body: dict[str, object] = {"status": "ready", "namespaces": sorted(svc.stores)}
+        duplicates = {ns: store.duplicates() for ns, store in sorted(svc.stores.items())
+                      if store.names.built}
+        if any(duplicates.values()):  # files that declare a document another file declares
+            body["duplicates"] = {ns: found for ns, found in duplicates.items() if found}
+        return _json(body, 200)
     pending = svc.pending()
     return _json({"status": "starting", "pending": pending,
                   "message": "indexing namespaces: " + ", ".join(pending)}, 503)

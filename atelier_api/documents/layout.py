@@ -7,17 +7,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from atelier_api.documents.fsutil import TEMP_PREFIX
-from atelier_api.documents.names import DocName, category_of, parse_name
+from atelier_api.documents.names import (
+    OTHER_EXTS,
+    ROUTINE_EXTS,
+    DocName,
+    category_of,
+    parse_name,
+)
 from atelier_api.errors import InvalidName
 
 #: name -> (split classes into package folders, split routines/other too, category folder)
 LAYOUTS: dict[str, tuple[bool, bool, bool]] = {
+    "auto": (True, False, False),
     "default": (True, False, False),
     "atelier": (True, True, False),
     "flat": (False, False, False),
     "category": (True, True, True),
 }
 LAYOUT_HELP = {
+    "auto": "any tree: names come from each file's header, and a new document goes where the "
+    "documents nearest to it in the package tree are (as 'default' in an empty folder)",
     "default": "classes Pkg/Sub/Name.cls; routines and other documents by name at the root "
     "(Pkg.R.mac); web files under their application path",
     "atelier": "classes and routines split by package: Pkg/Sub/Name.cls, Pkg/R.mac "
@@ -26,6 +35,9 @@ LAYOUT_HELP = {
     "category": "a folder per type, then split by package: cls/Pkg/Name.cls, mac/Pkg/R.mac, "
     "inc/X.inc (VS Code export with addCategory on)",
 }
+#: Extensions (any letter case) of the files that hold a class, routine or other document
+#: outside web-application folders; the file's header names the document.
+DOCUMENT_EXTS = frozenset({"cls"}) | ROUTINE_EXTS | OTHER_EXTS
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
 #: Version-control metadata: never a document's folder (a web file written into .git/hooks
 #: would run on the next git command in the checkout).
@@ -55,9 +67,19 @@ class Layout:
         by_folder = sorted(self.webapps, key=lambda a: -len(a.folder))
         self._web_folders = {a.folder.lower(): a for a in by_folder}
 
+    @property
+    def auto(self) -> bool:
+        """True when new documents follow the tree (``auto``) rather than a fixed layout."""
+        return self.kind == "auto"
+
     def to_path(self, doc: DocName) -> str:
-        """The root-relative posix path of a document."""
-        path = self._path_of(doc)
+        """The root-relative posix path this layout gives a document."""
+        return self.check_path(doc, self._path_of(doc))
+
+    def check_path(self, doc: DocName, path: str) -> str:
+        """``path`` when a document may be written there, else raise ``InvalidName``."""
+        if not doc.is_web and self._app_of_path(path) is not None:
+            raise InvalidName(doc.name, "its file would fall inside a web application folder")
         parts = path.split("/")
         if any(len(part.encode()) > MAX_COMPONENT_BYTES for part in parts):
             raise InvalidName(doc.name, f"a file or folder name above {MAX_COMPONENT_BYTES} bytes")
@@ -77,8 +99,6 @@ class Layout:
         path = f"{stem}.{doc.ext}"
         if self.category:
             path = f"{doc.ext if doc.cat != 'OTH' else 'oth'}/{path}"
-        if self._app_of_path(path) is not None:
-            raise InvalidName(doc.name, "its file would fall inside a web application folder")
         return path
 
     def webapp_for(self, name: str) -> WebApp | None:
@@ -105,6 +125,18 @@ class Layout:
             return doc if self.to_path(doc) == relpath else None
         except InvalidName:
             return None
+
+    def holds_document(self, relpath: str) -> bool:
+        """True when a file at this root-relative path is a document: a web-application file,
+        or a file with a document extension (its name then comes from its header)."""
+        if self._app_of_path(relpath) is not None:
+            return self.to_name(relpath) is not None
+        stem, dot, ext = relpath.rpartition("/")[2].rpartition(".")
+        return bool(dot and stem) and ext.lower() in DOCUMENT_EXTS
+
+    def is_web_path(self, relpath: str) -> bool:
+        """True when a root-relative file path lies in a web application's folder."""
+        return self._app_of_path(relpath) is not None
 
     def _app_of_path(self, relpath: str) -> WebApp | None:
         low = relpath.lower()
@@ -150,8 +182,8 @@ def parse_webapps(spec: dict[str, str]) -> tuple[WebApp, ...]:
     return tuple(apps)
 
 
-__all__ = ["Layout", "WebApp", "LAYOUTS", "LAYOUT_HELP", "default_webapps", "parse_webapps",
-           "category_of"]
+__all__ = ["Layout", "WebApp", "LAYOUTS", "DOCUMENT_EXTS", "LAYOUT_HELP", "default_webapps",
+           "parse_webapps", "category_of"]
 
 
 # -- document paths (the store's walk rules) -------------------------------------------------
@@ -171,7 +203,7 @@ def is_document_path(layout: Layout, rel: str) -> bool:
     folder, _, leaf = rel.rpartition("/")
     if not leaf or leaf.startswith(TEMP_PREFIX) or (folder and is_skipped_dir(layout, folder)):
         return False
-    return layout.to_name(rel) is not None
+    return layout.holds_document(rel)
 
 
 def document_paths(root: str, layout: Layout, below: str = "") -> Iterator[str]:

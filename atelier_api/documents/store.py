@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import builtins
 import contextlib
 import fnmatch
 import functools
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from atelier_api.documents import textcodec, udl
+from atelier_api.documents import declared, textcodec, udl
 from atelier_api.documents.extensions import CompileRecord, ExportFormat
 from atelier_api.documents.fsutil import (
     TEMP_PREFIX,
@@ -24,14 +25,19 @@ from atelier_api.documents.fsutil import (
 from atelier_api.documents.layout import SKIPPED_DIRS, Layout
 from atelier_api.documents.model import DeleteOutcome, DocInfo, Document, PutOutcome
 from atelier_api.documents.modified import Snapshots, crhash
+from atelier_api.documents.namemap import NameMap, name_at
 from atelier_api.documents.names import DocName, is_text_web_file, parse_name
-from atelier_api.documents.texts import SourceText, TextStore, source_text
+from atelier_api.documents.texts import (
+    SourceText,
+    TextStore,
+    source_text,
+    source_text_of_lines,
+)
 from atelier_api.documents.tsindex import TsIndex, format_ts, parse_ts
 from atelier_api.errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 
 FORMATS = ("udl", "udl-multiline", "xml")
 _LOCK_STRIPES = 64
-_UNMAPPED = DocName("", "", "", "")
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,8 @@ class DocumentStore:
         self.index = index
         self.new_eol = new_eol
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
-        self._names: dict[str, DocName] = {}
+        #: document names of the files, from their headers (atelier_api.documents.namemap)
+        self.names = NameMap(self.root, layout, index)
         self.snapshots = Snapshots()
         #: decoded texts per file version, for compile reads and the search corpus
         #: (atelier_api.documents.texts: what it holds and its freshness rule)
@@ -93,9 +100,14 @@ class DocumentStore:
 
     # -- the gate ---------------------------------------------------------------------------
     def locate(self, raw: str) -> Located:
-        """Validate a name and map it to a path inside the root, or raise ``InvalidName``."""
+        """Validate a name and map it to a path inside the root, or raise ``InvalidName``:
+        the file that declares the document, else where a new one goes."""
         doc = parse_name(raw)
-        rel = self.layout.to_path(doc)
+        if doc.is_web:
+            rel = self.layout.to_path(doc)
+        else:
+            self.map_names()
+            rel = self.names.locate(doc)
         path = os.path.join(self.root, *rel.split("/"))
         if not is_inside(self.root_real, path):
             raise InvalidName(raw, "it would resolve outside the namespace root")
@@ -164,7 +176,7 @@ class DocumentStore:
             return _replace(base, flags=1, content=udl.storage_section(lines))
         if doc.ext == "cls" and fmt == "udl-multiline":
             lines = udl.to_multiline(lines)
-        return _replace(base, content=lines)
+        return _replace(base, content=declared.present(doc, lines))
 
     def _export_format(self) -> ExportFormat:
         if self.export_format is None:
@@ -183,7 +195,7 @@ class DocumentStore:
         with self._lock(loc.rel):  # see get()
             held = self.texts.served(loc.rel, loc.path)
             if held is not None:
-                return held
+                return _presented(loc.doc, held)
             current = self._read(loc.path)
             if current is not None:
                 data, st = current
@@ -191,7 +203,7 @@ class DocumentStore:
                                        self.index.record_read(loc.rel, st, data))
         self.index.flush()
         if current is not None:
-            return text
+            return _presented(loc.doc, text)
         try:
             data, ts = self._generated(loc)
         except DocumentNotFound:
@@ -278,7 +290,7 @@ class DocumentStore:
         if data is None:
             data = textcodec.encode(lines or [], None, self.new_eol)
         try:
-            return PutOutcome(self._write(loc, data, None), True)
+            return PutOutcome(self._write(loc, data, None, created=True), True)
         except (FileExistsError, NotADirectoryError):  # a file where a folder would be
             raise InvalidName(loc.doc.name, "a file stands where its folder would be") from None
 
@@ -292,7 +304,8 @@ class DocumentStore:
             decoded = textcodec.decode(old)
             if loc.doc.ext == "cls":
                 lines = udl.collapse_multiline(lines or [], decoded[0])
-            data = textcodec.encode(lines or [], old, self.new_eol, decoded=decoded)
+            lines = declared.to_stored(loc.doc, lines or [], decoded[0])
+            data = textcodec.encode(lines, old, self.new_eol, decoded=decoded)
         stale = not ignore_conflict and (if_match is None or parse_ts(if_match) != cur_ts)
         if data == old:  # nothing changes: never a conflict, never a new ts
             self.index.flush()
@@ -308,8 +321,10 @@ class DocumentStore:
         return PutOutcome(self._write(loc, data, cur_ts, stat.S_IMODE(st.st_mode)), False)
 
     def _write(self, loc: Located, data: bytes, prev_ts: int | None,
-               mode: int | None = None) -> Document:
+               mode: int | None = None, *, created: bool = False) -> Document:
         st = atomic_write(loc.path, data, mode)
+        if created and not loc.doc.is_web:
+            self.names.record(loc.rel, loc.doc, st)
         ts = self.index.record_write(loc.rel, st, data, prev_ts)
         self.index.flush()
         return self._saved(loc.doc, ts)
@@ -327,6 +342,7 @@ class DocumentStore:
                     return Document(loc.doc.name, loc.doc.cat, self.db, "", False, content=[])
                 raise DocumentNotFound(loc.doc.name, loc.doc.cat)
             remove_durably(loc.path, self.root)
+            self.names.forget(loc.rel)
             self.index.record_delete(loc.rel)
             self.index.flush()
             if self.compiled is not None:  # its generated documents go with it
@@ -368,7 +384,8 @@ class DocumentStore:
                 st = None
             if st is not None and not stat.S_ISREG(st.st_mode):
                 st = None
-            return self.index.refresh(rel, st, lambda: _read_bytes(path))
+            renamed = self.names.built and self.names.refresh(rel, st)
+            return self.index.refresh(rel, st, lambda: _read_bytes(path)) or renamed
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -441,9 +458,54 @@ class DocumentStore:
             yield DocInfo(doc.name, doc.cat, format_ts(gen.ts), True, self.db, True)
 
     def walk(self) -> Iterable[tuple[str, str, DocName]]:
-        """(relative path, absolute path, name) of every file that holds a document."""
+        """(relative path, absolute path, name) of every file that serves a document: a full
+        walk of the root, taken into the name map (files that appeared or went away)."""
+        files = self._document_files()
+        rels = [rel for rel, _path in files]
+        if self.names.built:
+            self.names.sync(rels)
+        else:
+            self.names.build(rels)
+        check = self.watched is None  # nobody reports changed headers: stat for them
+        name_of = self.names.name_of
+        for rel, path in files:
+            if check and not self.layout.is_web_path(rel):
+                try:
+                    self.names.verify(rel, os.stat(path))
+                except OSError:
+                    continue
+            doc = name_of(rel)
+            if doc is not None:
+                yield rel, path, doc
+
+    def map_names(self) -> None:
+        """Build the name map with a walk of the root, once."""
+        if not self.names.built:
+            self.names.build([rel for rel, _path in self._document_files()])
+
+    def name_of(self, rel: str) -> DocName | None:
+        """The document a root-relative file serves (None: none, or a duplicate)."""
+        if self.layout.is_web_path(rel):
+            return self.layout.to_name(rel)
+        self.map_names()
+        return self.names.name_of(rel)
+
+    def describe_path(self, rel: str) -> DocName | None:
+        """What a file declares (mapped, served or not; else read from disk), for messages
+        about files that may be gone by now."""
+        mapped = self.names.declared_by(rel)
+        return mapped if mapped is not None else name_at(self.root, self.layout, rel)
+
+    def duplicates(self) -> dict[str, builtins.list[str]]:
+        """Document names declared by more than one file (served path first)."""
+        self.map_names()
+        return self.names.duplicates()
+
+    def _document_files(self) -> builtins.list[tuple[str, str]]:
+        """(root-relative, absolute) paths of every regular file that holds a document."""
+        out: builtins.list[tuple[str, str]] = []
         stack = [("", self.root)]
-        names = self._names
+        holds = self.layout.holds_document
         while stack:
             rel_dir, abs_dir = stack.pop()
             try:
@@ -460,14 +522,17 @@ class DocumentStore:
                     stack.append((rel_dir + leaf + "/", entry.path))
                 elif leaf.startswith(TEMP_PREFIX) or not entry.is_file(follow_symlinks=False):
                     continue
-                else:
-                    rel = rel_dir + leaf
-                    doc = names.get(rel)
-                    if doc is None:
-                        doc = self.layout.to_name(rel) or _UNMAPPED
-                        names[rel] = doc
-                    if doc is not _UNMAPPED:
-                        yield rel, entry.path, doc
+                elif holds(rel_dir + leaf):
+                    out.append((rel_dir + leaf, entry.path))
+        return out
+
+
+def _presented(doc: DocName, text: SourceText) -> SourceText:
+    """A compile's view of a routine stored without its UDL header (``%RO`` or bare)."""
+    lines = declared.present(doc, list(text.lines))
+    if len(lines) == len(text.lines) and (not lines or lines[0] == text.lines[0]):
+        return text
+    return source_text_of_lines(lines, text.ts)
 
 
 def _known(info: DocInfo) -> DocInfo:

@@ -82,6 +82,12 @@ def source_text(data: bytes, ts: int) -> SourceText:
     return SourceText(lines, ts, text_digest(lines))
 
 
+def source_text_of_lines(lines: Sequence[str], ts: int) -> SourceText:
+    """The compile's view of a text given as lines (a routine shown with its UDL header)."""
+    kept = tuple(lines)
+    return SourceText(kept, ts, text_digest(kept))
+
+
 def footprint(data: bytes, text: SourceText) -> int:
     """Roughly the memory ``text`` (decoded from ``data``) takes."""
     return len(data) + LINE_OVERHEAD * len(text.lines)

@@ -93,6 +93,10 @@ class TsIndex:
         self.listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        #: what each file version's header declares (``atelier_api.documents.declared``), kept
+        #: so a restart does not read every file's first bytes again: path -> (sig, text)
+        self._heads: dict[str, tuple[Signature, str]] = {}
+        self._pending_heads: dict[str, tuple[Signature, str] | None] = {}
         if db_path:
             self._open(db_path)
 
@@ -108,6 +112,10 @@ class TsIndex:
         for path, mtime, size, ino, ts, sha in db.execute("SELECT * FROM ts"):
             sig = None if mtime is None else (mtime, size, ino)
             self._entries[path] = Entry(sig, ts, sha)
+        db.execute("CREATE TABLE IF NOT EXISTS heads (path TEXT PRIMARY KEY, mtime INTEGER,"
+                   " size INTEGER, ino INTEGER, head TEXT NOT NULL)")
+        for path, mtime, size, ino, head in db.execute("SELECT * FROM heads"):
+            self._heads[path] = ((mtime, size, ino), head)
         self._db = db
 
     def close(self) -> None:
@@ -207,6 +215,28 @@ class TsIndex:
         return [p for p, e in list(self._entries.items())
                 if e.sig is not None and p.startswith(prefix)]
 
+    def head_of(self, path: str, sig: Signature) -> str | None:
+        """The header text recorded for this version of ``path`` (same signature, not racy
+        now), else None."""
+        held = self._heads.get(path)
+        if held is None or held[0] != sig or is_racy(sig):
+            return None
+        return held[1]
+
+    def record_head(self, path: str, sig: Signature | None, head: str) -> None:
+        """Remember what the header of a file version declares (``sig`` None: forget it)."""
+        if sig is None:
+            if self._heads.pop(path, None) is not None and self._db is not None:
+                with self._lock:
+                    self._pending_heads[path] = None
+            return
+        if self._heads.get(path) == (sig, head):
+            return
+        self._heads[path] = (sig, head)
+        if self._db is not None and not is_racy(sig):
+            with self._lock:
+                self._pending_heads[path] = (sig, head)
+
     def _store(self, path: str, entry: Entry) -> None:
         self._entries[path] = entry
         if self._db is not None:
@@ -217,12 +247,15 @@ class TsIndex:
 
     def flush(self) -> None:
         """Write the changes made since the last flush to SQLite in one transaction."""
-        if not self._pending:
+        if not self._pending and not self._pending_heads:
             return
         with self._lock:
             pending, self._pending = self._pending, {}
+            heads, self._pending_heads = self._pending_heads, {}
             if self._db is None:
                 return
+            gone = [(path,) for path, held in heads.items() if held is None]
+            kept = [(path, *held[0], held[1]) for path, held in heads.items() if held is not None]
             rows = []
             for path, e in pending.items():
                 mtime, size, ino = e.sig if e.sig else (None, None, None)
@@ -231,3 +264,5 @@ class TsIndex:
             with self._db:
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR REPLACE INTO ts VALUES (?,?,?,?,?,?)", rows)
+                self._db.executemany("DELETE FROM heads WHERE path = ?", gone)
+                self._db.executemany("INSERT OR REPLACE INTO heads VALUES (?,?,?,?,?)", kept)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from atelier_api.documents.layout import Layout
+from atelier_api.documents.names import DocName
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,12 @@ class Changes:
         """Every path, in one list."""
         return [*self.added, *self.modified, *self.deleted]
 
-    def names(self, layout: Layout) -> dict[str, list[str]]:
-        """The same changes as sorted document names (``{"added": [...], ...}``)."""
+    def names(self, name_of: Callable[[str], DocName | None]) -> dict[str, list[str]]:
+        """The same changes as sorted document names (``{"added": [...], ...}``);
+        ``name_of`` names the document of a root-relative path."""
         out: dict[str, list[str]] = {}
         for kind in ("added", "modified", "deleted"):
-            docs = (layout.to_name(rel) for rel in getattr(self, kind))
+            docs = (name_of(rel) for rel in getattr(self, kind))
             out[kind] = sorted(doc.name for doc in docs if doc is not None)
         return out
 

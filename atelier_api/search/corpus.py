@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from atelier_api.documents.declared import present
 from atelier_api.documents.layout import is_document_path
 from atelier_api.documents.names import DocName
 from atelier_api.documents.store import DocumentStore
@@ -140,14 +141,14 @@ class Corpus:
         if doc is None:
             if not is_document_path(self.store.layout, rel):
                 return None
-            doc = self.store.layout.to_name(rel)
+            doc = self.store.name_of(rel)
             if doc is None:
                 return None
         path = os.path.join(self.store.root, *rel.split("/"))
         read = self.store.texts.read(path, rel)
         if read is None:
             return None
-        lines = read.lines
+        lines = present(doc, list(read.lines))  # a routine as GET shows it (its header)
         text = "\n".join(lines)
         long = len(text) > self.max_line and max(map(len, lines)) > self.max_line
         return CorpusDoc(doc, rel, _kind(doc, text), read.sig, long, len(text)), text

@@ -111,9 +111,9 @@ def _outline_body(lines: list[str], i: int, out: list[Entry]) -> None:
         if line.rstrip() == "}":
             return
         end = i
-        while end < n and lines[end].startswith("///"):
+        while end < n and lines[end].lstrip().startswith("///"):
             end += 1
-        found = MEMBER_RE.match(lines[end]) if end < n else None
+        found = MEMBER_RE.match(lines[end].lstrip()) if end < n else None
         if found is None:
             if line.strip():
                 comments += 1
@@ -134,15 +134,16 @@ def _outline_member(lines: list[str], i: int, name: str, kind: str, out: list[En
     if lines[i].rstrip().endswith(";"):
         return i + 1
     j = i + 1
-    while j < n and lines[j].rstrip() != "{":
-        if MEMBER_RE.match(lines[j]) or lines[j].startswith("///") or lines[j].rstrip() == "}":
+    while j < n and lines[j].strip() != "{":
+        text = lines[j].lstrip()
+        if MEMBER_RE.match(text) or text.startswith("///") or lines[j].rstrip() == "}":
             return j
         out[j] = (name, None, None)
         j += 1
     depth, attr = 1, _BODY_ATTR.get(kind)
     k = j + 1
     while k < n and depth:
-        bare = lines[k].rstrip()
+        bare = lines[k].strip()
         depth += (bare == "{") - (bare == "}")
         out[k] = (name, attr, k - j)
         k += 1

@@ -212,9 +212,17 @@ def test_hostile_names_in_bodies_are_per_item_errors(api: Api, hostile_box: Box)
     assert snapshot(hostile_box.root) == before
 
 
-def test_symlink_inside_the_root_still_works(api: Api, box: Box) -> None:
+def test_symlink_inside_the_root_is_no_second_name(api: Api, box: Box) -> None:
     os.symlink(box.ws / "R.mac", box.ws / "Alias.mac")
-    assert api.get_doc("Alias.mac").status_code == 200
+    before = snapshot(box.root)
+    for method in ("GET", "HEAD", "DELETE"):
+        resp = api.call(method, doc_url("Alias.mac"))
+        assert 400 <= resp.status_code < 500, (method, resp.status_code)
+    assert api.put_doc("Alias.mac", ["ROUTINE Alias", " quit"], ignore=1).status_code == 400
+    assert snapshot(box.root) == before
+    assert api.get_doc("R.mac").status_code == 200
+    names = [d["name"] for d in body(api.get(url("USER", "docnames")))["result"]["content"]]
+    assert "R.mac" in names and "Alias.mac" not in names
 
 
 def test_put_onto_a_folder_is_4xx(api: Api, box: Box) -> None:

@@ -226,3 +226,28 @@ def test_safe_patterns_answer(api: Client) -> None:
     for pattern in ("(?i).*(foo|bar|baz).*", ".*[a-z]+x.*", r".*\x00.*", "(?i).*(ab|cd)+.*",
                     "(?i)(?s).*x.*", r"(?<=a).*b.*", r"\A.*quit\Z"):
         assert api.search(pattern, "*.mac", regex=True).status_code == 200, pattern
+
+
+def test_indented_members_are_located(api: Client, space: Space) -> None:
+    space.write("Pkg/Indented.cls", "Class Pkg.Indented\n{\n\n  /// Marker doc\n"
+                "  ClassMethod Run() As %Status\n  {\n    quit $$$OK // Marker\n  }\n\n"
+                "  Property Marker As %String;\n\n}\n")
+    matches = api.found("Marker", "Pkg.Indented.cls")["Pkg.Indented.cls"]
+    assert [{k: v for k, v in m.items() if k != "text"} for m in matches] == [
+        {"member": "Run", "attr": "Description", "attrline": 1},
+        {"member": "Run", "line": 1},
+        {"member": "Marker"},
+    ]
+
+
+def test_routines_without_a_header_count_lines_as_get_shows_them(api: Client,
+                                                                   space: Space) -> None:
+    space.write("Bare.mac", "Bare ;\n write \"bare\"\n quit\n")
+    ro = "^MAC^Save for Source Control^^~Format=IRIS.S~^UTF8\n%RO\nSaved^MAC^^^0\nSaved ;\n" \
+         " write \"saved\"\n quit\n"
+    space.write("Saved.mac", ro)
+    assert api.found("write", "Bare.mac") == {"Bare.mac": [{"text": 'write "bare"', "line": 2}]}
+    assert api.found("write", "Saved.mac") == {
+        "Saved.mac": [{"text": 'write "saved"', "line": 2}]}
+    doc = envelope(api.call("GET", api.url("doc/Saved.mac")))["result"]["content"]
+    assert doc[0] == "ROUTINE Saved" and doc[2] == ' write "saved"'

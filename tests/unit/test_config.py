@@ -32,7 +32,7 @@ def test_defaults(tmp_path: Path) -> None:
     settings = _load(tmp_path)
     assert (settings.host, settings.port, settings.username, settings.password) == (
         "127.0.0.1", 52773, "_SYSTEM", "SYS")
-    assert (settings.auth, settings.layout, settings.new_file_eol) == ("basic", "default", "lf")
+    assert (settings.auth, settings.layout, settings.new_file_eol) == ("basic", "auto", "lf")
     assert settings.namespaces == () and not settings.credentials_explicit
 
 
