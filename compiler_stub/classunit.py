@@ -8,7 +8,7 @@ from datetime import datetime
 
 from atelier_api.adapters.contract import CompileError, GeneratedDoc, SourceDoc
 from compiler_stub import console
-from compiler_stub.checks.classes import class_findings
+from compiler_stub.checks.classes import class_findings, missing
 from compiler_stub.checks.syntax import SyntaxIssue, class_issues
 from compiler_stub.generation.intcode import GENERATOR_MODES, class_routine
 from compiler_stub.generation.storage import generate, merge, place
@@ -67,6 +67,16 @@ def class_phase(job: ClassJob, world: ClassWorld) -> Lines:
              console.class_error(f.code, f.text))
         out += [("error", job.errors[-1].display), ("error", console.wrapped_5030(job.name))]
     return out
+
+
+def superclass_failed(job: ClassJob, failed: str) -> Lines:
+    """A class whose superclass (at any depth) failed to compile in the same run: #5373 for
+    that class, which has no compiled form to inherit from [REC: the frame IRIS uses for a
+    superclass it cannot find; the class is not compiled further, so no macro of its chain
+    is expanded]."""
+    f = missing(failed, f"{job.name}:super", "", job.model.row if job.src.model else 0)
+    _add(job, f.code, f.text, f.params, f.member, f.row + 1, 0, console.class_error(f.code, f.text))
+    return [("error", job.errors[-1].display), ("error", console.wrapped_5030(job.name))]
 
 
 def _add(job: ClassJob, code: str, text: str, params: tuple[str, ...], member: str, line: int,
@@ -166,12 +176,13 @@ def _include_row(model: ClassModel, name: str, keyword: str = "Include") -> int:
     return model.row
 
 
-def _macro_issue(member: Member, lines: tuple[str, ...], table: MacroTable, docname: str,
-                 lookup: IncludeLookup) -> SyntaxIssue | None:
-    """First use of an undefined macro in a member body (#define lines applied in order)."""
+def _macro_issues(member: Member, lines: tuple[str, ...], table: MacroTable, docname: str,
+                  lookup: IncludeLookup) -> list[SyntaxIssue]:
+    """Every line's first use of an undefined macro in a member body (#define lines applied
+    in order), as routines report them: one missing macro does not hide the next."""
     seg = member.segment
     assert seg is not None and seg.open_at and seg.close_at
-    row = seg.open_at[0] + 1
+    row, found = seg.open_at[0] + 1, []
     while row <= seg.close_at[0]:
         line = lines[row]
         if "#" in line and (DEFINE_RE.match(line) or UNDEF_RE.match(line)
@@ -180,10 +191,12 @@ def _macro_issue(member: Member, lines: tuple[str, ...], table: MacroTable, docn
             continue
         for col, name in uses(line):
             if name not in table.defs:
-                return SyntaxIssue(row, col, "MPP5610",
-                                   f"Referenced macro not defined: '{name}'", name, member.name)
+                found.append(SyntaxIssue(row, col, "MPP5610",
+                                         f"Referenced macro not defined: '{name}'", name,
+                                         member.name))
+                break
         row += 1
-    return None
+    return found
 
 
 def _code_error(job: ClassJob, issue: SyntaxIssue, member: Member) -> list[tuple[str, str]]:
@@ -224,10 +237,13 @@ def routine_phase(job: ClassJob, world: ClassWorld, library: Library, q: Qspec,
         if not (m.is_code and m.segment and m.segment.open_at):
             continue
         scope = gen_table if m.codemode in GENERATOR_MODES else table
-        found = [i for i in (syntax.get(m.name), _macro_issue(m, model.lines, scope,
-                                                               job.doc.name, lookup)) if i]
-        if found:
-            out += _code_error(job, min(found, key=lambda i: (i.row, i.col)), m)
+        found = _macro_issues(m, model.lines, scope, job.doc.name, lookup)
+        first_syntax = syntax.get(m.name)
+        if first_syntax is not None and (not found or (first_syntax.row, first_syntax.col) < (
+                found[0].row, found[0].col)):
+            found.insert(0, first_syntax)  # a syntax error before the macros still shows
+        for issue in found:
+            out += _code_error(job, issue, m)
     if not job.errors and q.keepsource:
         gen = class_routine(model, gen_table, True, now)
         for suffix, routine_lines in (("1", routine), ("G1", gen)):

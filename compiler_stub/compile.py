@@ -18,7 +18,14 @@ from atelier_api.adapters.contract import (
     SourceDoc,
 )
 from compiler_stub import console
-from compiler_stub.classunit import ClassJob, Lines, class_phase, routine_phase, table_phase
+from compiler_stub.classunit import (
+    ClassJob,
+    Lines,
+    class_phase,
+    routine_phase,
+    superclass_failed,
+    table_phase,
+)
 from compiler_stub.library.bundle import Library
 from compiler_stub.qspec import Qspec, parse_qspec
 from compiler_stub.reading.pool import ReadPool, read_in_process
@@ -64,6 +71,8 @@ class Run:
     lines: Lines = field(default_factory=list)
     stopped: str = ""
     outcomes: dict[str, DocOutcome] = field(default_factory=dict)
+    #: classes of this run that failed their class or table phase: subclasses cannot compile
+    failed: set[str] = field(default_factory=set)
 
     def check_stop(self) -> bool:
         """True (and remember why) once cancelled or past the time limit."""
@@ -161,14 +170,33 @@ def _phase(run: Run, batch: list[ClassJob], step: Callable[[ClassJob], Lines]) -
 
 
 def _run_batch(run: Run, batch: list[ClassJob]) -> None:
-    """Class, table and routine phases over one batch."""
-    ok = _phase(run, batch, lambda j: class_phase(j, run.world))
-    ok = _phase(run, ok, lambda j: table_phase(j, run.world))
+    """Class, table and routine phases over one batch. A class below one that failed its class
+    or table phase in this run fails without going further (that superclass has no compiled
+    form to inherit); a failure in the routine phase (code errors) stays its class's own."""
+    ok = _below_failed(run, batch, batch)
+    ok = _below_failed(run, batch, _phase(run, ok, lambda j: class_phase(j, run.world)))
+    ok = _below_failed(run, batch, _phase(run, ok, lambda j: table_phase(j, run.world)))
     _phase(run, ok, lambda j: routine_phase(j, run.world, run.library, run.q, run.now))
     if run.stopped:
         return
     for job in batch:
         run.outcomes[job.doc.name] = _finish(job)
+
+
+def _below_failed(run: Run, batch: list[ClassJob], alive: list[ClassJob]) -> list[ClassJob]:
+    """The jobs of ``alive`` none of whose superclasses failed; the others fail here."""
+    run.failed.update(job.name for job in batch if job.errors)
+    if not run.failed:
+        return alive
+    out = []
+    for job in alive:
+        failed = next((a for a in run.world.ancestors(job.name) if a in run.failed), None)
+        if failed is None:
+            out.append(job)
+        else:
+            run.lines += superclass_failed(job, failed)
+            run.failed.add(job.name)
+    return out
 
 
 def _compile_classes(run: Run, jobs: dict[str, ClassJob]) -> None:

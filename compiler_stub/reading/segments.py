@@ -44,11 +44,26 @@ class Layout:
     problem: tuple[int, str] | None = None
 
 
+_HTML_OPEN = re.compile(r"&html<", re.IGNORECASE)
+_HTML_TOKEN = re.compile(r"<(?=[A-Za-z/!?])|>")
+_RAW_TAG = re.compile(r"<(script|style)\b", re.IGNORECASE)
+
+
 class CodeLexer:
-    """Lexer state for ObjectScript code: strings and block comments span characters."""
+    """Lexer state for ObjectScript code: strings, block comments and embedded HTML span
+    characters (and lines).
+
+    Embedded HTML (``&html<...>``) ends at the ``>`` that closes it: a ``<`` that starts a tag
+    (a letter, ``/``, ``!`` or ``?`` follows) opens a level and every ``>`` closes one, and the
+    text of a ``<script>`` or ``<style>`` element is skipped to its end tag, so ``a<b`` or
+    ``x>0`` in JavaScript does not count (the rule the tree-sitter grammar follows). Braces and
+    quotes inside it are HTML's, not code's.
+    """
 
     def __init__(self) -> None:
         self.block = False
+        self.html = 0  # nesting depth inside &html<...>; 0: code
+        self.raw = ""  # inside the text of this <script>/<style> element of embedded HTML
 
     def braces(self, line: str, col: int = 0) -> list[tuple[int, str]]:
         """Positions of ``{``/``}`` outside strings and comments, from ``col``.
@@ -57,10 +72,14 @@ class CodeLexer:
         loop per character): this runs on every line of every body.
         """
         out: list[tuple[int, str]] = []
-        if not self.block and "{" not in line and "}" not in line and "/*" not in line:
+        if not self.block and not self.html and "{" not in line and "}" not in line and (
+                "/*" not in line) and "&" not in line:
             return out  # most code lines: nothing to count, no state to change
         i, n = col, len(line)
         while i < n:
+            if self.html:
+                i = self._html(line, i)
+                continue
             if self.block:
                 end = line.find("*/", i)
                 if end < 0:
@@ -68,9 +87,15 @@ class CodeLexer:
                 self.block, i = False, end + 2
                 continue
             m = _CODE_TOKEN.search(line, i)
-            if m is None:
+            at = m.start() if m is not None else n
+            html = _HTML_OPEN.search(line, i, at + 1) if "&" in line[i:at + 1] else None
+            if m is None and html is None:
                 return out
-            tok, at = m.group(), m.start()
+            if html is not None:
+                self.html, i = 1, html.end()
+                continue
+            assert m is not None
+            tok = m.group()
             if tok == '"':
                 close = line.find('"', at + 1)
                 if close < 0:
@@ -84,6 +109,37 @@ class CodeLexer:
             else:  # a comment: the rest of the line is not code
                 return out
         return out
+
+
+    def _html(self, line: str, i: int) -> int:
+        """Skip embedded HTML from ``i``; the column to go on from (the line's end when the
+        HTML goes on)."""
+        n = len(line)
+        while i < n:
+            if self.raw:
+                end = line.lower().find("</" + self.raw, i)
+                if end < 0:
+                    return n
+                self.raw, i = "", end
+            m = _HTML_TOKEN.search(line, i)
+            if m is None:
+                return n
+            if m.group() == ">":
+                self.html -= 1
+                if not self.html:
+                    return m.end()
+            else:
+                self.html += 1
+                raw = _RAW_TAG.match(line, m.start())
+                if raw is not None:  # its text runs to the end tag; the tag closes first
+                    close = line.find(">", raw.end())
+                    if close < 0:
+                        return n  # (a tag over several lines: its text is not skipped)
+                    self.html -= 1
+                    self.raw, i = raw.group(1).lower(), close + 1
+                    continue
+            i = m.end()
+        return n
 
 
 def _decl_end(lines: list[str], row: int, wants_body: bool) -> tuple[int, int, str]:

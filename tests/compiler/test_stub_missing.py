@@ -57,3 +57,36 @@ def test_a_missing_include_generator_file_is_reported(compile_docs) -> None:
     result = compile_docs([cls("T.X", GENERATOR, head="IncludeGenerator NoSuchGen\n\n")])
     codes = [(e.code, e.params[0]) for e in result.errors]
     assert ("MPP5635", "NoSuchGen") in codes
+
+
+def test_every_undefined_macro_of_a_member_is_reported(compile_docs) -> None:
+    text = ("ClassMethod M() As %Status\n{\n\tset a = $$$NopeOne\n\tset b = $$$NopeTwo_$$$NopeTwoB"
+            "\n\tquit $$$OK\n}\n\nClassMethod N()\n{\n\tquit $$$NopeThree\n}")
+    result = compile_docs([cls("T.Mac", text)])
+    found = [(e.params[0], e.display.split("(")[1].split(")")[0]) for e in result.errors
+             if e.code == "MPP5610"]
+    # each line's first undefined macro, in every member
+    assert found == [("NopeOne", "M+1"), ("NopeTwo", "M+2"), ("NopeThree", "N+1")], \
+        result.console
+
+
+def test_a_class_below_a_failed_class_is_not_compiled(compile_docs) -> None:
+    # T.Base misses its superclass; T.Mid and T.Leaf inherit from it and use a macro only
+    # the missing chain would bring: one #5373 each (their superclass has no compiled form),
+    # no macro errors; T.Code's code error does not fail T.Under (a routine-phase error)
+    docs = [cls("T.Base", "", extends="Nope.Missing"),
+            cls("T.Mid", "ClassMethod M()\n{\n\tquit $$$FromTheMissingChain\n}", extends="T.Base"),
+            cls("T.Leaf", "", extends="T.Mid"),
+            cls("T.Code", "ClassMethod M()\n{\n\tset x = \n}"),
+            cls("T.Under", "", extends="T.Code")]
+    result = compile_docs(docs)
+    missing = sorted((e.document, e.params) for e in result.errors if e.code == "5373")
+    assert missing == [("T.Base.cls", ("Nope.Missing", "T.Base:super")),
+                       ("T.Leaf.cls", ("T.Mid", "T.Leaf:super")),
+                       ("T.Mid.cls", ("T.Base", "T.Mid:super"))], result.console
+    assert not [e for e in result.errors if e.code == "MPP5610"]
+    assert {e.document for e in result.errors} == {"T.Base.cls", "T.Mid.cls", "T.Leaf.cls",
+                                                  "T.Code.cls"}
+    states = {o.name: o.state for o in result.outcomes}
+    assert states["T.Under.cls"] is Outcome.COMPILED
+    assert states["T.Leaf.cls"] is Outcome.FAILED

@@ -114,6 +114,7 @@ def test_library_is_self_consistent() -> None:
     world = ClassWorld(lib, MappingWorkspace(), {})
     assert len(lib.classes) > 100
     for name, model in lib.classes.items():
+        assert model.name == name, (name, model.name)  # the file is named by its class
         for ref in [*world.supers(name), *(world.resolve(m.type, model) for m in model.members
                                           if m.type and m.kind != "parameter")]:
             assert world.exists(ref), (name, ref)

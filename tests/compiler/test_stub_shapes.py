@@ -83,3 +83,26 @@ def test_broken_structure_is_still_5559(compile_docs, text: str) -> None:
 def test_a_member_after_a_block_comment_on_the_same_row(compile_docs, comment: str) -> None:
     text = f"{_method('A')}\n\n{JSON_XDATA}\n\n{comment}{_method('B')}\n\n{comment}{_method('C')}"
     assert _labels(compile_docs, text) == ["zA", "zB", "zC"]
+
+
+EMBEDDED_HTML = """ClassMethod Page()
+{
+\t&html<<script>if (a<b && c>0) { x = '"'; }</script>>
+\t&html<<style type="text/css">
+\t.view .open{display:block;
+\t.view .shut{display:none}
+\t</style>>
+\t&html<<div class="a">#(..Name)# { "</div>>
+\tquit
+}
+
+ClassMethod After()
+{
+\tquit 1
+}"""
+
+
+def test_embedded_html_with_angle_brackets_braces_and_quotes(compile_docs) -> None:
+    # JavaScript comparisons, an unbalanced CSS brace and a lone quote inside &html<...>:
+    # HTML's characters, not code's; the next member is read as usual
+    assert _labels(compile_docs, EMBEDDED_HTML) == ["zPage", "zAfter"]
