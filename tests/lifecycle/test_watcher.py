@@ -202,3 +202,14 @@ def test_stop_takes_in_the_last_changes(tmp_path: Path) -> None:
         assert w.seen.paths() == {"Pkg/A.cls"} and store.generation == 1
     finally:
         app.extensions["atelier"].close()
+
+
+def test_a_header_changed_by_another_program_renames_the_document(watched: Watched) -> None:
+    assert "Pkg.A.cls" in watched.names()
+    write(watched.root, "Pkg/A.cls", "Class Other.Name\n{\n}\n")
+    _wait_seen(watched, {"Pkg/A.cls"}, "the header change")
+    names = watched.names()
+    assert "Other.Name.cls" in names and "Pkg.A.cls" not in names
+    resp = watched.get("/api/atelier/v1/USER/doc/Other.Name.cls")
+    assert resp.status_code == 200
+    assert resp.get_json()["result"]["content"][0] == "Class Other.Name"
