@@ -99,13 +99,58 @@ def split_top(text: str, sep: str, *, mode: Mode) -> list[str]:
     return parts
 
 
+_HTML_OPEN = re.compile(r"&html<", re.IGNORECASE)
+_HTML_TOKEN = re.compile(r"<(?=[A-Za-z/!?])|>")
+_RAW_TAG = re.compile(r"<(script|style)\b[^>]*>", re.IGNORECASE)
+
+
+def html_end(text: str, start: int) -> int:
+    """The index after the ``>`` that closes embedded HTML opened by the ``&html<`` ending at
+    ``start`` (the end of the text when it never closes): a ``<`` that starts a tag nests, a
+    ``>`` closes, and a ``<script>``/``<style>`` element's text runs to its end tag (the rule
+    of the ObjectScript grammar; the stub compiler applies the same rule to its code lines)."""
+    depth, at = 1, start
+    while (m := _HTML_TOKEN.search(text, at)) is not None:
+        if m.group() == ">":
+            depth -= 1
+            if not depth:
+                return m.end()
+            at = m.end()
+            continue
+        raw = _RAW_TAG.match(text, m.start())
+        if raw is None:
+            depth, at = depth + 1, m.end()
+            continue
+        end = text.lower().find("</" + raw.group(1).lower(), raw.end())
+        at = len(text) if end < 0 else end
+    return len(text)
+
+
 def closing(text: str, start: int, *, mode: Mode) -> int:
     """Index of the bracket closing the one at ``start``. LENIENT (a member body) counts only
-    that bracket's kind and runs to the end of the text when it is not closed; CANONICAL
-    nests every kind and raises ``Unmappable``."""
+    that bracket's kind, skips embedded HTML (``&html<...>``) and runs to the end of the text
+    when it is not closed; CANONICAL nests every kind and raises ``Unmappable``."""
     pairs = _PAIRS if mode is Mode.CANONICAL else {text[start]: _PAIRS[text[start]]}
     stack: list[str] = []
-    for index in _unquoted(text, start, "".join(k + v for k, v in pairs.items())):
+    chars = "".join(k + v for k, v in pairs.items())
+    index = start
+    while mode is Mode.LENIENT and (html := _HTML_OPEN.search(text, index)) is not None:
+        found = _close_in(text, index, html.start(), pairs, chars, stack)
+        if found >= 0:
+            return found
+        index = html_end(text, html.end())
+    found = _close_in(text, index, len(text), pairs, chars, stack)
+    if found >= 0:
+        return found
+    if mode is Mode.LENIENT:
+        return len(text)
+    raise Unmappable(f"unbalanced brackets in {text!r}")
+
+
+def _close_in(text: str, start: int, stop: int, pairs: dict[str, str], chars: str,
+              stack: list[str]) -> int:
+    """``closing``'s count over ``text[start:stop]`` (``stack`` carries on); -1 if open."""
+    for index in _unquoted(text[:stop], start, chars):
         char = text[index]
         if char in pairs:
             stack.append(pairs[char])
@@ -113,9 +158,7 @@ def closing(text: str, start: int, *, mode: Mode) -> int:
             stack.pop()
             if not stack:
                 return index
-    if mode is Mode.LENIENT:
-        return len(text)
-    raise Unmappable(f"unbalanced brackets in {text!r}")
+    return -1
 
 
 # -- LENIENT: the class dictionary's scan -----------------------------------------------------

@@ -71,3 +71,14 @@ def test_shared_rules(mode: Mode) -> None:
     # a string never runs past its line
     assert find_top('x = "open\n; y', ";", mode=mode) == 10
     assert find_top('x = "a;b"; y', ";", mode=mode) == 9
+
+
+def test_lenient_member_bodies_skip_embedded_html() -> None:
+    text = ["Class A.Html", "{", "", "ClassMethod Page()", "{",
+            "\t&html<<script>if (a<b) { x = '\"'; }</script>>",
+            "\t&html<<style>", "\t.a{display:none", "\t</style>>",
+            "\tquit", "}", "", "Property After As %String;", "", "}", ""]
+    info = scan(text)
+    assert info is not None
+    assert [m.name for m in info.members] == ["Page", "After"]
+    assert info.members[0].body[-1] == "\tquit"
