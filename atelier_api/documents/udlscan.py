@@ -37,6 +37,11 @@ KINDS = {"method": "Method", "classmethod": "Method", "clientmethod": "Method",
          "storage": "Storage", "foreignkey": "ForeignKey", "projection": "Projection"}
 
 
+#: members whose body is ObjectScript code (its comments and strings hide braces)
+_CODE_KINDS = frozenset({"method", "classmethod", "clientmethod", "trigger"})
+_LANGUAGE = re.compile(r"\bLanguage\s*=\s*(\w+)", re.IGNORECASE)
+
+
 class Mode(enum.Enum):
     """Whose rules a scan follows where the class dictionary and the exporter differ."""
 
@@ -76,13 +81,15 @@ def find_top(text: str, needles: str | tuple[str, ...], start: int = 0, *, mode:
     """First index from ``start`` where one of ``needles`` (none starting with ``"`` or a
     newline) stands outside strings and brackets, or -1. LENIENT ignores a stray closer;
     CANONICAL lets it end the top level."""
-    depth = 0
+    depth = braces = 0  # LENIENT: inside braces (a code value), only braces count
     firsts = "".join(n[:1] for n in ((needles,) if isinstance(needles, str) else needles))
     for index in _unquoted(text, start, _BRACKETS + firsts):
         char = text[index]
-        if depth == 0 and text.startswith(needles, index):
+        if depth == 0 and braces == 0 and text.startswith(needles, index):
             return index
-        if char in _PAIRS:
+        if mode is Mode.LENIENT and (braces or char == "{"):
+            braces += 1 if char == "{" else -1 if char == "}" else 0
+        elif char in _PAIRS:
             depth += 1
         elif char in _CLOSERS:
             depth = max(0, depth - 1) if mode is Mode.LENIENT else depth - 1
@@ -99,7 +106,6 @@ def split_top(text: str, sep: str, *, mode: Mode) -> list[str]:
     return parts
 
 
-_HTML_OPEN = re.compile(r"&html<", re.IGNORECASE)
 _HTML_TOKEN = re.compile(r"<(?=[A-Za-z/!?])|>")
 _RAW_TAG = re.compile(r"<(script|style)\b[^>]*>", re.IGNORECASE)
 
@@ -128,29 +134,11 @@ def html_end(text: str, start: int) -> int:
 
 def closing(text: str, start: int, *, mode: Mode) -> int:
     """Index of the bracket closing the one at ``start``. LENIENT (a member body) counts only
-    that bracket's kind, skips embedded HTML (``&html<...>``) and runs to the end of the text
-    when it is not closed; CANONICAL nests every kind and raises ``Unmappable``."""
+    that bracket's kind and runs to the end of the text when it is not closed; CANONICAL
+    nests every kind and raises ``Unmappable``."""
     pairs = _PAIRS if mode is Mode.CANONICAL else {text[start]: _PAIRS[text[start]]}
     stack: list[str] = []
-    chars = "".join(k + v for k, v in pairs.items())
-    index = start
-    while mode is Mode.LENIENT and (html := _HTML_OPEN.search(text, index)) is not None:
-        found = _close_in(text, index, html.start(), pairs, chars, stack)
-        if found >= 0:
-            return found
-        index = html_end(text, html.end())
-    found = _close_in(text, index, len(text), pairs, chars, stack)
-    if found >= 0:
-        return found
-    if mode is Mode.LENIENT:
-        return len(text)
-    raise Unmappable(f"unbalanced brackets in {text!r}")
-
-
-def _close_in(text: str, start: int, stop: int, pairs: dict[str, str], chars: str,
-              stack: list[str]) -> int:
-    """``closing``'s count over ``text[start:stop]`` (``stack`` carries on); -1 if open."""
-    for index in _unquoted(text[:stop], start, chars):
+    for index in _unquoted(text, start, "".join(k + v for k, v in pairs.items())):
         char = text[index]
         if char in pairs:
             stack.append(pairs[char])
@@ -158,7 +146,40 @@ def _close_in(text: str, start: int, stop: int, pairs: dict[str, str], chars: st
             stack.pop()
             if not stack:
                 return index
-    return -1
+    if mode is Mode.LENIENT:
+        return len(text)
+    raise Unmappable(f"unbalanced brackets in {text!r}")
+
+
+_CODE_TOKEN = re.compile(r'["{}\n;]|//|#;|/\*|&html<', re.IGNORECASE)
+
+
+def code_closing(text: str, start: int) -> int:
+    """Index of the ``}`` closing the ObjectScript body whose ``{`` is at ``start`` (the end
+    of the text when it never closes): braces in strings, comments (``//``, ``;``, ``#;``,
+    ``/* */``) and embedded HTML do not count, as in the compiler."""
+    depth, at = 0, start
+    while (m := _CODE_TOKEN.search(text, at)) is not None:
+        tok, at = m.group(), m.end()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if not depth:
+                return m.start()
+        elif tok == '"':
+            close = text.find('"', at)
+            eol = text.find("\n", at)
+            at = close + 1 if close >= 0 and (eol < 0 or close < eol) else at
+        elif tok == "/*":
+            close = text.find("*/", at)
+            at = len(text) if close < 0 else close + 2
+        elif tok in ("//", ";", "#;"):
+            eol = text.find("\n", at)
+            at = len(text) if eol < 0 else eol
+        elif tok != "\n":  # &html<
+            at = html_end(text, at)
+    return len(text)
 
 
 # -- LENIENT: the class dictionary's scan -----------------------------------------------------
@@ -279,7 +300,10 @@ def _member(text: str, pos: int) -> tuple[Member | None, int]:
     end = stop + 1
     body: list[str] = []
     if text[stop] == "{":
-        close = closing(text, stop, mode=Mode.LENIENT)
+        language = _LANGUAGE.search(head)
+        code = bool(head) and head.split(None, 1)[0].lower() in _CODE_KINDS and (
+            language is None or language.group(1).lower() in ("objectscript", "cache"))
+        close = code_closing(text, stop) if code else closing(text, stop, mode=Mode.LENIENT)
         body = text[stop + 1:close].strip("\n").split("\n")
         end = close + 1
     return _parse_member(head, body), end

@@ -82,3 +82,18 @@ def test_lenient_member_bodies_skip_embedded_html() -> None:
     assert info is not None
     assert [m.name for m in info.members] == ["Page", "After"]
     assert info.members[0].body[-1] == "\tquit"
+
+
+def test_lenient_member_bodies_follow_code_and_client_rules() -> None:
+    text = ["Class A.Shapes", "{", "",
+            'Property Admin As %Boolean [ InitialExpression = {(","_$Roles_",") [ ",%All,"} ];',
+            "", "ClassMethod Code()", "{",
+            "\t// Do {", "\tset x = 1 ; a } in a comment", "\t#; another {",
+            '\t/* a block "comment" with', "\t   } braces */", '\tset y = "}"', "\tquit", "}",
+            "", "ClientMethod js() [ Language = javascript ]", "{",
+            "\tvar a = {b: 1}; if (a) { return; }", "}",
+            "", "Property Last As %String;", "", "}", ""]
+    info = scan(text)
+    assert info is not None
+    assert [m.name for m in info.members] == ["Admin", "Code", "js", "Last"]
+    assert info.members[1].body[-1] == "\tquit"
