@@ -252,16 +252,24 @@ class DocumentStore:
         """
         loc = raw if isinstance(raw, Located) else self.locate(raw)
         lines, data = self._incoming(loc.doc, content, enc)
+        sent = lines if data is None else None
         if data is None and loc.doc.cat in ("CLS", "RTN") and self.export_format is not None:
             udl_lines = self.export_format.udl_lines(loc.doc, lines or [])  # export text (v2+)
             if udl_lines is not None:
                 lines = udl_lines
         problem = udl.header_problem(loc.doc, lines) if lines is not None else None
-        if problem:
-            return PutOutcome(Document(loc.doc.name, loc.doc.cat, status=problem), False,
-                              (problem,))
         with self._lock(loc.rel):
             current = self._read(loc.path)
+            if current is not None and sent is not None and sent == declared.present(
+                    loc.doc, textcodec.decode(current[0])[0]):
+                # what a GET showed, sent back: never a change, never an error (whatever the
+                # file's own form)
+                ts = self.index.record_read(loc.rel, current[1], current[0])
+                self.index.flush()
+                return PutOutcome(self._saved(loc.doc, ts), False)
+            if problem:
+                return PutOutcome(Document(loc.doc.name, loc.doc.cat, status=problem), False,
+                                  (problem,))
             if current is None:
                 return self._create(loc, lines, data)
             return self._update(loc, lines, data, current, if_match, ignore_conflict)

@@ -224,3 +224,22 @@ def test_names_survive_a_restart_from_the_header_cache(space: Space) -> None:
     first = _names(_auto(space))
     space.close()
     assert _names(_auto(space)) == first
+
+
+def test_an_unchanged_put_never_fails_whatever_the_files_form(space: Space) -> None:
+    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<Export generator="IRIS" version="26">\n'
+           '<Class name="Kept.AsXml">\n<TimeChanged>1</TimeChanged>\n</Class>\n</Export>\n')
+    space.write("legacy/Kept.AsXml.cls", xml)
+    space.write("odd/Headless.cls", "/// no Class line at all\n")
+    api = _auto(space)
+    names = _names(api)
+    assert "Kept.AsXml.cls" in names
+    headless = next(n for n in names if n.endswith("Headless.cls"))
+    for name, rel in (("Kept.AsXml.cls", "legacy/Kept.AsXml.cls"),
+                      (headless, "odd/Headless.cls")):
+        before = (space.ws / rel).read_bytes()
+        doc = _get(api, name)
+        resp = _put(api, name, doc["content"], doc["ts"])
+        assert resp.status_code == 200, (name, resp.data)
+        assert not envelope(resp)["status"]["errors"], (name, resp.data)
+        assert (space.ws / rel).read_bytes() == before, name
