@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from atelier_api.adapters.contract import Adapter
+from atelier_api.adapters.system_library import bind, system_library
 from atelier_api.auth import Sessions
 from atelier_api.compile.service import CompileService
 from atelier_api.compile.service import attach as attach_compiling
@@ -111,6 +112,9 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
     settings, workspaces = prepare_workspaces(with_default_namespaces(settings))
     state = state_dir(settings)
     stores = {ns.name: _open_store(settings, ns, state) for ns in settings.namespaces}
+    library = system_library(compiler)  # the adapter's own documents, read-only, in every store
+    for store in stores.values():
+        bind(store, library)
     sessions = Sessions(settings.username, settings.password, settings.port,
                         settings.session_idle_seconds, settings.auth == "basic")
     jobs = JobRegistry()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -26,6 +27,7 @@ class Capability(enum.Enum):
     MACROS = "macros"
     EXECUTE = "execute"
     UNITTEST = "unittest"
+    SYSTEM_DOCUMENTS = "system_documents"
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,46 @@ class MacroRequest:
     includes: tuple[str, ...] = ()
     document: SourceDoc | None = None
     workspace: Workspace = EMPTY_WORKSPACE
+
+
+@dataclass(frozen=True)
+class SystemDocsRequest:
+    """Ask for the adapter's system documents (Capability.SYSTEM_DOCUMENTS).
+
+    ``names`` empty: every system document (the listing); else only these (a read; names the
+    adapter does not have are left out of the result, never an error). ``text``: include each
+    document's lines (a listing needs only names and stamps).
+    """
+
+    names: tuple[str, ...] = ()
+    text: bool = False
+
+
+@dataclass(frozen=True)
+class SystemDoc:
+    """One system document: the adapter's own library, read-only to clients.
+
+    ``name`` is canonical (``%Library.String.cls``, ``%occStatus.inc``: lower-case extension,
+    full package). ``ts`` (``YYYY-MM-DD HH:MM:SS[.fff]``, UTC) and ``digest`` (any non-empty
+    text, e.g. a hex hash of the text) must stay the same while the text does, across restarts,
+    and change when it changes: clients cache by ``ts``. ``db`` is the database IRIS keeps the
+    document in (``IRISLIB`` for ``%`` classes, ``ENSLIB`` for interoperability classes).
+    ``lines`` is the text without line terminators (a final newline is a final empty line),
+    ``None`` unless the request asked for text.
+    """
+
+    name: str
+    ts: str
+    digest: str
+    db: str = "IRISLIB"
+    lines: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SystemDocsResult:
+    """The system documents asked for, sorted by name."""
+
+    documents: tuple[SystemDoc, ...] = ()
 
 
 class Outcome(enum.Enum):
@@ -350,6 +392,10 @@ class Adapter:
         """Answer macro look-ups (Capability.MACROS)."""
         raise ContractError(f"adapter {self.info.name} does not resolve macros")
 
+    def system_documents(self, request: SystemDocsRequest) -> SystemDocsResult:
+        """List or read the adapter's system documents (Capability.SYSTEM_DOCUMENTS)."""
+        raise ContractError(f"adapter {self.info.name} has no system documents")
+
 
 def check_adapter(adapter: object) -> Adapter:
     """Validate an adapter object at the boundary; raise ``ContractError`` when it is unusable."""
@@ -491,10 +537,53 @@ def check_macro_result(result: Any) -> MacroResult:
     return checked
 
 
+_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,3})?")
+_SYSTEM_NAME_RE = re.compile(r"[^\s/\\]+\.[a-z]+")
+
+
+def check_system_docs_result(result: Any, request: SystemDocsRequest | None = None
+                             ) -> SystemDocsResult:
+    """Validate system documents: canonical names (once each, sorted), stamps, text as asked.
+
+    Given the request, a read may only answer names it asked for (case-insensitively), and
+    asked-for text must be there.
+    """
+    _typed(result, SystemDocsResult, "system documents result")
+    _typed(result.documents, tuple, "documents")
+    names = []
+    for i, doc in enumerate(result.documents):
+        what = f"documents[{i}]"
+        _typed(doc, SystemDoc, what)
+        _check_fields(doc, what)
+        if not _SYSTEM_NAME_RE.fullmatch(doc.name):
+            raise ContractError(f"{what}: {doc.name!r} is not a document name with a lower-case "
+                                "extension")
+        if not _TS_RE.fullmatch(doc.ts):
+            raise ContractError(f"{what}: ts {doc.ts!r} is not 'YYYY-MM-DD HH:MM:SS[.fff]'")
+        if not doc.digest or not doc.db:
+            raise ContractError(f"{what} needs a digest and a db")
+        if doc.lines is not None:
+            _strings(doc.lines, f"{what}.lines")
+        names.append(doc.name)
+    if names != sorted(names) or len({n.lower() for n in names}) != len(names):
+        raise ContractError("system documents must be sorted by name, each name once")
+    if request is not None:
+        if request.names:
+            asked = {n.lower() for n in request.names}
+            extra = [n for n in names if n.lower() not in asked]
+            if extra:
+                raise ContractError(f"system documents not asked for: {extra[:5]}")
+        if request.text and any(d.lines is None for d in result.documents):
+            raise ContractError("the text of the system documents was asked for")
+    checked: SystemDocsResult = result
+    return checked
+
+
 _CALLS: dict[Capability, tuple[str, Callable[..., Any]]] = {
     Capability.COMPILE: ("compile", check_compile_result),
     Capability.INDEX: ("index", check_index_result),
     Capability.MACROS: ("macros", lambda r, _req: check_macro_result(r)),
+    Capability.SYSTEM_DOCUMENTS: ("system_documents", check_system_docs_result),
 }
 
 

@@ -1,12 +1,23 @@
-"""Document endpoints: doc (GET/PUT/DELETE/HEAD), docs, docnames, modified."""
+"""Document endpoints: doc (GET/PUT/DELETE/HEAD), docs, docnames, modified.
+
+The compiler adapter's system documents (``atelier_api.adapters.system_library``) are served
+beside the namespace's own: readable by name in every namespace, listed in ``%SYS`` (and
+elsewhere when a ``docnames`` filter asks for ``%`` names), never written. A workspace
+document of the same name wins everywhere.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint
 
+from atelier_api.adapters.contract import SystemDoc
+from atelier_api.adapters.system_library import bound, read_only_text
 from atelier_api.api.common import (
     body_bytes,
     doc_response,
@@ -27,10 +38,12 @@ from atelier_api.api.schemas.documents import (
     ModifiedItemSchema,
     PutDocBodySchema,
 )
-from atelier_api.documents.names import CATEGORIES, ROUTINE_EXTS
-from atelier_api.documents.store import ListQuery
+from atelier_api.documents import textcodec, udl
+from atelier_api.documents.model import DeleteOutcome, DocInfo, Document
+from atelier_api.documents.names import CATEGORIES, ROUTINE_EXTS, DocName, parse_name
+from atelier_api.documents.store import DocumentStore, ListQuery
 from atelier_api.documents.tsindex import parse_ts
-from atelier_api.errors import BadRequest
+from atelier_api.errors import BadRequest, DocumentNotFound, InvalidName
 
 blp = Blueprint("documents", __name__, url_prefix="/api/atelier",
                 description="Documents: read, save, delete and list classes, routines, web "
@@ -43,6 +56,67 @@ ERRORS = {400: "invalid document name or malformed request", 401: "not logged in
 _doc_errors = error_responses(ERRORS)
 #: One schema instance for every save: building one per request costs more than loading.
 _PUT_BODY = PutDocBodySchema()
+SYS_NAMESPACE = "%SYS"
+
+
+# -- the system documents -------------------------------------------------------------------
+def _system_entry(store: DocumentStore, name: str) -> SystemDoc | None:
+    """The system document a name denotes when the workspace has no document of that name
+    (the workspace wins), else None."""
+    library = bound(store)
+    if not library.entries():
+        return None
+    try:
+        loc = store.locate(name)
+    except InvalidName:
+        return None
+    if store.exists(loc):
+        return None
+    return library.find(loc.doc.name)
+
+
+def system_document(store: DocumentStore, name: str, *, binary: bool = False,
+                    fmt: str = "udl", storage_only: bool = False) -> Document | None:
+    """A system document as GET doc answers it (signature text, ``db`` of its library
+    database, ``upd`` true), or None when ``name`` is none (callers ask after the
+    workspace said 404)."""
+    entry = bound(store).read(name)
+    if entry is None or entry.lines is None:
+        return None
+    doc = parse_name(entry.name)
+    lines = list(entry.lines)
+    base = Document(doc.name, doc.cat, entry.db, entry.ts, True)
+    if binary:
+        data = "\n".join(lines).encode("utf-8", "surrogatepass")
+        return replace(base, enc=True, content=textcodec.b64_chunks(data))
+    if fmt == "xml":
+        if store.export_format is None:
+            raise BadRequest("The XML export format is not available for this namespace")
+        data = "\n".join(lines).encode("utf-8", "surrogatepass")
+        return replace(base, content=store.export_format.export_lines(store.layout, doc, data))
+    if doc.ext == "cls" and storage_only:
+        return replace(base, flags=1, content=udl.storage_section(lines))
+    if doc.ext == "cls" and fmt == "udl-multiline":
+        lines = udl.to_multiline(lines)
+    return replace(base, content=lines)
+
+
+def _read_only(doc: DocName, entry: SystemDoc) -> Response:
+    """The answer to a write of a system document: IRIS's soft error, nothing written."""
+    text = read_only_text(entry.name)
+    result = Document(doc.name, doc.cat, entry.db, status=text, content=[])
+    return respond(result.to_dict(), console=[text])
+
+
+def _get(store: DocumentStore, name: str, **options: Any) -> Document:
+    """A workspace document, else the system document of that name, else the 404."""
+    try:
+        return store.get(name, **options)
+    except DocumentNotFound:
+        found = system_document(store, name, **options)
+        if found is None:
+            raise
+        return found
 
 
 def _etag(ts: str) -> dict[str, str]:
@@ -64,12 +138,16 @@ def _etag(ts: str) -> dict[str, str]:
      "description": "a ts; 304 when it is the document's current ts"}])
 @versioned(1)
 def get_doc(ns: str, name: str) -> Response:
-    """GetDoc: read a document as text lines or base64 chunks."""
+    """GetDoc: read a document as text lines or base64 chunks.
+
+    A name the namespace does not have may be a system document of the compiler adapter
+    (its signature text, db IRISLIB or ENSLIB, upd true, read-only), in every namespace.
+    """
     if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too, matched first
         return _head(ns, name)
     fmt = request.args.get("format") or "udl"
-    doc = store_for(ns).get(name, binary=flag("binary"), fmt=fmt,
-                            storage_only=flag("storageOnly"))
+    doc = _get(store_for(ns), name, binary=flag("binary"), fmt=fmt,
+               storage_only=flag("storageOnly"))
     if _matches(request.headers.get("If-None-Match"), doc.ts):
         resp = Response(status=304)
         resp.headers.update(_etag(doc.ts))
@@ -94,7 +172,15 @@ def head_doc(ns: str, name: str) -> Response:
 
 
 def _head(ns: str, name: str) -> Response:
-    return respond(headers=_etag(store_for(ns).ts_of(name)))
+    store = store_for(ns)
+    try:
+        ts = store.ts_of(name)
+    except DocumentNotFound:
+        entry = bound(store).find(name)
+        if entry is None:
+            raise
+        ts = entry.ts
+    return respond(headers=_etag(ts))
 
 
 @blp.route(NS + "/doc/<docname:name>", methods=["PUT"])
@@ -113,10 +199,17 @@ def _head(ns: str, name: str) -> Response:
 @_doc_errors(400, 401, 415)
 @versioned(1)
 def put_doc(ns: str, name: str) -> Response:
-    """PutDoc: create or update a document under compare-and-swap."""
+    """PutDoc: create or update a document under compare-and-swap.
+
+    A system document of the compiler adapter is refused with IRIS's read-only error
+    (#5883) in result.status, HTTP 200; nothing is written.
+    """
     store = store_for(ns)
     loc = store.locate(name)  # an invalid name is a 400 before the body is even parsed
     body = json_body(_PUT_BODY, expect=dict)
+    entry = _system_entry(store, loc.doc.name)
+    if entry is not None:
+        return _read_only(loc.doc, entry)
     outcome = store.put(loc, body["content"], enc=body["enc"],
                         if_match=request.headers.get("If-None-Match"),
                         ignore_conflict=flag("ignoreConflict"))
@@ -130,8 +223,15 @@ def put_doc(ns: str, name: str) -> Response:
 @_doc_errors(400, 401, 404)
 @versioned(1)
 def delete_doc(ns: str, name: str) -> Response:
-    """DeleteDoc: delete one document."""
-    return respond(store_for(ns).delete(name).to_dict())
+    """DeleteDoc: delete one document.
+
+    A system document of the compiler adapter is refused as PutDoc refuses it.
+    """
+    store = store_for(ns)
+    entry = _system_entry(store, name)
+    if entry is not None:
+        return _read_only(store.locate(name).doc, entry)
+    return respond(store.delete(name).to_dict())
 
 
 @blp.route(NS + "/docs", methods=["POST"])
@@ -141,9 +241,17 @@ def delete_doc(ns: str, name: str) -> Response:
 @_doc_errors(400, 401, 415)
 @versioned(1)
 def get_docs(ns: str) -> Response:
-    """GetDocs: read many documents."""
+    """GetDocs: read many documents.
+
+    System documents of the compiler adapter are read as GetDoc reads them.
+    """
     store = store_for(ns)
-    docs = store.get_many(name_list_body())
+    docs = []
+    for raw in name_list_body():
+        try:
+            docs.append(_get(store, raw))
+        except (InvalidName, DocumentNotFound) as exc:
+            docs.append(Document(str(raw), "", status=exc.text, content=[]))
     return respond({"content": [d.to_dict() for d in docs]})
 
 
@@ -153,9 +261,19 @@ def get_docs(ns: str) -> Response:
 @_doc_errors(400, 401, 415)
 @versioned(1)
 def delete_docs(ns: str) -> Response:
-    """DeleteDocs: delete many documents; ``result`` is an array."""
+    """DeleteDocs: delete many documents; ``result`` is an array.
+
+    A system document of the compiler adapter is refused in its item's status (#5883).
+    """
     store = store_for(ns)
-    return respond([o.to_dict() for o in store.delete_many(name_list_body())])
+    out = []
+    for raw in name_list_body():
+        entry = _system_entry(store, raw)
+        if entry is not None:
+            out.append(DeleteOutcome(entry.name, entry.db, read_only_text(entry.name)))
+        else:
+            out.extend(store.delete_many([raw]))
+    return respond([o.to_dict() for o in out])
 
 
 @blp.route(NS + "/docnames", methods=["GET"], defaults={"cat": "*", "type": "*"})
@@ -164,17 +282,70 @@ def delete_docs(ns: str) -> Response:
 @blp.doc(parameters=[
     {"in": "query", "name": "generated", "schema": {"type": "integer", "enum": [0, 1]}},
     {"in": "query", "name": "filter", "schema": {"type": "string"},
-     "description": "case-insensitive substring of the name, or a glob with * and ?"}])
+     "description": "case-insensitive substring of the name, or a glob with * and ?; a "
+                    "filter starting with % also lists the system documents outside %SYS"}])
 @doc_response(200, schema=DocNamesEnvelopeSchema, description="the documents")
 @_doc_errors(400, 401, 404)
 @versioned(1)
 def docnames(ns: str, cat: str, type: str) -> Response:  # noqa: A002 - the route's name
-    """GetDocNames: list documents by category and type."""
+    """GetDocNames: list documents by category and type.
+
+    The compiler adapter's system documents are listed in %SYS, and in other namespaces when
+    the filter starts with % (a workspace document of the same name wins).
+    """
     type_ = "" if _empty_type_segment() else type
     query = ListQuery(*_cat_and_exts(cat, type_), generated=flag("generated"),
                       filter=request.args.get("filter", ""))
-    entries = store_for(ns).list(query)
-    return respond({"content": [e.to_dict() for e in entries]})
+    store = store_for(ns)
+    entries = store.list(query)
+    if store.namespace == SYS_NAMESPACE or query.filter.startswith("%"):
+        entries = _with_system(store, entries, query)
+    return respond({"content": [e.to_dict() for e in entries]},
+                   console=_duplicate_notes(store, {e.name for e in entries}))
+
+
+def _duplicate_notes(store: DocumentStore, listed: set[str]) -> list[str]:
+    """A console warning for each listed document that more than one file declares."""
+    return [f"WARNING: {len(rels)} files declare {name}: serving {rels[0]}, ignoring "
+            f"{', '.join(rels[1:])}" for name, rels in sorted(store.duplicates().items())
+            if name in listed]
+
+
+def _with_system(store: DocumentStore, entries: list[DocInfo], query: ListQuery
+                 ) -> list[DocInfo]:
+    """A listing with the system documents that match the query and that no workspace
+    document shadows, sorted by name."""
+    system = bound(store).entries()
+    if not system:
+        return entries
+    have = {e.name for e in entries}
+    match = _name_matcher(query.filter)
+    extra = []
+    for entry in system:
+        if entry.name in have or (match is not None and not match(entry.name)):
+            continue
+        try:
+            doc = parse_name(entry.name)
+        except InvalidName:
+            continue
+        if (query.cats is not None and doc.cat not in query.cats) or (
+                query.exts is not None and doc.ext not in query.exts):
+            continue
+        extra.append(DocInfo(doc.name, doc.cat, entry.ts, True, entry.db))
+    if not extra:
+        return entries
+    return sorted(entries + extra, key=lambda info: info.name)
+
+
+def _name_matcher(text: str) -> Callable[[str], bool] | None:
+    """The docnames ``filter`` as the store applies it: a glob with ``*``/``?``, else a
+    substring; case-insensitive."""
+    if not text:
+        return None
+    needle = text.lower()
+    if "*" in needle or "?" in needle:
+        return lambda name: fnmatch.fnmatchcase(name.lower(), needle)
+    return lambda name: needle in name.lower()
 
 
 def _empty_type_segment() -> bool:

@@ -6,6 +6,12 @@ From API v4 an item may carry a position (``Pkg.Cls.cls:Method+3``) and ``others
 then carry positions too. ``others`` only lists documents that exist (a class's ``.1.int``
 appears once a compile with ``k`` generated it). Adapter faults are an HTTP 200 with
 ``status.errors`` and per-entry ``status``, never a 500.
+
+A name the workspace does not have may be one of the adapter's system documents
+(``atelier_api.adapters.system_library``): it is indexed from its signature text, with ``db``
+its library database and, for a class, ``depl`` true (the implementation is not there: like
+a deployed class, it is read-only); the macro look-ups of one read its text. A workspace
+document of the same name wins.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from atelier_api.adapters.contract import (
     MacroRequest,
     MacroResult,
     SourceDoc,
+    SystemDoc,
     call,
 )
+from atelier_api.adapters.system_library import system_library
 from atelier_api.compile.state import CompiledCatalog
 from atelier_api.compile.workspace_view import StoreWorkspace
 from atelier_api.documents.docsets import MAX_ITEMS
@@ -88,6 +96,7 @@ class _Item:
     source: SourceDoc | None = None
     position: str = ""
     status: str = ""
+    system: SystemDoc | None = None
 
 
 class Lookups:
@@ -98,6 +107,7 @@ class Lookups:
         self.store = store
         self.catalog = catalog
         self.adapter = adapter
+        self.system = system_library(adapter)
 
     # -- action/index -------------------------------------------------------------------------
     def index(self, items: list[str], *, positions: bool) -> Answer:
@@ -135,6 +145,10 @@ class Lookups:
             item.status = exc.text
             return item
         item.source = view.document(item.doc.name)
+        if item.source is None and not item.doc.is_web:
+            item.system = self.system.read(item.doc.name)
+            if item.system is not None and item.system.lines is not None:
+                item.source = SourceDoc(item.doc.name, item.system.lines, item.system.ts, True)
         if item.source is None:
             item.status = DocumentNotFound(item.doc.name, item.doc.cat).text
         return item
@@ -147,12 +161,16 @@ class Lookups:
 
     def _entry(self, item: _Item, entry: IndexEntry) -> dict[str, Any]:
         assert item.doc is not None and item.source is not None
-        gen = entry.gen or (self.catalog is not None and
+        system = item.system
+        gen = entry.gen or (system is None and self.catalog is not None and
                             self.catalog.generated(item.doc.name) is not None)
-        return {"name": item.doc.name, "db": self.store.db, "ts": item.source.ts, "gen": gen,
+        content = _summary(entry.content) if entry.content is not None else {}
+        if system is not None and content:
+            content["depl"] = True  # signature text only: read-only, like a deployed class
+        return {"name": item.doc.name, "db": system.db if system else self.store.db,
+                "ts": item.source.ts, "gen": gen,
                 "others": [o for o in entry.others if self._exists(o.split(":", 1)[0])],
-                "cat": item.doc.cat, "status": entry.status,
-                "content": _summary(entry.content) if entry.content is not None else {}}
+                "cat": item.doc.cat, "status": entry.status, "content": content}
 
     def _exists(self, name: str) -> bool:
         try:
@@ -171,8 +189,13 @@ class Lookups:
             raise BadRequest(f"'macroname' must be a macro name such as 'MyMacro' (without "
                              f"$$$), not '{macroname[:80]}'")
         view = StoreWorkspace(self.store, self.catalog)
+        document = view.document(doc.name)
+        if document is None and not doc.is_web:  # a system include file or class
+            found = self.system.read(doc.name)
+            if found is not None and found.lines is not None:
+                document = SourceDoc(doc.name, found.lines, found.ts, True)
         request = MacroRequest(doc.name, name if kind != "list" else "", tuple(includes),
-                               view.document(doc.name), view)
+                               document, view)
         try:
             result: MacroResult = call(self.adapter, Capability.MACROS, request)
         except Exception as exc:  # reported in the envelope, never a 500

@@ -60,7 +60,7 @@ class Mapped:
 
 
 def _group(doc: DocName) -> str:
-    return "cls" if doc.ext == "cls" else ("rtn" if doc.ext in ROUTINE_EXTS else "oth")
+    return doc.ext
 
 
 def _package(doc: DocName) -> tuple[str, ...]:
@@ -82,7 +82,11 @@ def style_of(doc: DocName, rel: str) -> Style | None:
     low = stem.lower()
     first, _, rest = doc.base.partition(".")
     for pct, head in _pct_variants(first):
-        split = (head + "/" + rest.replace(".", "/") if rest else head).lower()
+        if not rest:  # one segment: split and flat are the same file; the default says flat
+            if low.rpartition("/")[2] == head.lower():
+                return Style("flat", rel.rpartition("/")[0], pct)
+            continue
+        split = (head + "/" + rest.replace(".", "/")).lower()
         if low == split:
             return Style("split", "", pct)
         if low.endswith(split) and low[-len(split) - 1] == "/":
@@ -382,21 +386,29 @@ class NameMap:
         return self.layout.check_path(doc, path_for(doc, style))
 
     def _nearest(self, doc: DocName) -> Style | None:
-        group, pkg = _group(doc), _package(doc)
+        """The style of the documents of the same type that share the longest package
+        prefix with ``doc``; without any of its type, where the other types are (routines
+        first, then classes): a category folder named after their type becomes ``doc``'s,
+        and otherwise a routine goes flat into their folder, as the default layout puts
+        routines by name beside the class folders."""
+        pkg = _package(doc)
         for k in range(len(pkg), -1, -1):
-            counter = self._places.get((group, pkg[:k]))
+            counter = self._places.get((doc.ext, pkg[:k]))
             if counter:
                 return _most_common(counter)
-        if group == "cls":
-            return None
-        counter = self._places.get(("cls", ()))
-        if not counter:
-            return None
-        style = _most_common(counter)
-        head, _, last = style.prefix.rpartition("/")
-        if last.lower() == "cls":  # a category folder per type: routines get theirs
-            return Style(style.kind, f"{head}/{doc.ext}" if head else doc.ext, style.pct)
-        return style
+        others = sorted(ext for ext in ROUTINE_EXTS if ext != doc.ext) + ["cls"]
+        for ext in others:
+            counter = self._places.get((ext, ()))
+            if not counter:
+                continue
+            style = _most_common(counter)
+            head, _, last = style.prefix.rpartition("/")
+            if last.lower() == ext:  # a category folder per type: this type gets its own
+                return Style(style.kind, f"{head}/{doc.ext}" if head else doc.ext, style.pct)
+            if ext == "cls" and doc.ext in ROUTINE_EXTS:
+                return Style("flat", style.prefix, style.pct)
+            return style
+        return None
 
 
 def _most_common(counter: dict[Style, int]) -> Style:

@@ -1,15 +1,18 @@
 """Which documents a query searches: the ``files`` masks (StudioOpenDialog spec), the
-system flag and the include/exclude patterns, over the files and over the corpus."""
+system flag and the include/exclude patterns, over the files and over the corpus; with the
+system flag (always in ``%SYS``), also the compiler adapter's system documents
+(``system_sources``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
 
+from atelier_api.adapters.system_library import bound
 from atelier_api.documents.docsets import mask_matcher
 from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore
-from atelier_api.errors import BadRequest
+from atelier_api.errors import BadRequest, InvalidName
 from atelier_api.search.corpus import CorpusDoc
 from atelier_api.search.query import SearchQuery, name_regex
 
@@ -32,6 +35,32 @@ def select(store: DocumentStore, query: SearchQuery) -> list[Source]:
         out.append((doc.name, path, text))
     out.sort(key=lambda source: source[0])
     return out
+
+
+def system_sources(store: DocumentStore, query: SearchQuery) -> list[Source]:
+    """The system documents a query searches, sorted by name, as text sources: with the
+    system flag (or in ``%SYS``), those the masks and include/exclude patterns select and no
+    workspace document of the same name shadows."""
+    library = bound(store)
+    if not (query.system or store.namespace == "%SYS") or not library.entries():
+        return []
+    wanted, unwanted = spec_matchers(store, query.files)
+    include = name_regex(query.include, "include")
+    exclude = name_regex(query.exclude, "exclude")
+    picked = []
+    for entry in library.entries():
+        try:
+            doc = parse_name(entry.name)
+            shadowed = store.exists(store.locate(doc.name))
+        except InvalidName:
+            continue
+        if shadowed or not any(m(doc) for m in wanted) or any(m(doc) for m in unwanted):
+            continue
+        where = doc_path(doc)
+        if (include and not include.search(where)) or (exclude and exclude.search(where)):
+            continue
+        picked.append(doc.name)
+    return [(d.name, None, "\n".join(d.lines or ())) for d in library.read_all(picked)]
 
 
 def _candidates(store: DocumentStore, generated: bool

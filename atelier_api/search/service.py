@@ -5,12 +5,15 @@ Documents come from the namespace's in-memory corpus (``atelier_api.search.corpu
 regexes and wildcards run in a forked worker process that can be killed (``workers``); the
 synchronous endpoint gets its envelope JSON built as text (``search_envelope``). When
 generated documents take part (``gen`` with compiled output) the files are read one by one
-(``_search_files``).
+(``_search_files``). With the system flag (``sys=1``, always in ``%SYS``) the compiler
+adapter's system documents are searched after the workspace's, from their texts, within the
+same ``max``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -32,7 +35,7 @@ from atelier_api.search.query import (
 )
 from atelier_api.search.render import doc_matches, dumps, enc, render_chunk
 from atelier_api.search.scan import Found, inline, inline_chunks, per_doc
-from atelier_api.search.selection import select, selector, spec_matchers
+from atelier_api.search.selection import Source, select, selector, spec_matchers, system_sources
 from atelier_api.search.workers import acquire, isolated, isolated_chunks, no_fork
 from atelier_api.work.queue import JobContext, Work, work_error
 from atelier_api.work.queue import Outcome as JobOutcome
@@ -53,8 +56,9 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
     say = console or (lambda _line: None)
     say(f"Searching for '{query.text}' in '{query.files}'")
     stop = should_stop or (lambda: "")
+    system = system_sources(store, query)
     if not _uses_corpus(store, query):
-        return _search_files(store, query, on_file, say, stop)
+        return _search_files(store, query, on_file, say, stop, system)
     scanned, found = _corpus_found(store, query, stop)
     hits = files = 0
     hits_of = _ChunkHits(found)
@@ -72,9 +76,23 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
                     break
             if hits_of.stopped:
                 break
-    summary = Summary(hits, files, scanned, hits_of.stopped)
+    summary = _search_system(system, query, Summary(hits, files, scanned, hits_of.stopped),
+                             on_file, say, stop)
     _finish(say, summary, query)
     return summary
+
+
+def _search_system(system: list[Source], query: SearchQuery, summary: Summary,
+                   on_file: Callable[[FileHits], None], say: Callable[[str], None],
+                   stop: Callable[[], str]) -> Summary:
+    """The workspace's summary with the system documents searched after it (when the
+    workspace part did not stop early), within what is left of ``max``."""
+    if summary.stopped or not system:
+        return summary
+    left = dataclasses.replace(query, max_hits=query.max_hits - summary.hits)
+    hits, files, stopped = _scan_sources(system, left, on_file, say, stop)
+    return Summary(summary.hits + hits, summary.files + files, summary.scanned + len(system),
+                   stopped)
 
 
 def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float) -> bytes:
@@ -87,7 +105,8 @@ def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float)
                         str(errors[0]["error"]) if errors else "").dumps()
     console = [f"Searching for '{query.text}' in '{query.files}'"]
     result: list[str] = []
-    scanned, found = _corpus_found(store, query, deadline_check(time_limit))
+    stop = deadline_check(time_limit)
+    scanned, found = _corpus_found(store, query, stop)
     hits = files = 0
     hits_of = _ChunkHits(found)
     with contextlib.closing(hits_of):
@@ -97,7 +116,10 @@ def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float)
             if hits >= query.max_hits:
                 hits_of.stopped = "max"
                 break
-    summary = Summary(hits, files, scanned, hits_of.stopped)
+    summary = _search_system(system_sources(store, query), query,
+                             Summary(hits, files, scanned, hits_of.stopped),
+                             lambda item: result.append(dumps(item.to_dict())),
+                             console.append, stop)
     _finish(console.append, summary, query)
     errors = _stop_errors(summary)
     text = str(errors[0]["error"]) if errors else ""
@@ -127,9 +149,24 @@ class _ChunkHits:
 
 def _search_files(store: DocumentStore, query: SearchQuery,
                   on_file: Callable[[FileHits], None], say: Callable[[str], None],
-                  stop: Callable[[], str]) -> Summary:
-    """The file-by-file search (generated documents take part): read every document."""
-    sources = select(store, query)
+                  stop: Callable[[], str], system: list[Source] | None = None) -> Summary:
+    """The file-by-file search (generated documents take part): read every document, then
+    the system documents (``system``; None: those the query selects)."""
+    if system is None:
+        system = system_sources(store, query)
+    sources = select(store, query) + system
+    hits, files, stopped = _scan_sources(sources, query, on_file, say, stop)
+    summary = Summary(hits, files, len(sources), stopped)
+    _finish(say, summary, query)
+    return summary
+
+
+def _scan_sources(sources: list[Source], query: SearchQuery,
+                  on_file: Callable[[FileHits], None], say: Callable[[str], None],
+                  stop: Callable[[], str]) -> tuple[int, int, str]:
+    """Scan documents one by one: (hits, files with hits, why it stopped early)."""
+    if not sources:
+        return 0, 0, ""
     found = (isolated if query.regex or query.wild else inline)(sources, query, stop)
     hits = files = 0
     stopped = ""
@@ -145,9 +182,7 @@ def _search_files(store: DocumentStore, query: SearchQuery,
             stopped = "max"
             break
     found.close()
-    summary = Summary(hits, files, len(sources), stopped)
-    _finish(say, summary, query)
-    return summary
+    return hits, files, stopped
 
 
 def _finish(say: Callable[[str], None], summary: Summary, query: SearchQuery) -> None:

@@ -2,7 +2,9 @@
 
 Table-valued: ``Schema.Class_Query(args)`` in FROM. Scalar: ``Schema.Class_Method(args)`` in
 an expression. This server has no source-control hooks, so the %Atelier_v1_Utils queries
-answer "nothing to do" (empty rows, Enabled 0), never an error.
+answer "nothing to do" (empty rows, Enabled 0), never an error; ``Extension_GetStatus`` says
+a system document of the compiler adapter (one the workspace does not shadow) is not
+editable.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from atelier_api.adapters.system_library import bound
 from atelier_api.documents.names import OTHER_EXTS
 from atelier_api.documents.store import DocumentStore
+from atelier_api.errors import InvalidName
 from atelier_api.sql.dictionary import ClassDictionary
 from atelier_api.sql.opendialog import COLUMNS as DIALOG_COLUMNS
 from atelier_api.sql.opendialog import studio_open_dialog
@@ -44,7 +48,7 @@ class TableResult:
 
 
 def _dialog(ctx: Context, args: list[Any]) -> TableResult:
-    rows, condition = studio_open_dialog(ctx.store, args)
+    rows, condition = studio_open_dialog(ctx.store, args, bound(ctx.store))
     return TableResult(DIALOG_COLUMNS, rows, condition)
 
 
@@ -75,9 +79,22 @@ STATUS_COLUMNS = [("name", "TEXT"), ("inSourceControl", "INTEGER"), ("editable",
 
 
 def _get_status(ctx: Context, args: list[Any]) -> TableResult:
-    """No source control: every document is editable and not checked out."""
+    """No source control: every document is editable and not checked out, but for the
+    system documents (read-only)."""
     names = [str(a) for a in args if a not in (None, "")]
-    return TableResult(STATUS_COLUMNS, [(n, 0, 1, 0, "") for n in names[:1]])
+    return TableResult(STATUS_COLUMNS, [(n, 0, int(not _is_system(ctx, n)), 0, "")
+                                        for n in names[:1]])
+
+
+def _is_system(ctx: Context, name: str) -> bool:
+    """True for a system document that no workspace document of the same name shadows."""
+    library = bound(ctx.store)
+    if library.find(name) is None:
+        return False
+    try:
+        return not ctx.store.exists(ctx.store.locate(name))
+    except InvalidName:
+        return False
 
 
 def _subclass_of(ctx: Context, args: list[Any]) -> TableResult:

@@ -6,17 +6,25 @@ RoundTime, Mapped). Spec is a comma list of masks; the first may carry a folder:
 excludes. Flat 1 lists full names of everything below the folder, Flat 0 one level with
 names relative to the folder, sub-packages as Type 9 and web sub-folders as Type 10 rows.
 The Filter argument (an SQL condition on the rows) is applied by the engine.
+
+SystemFiles 1 (always in ``%SYS``) also lists the compiler adapter's system documents
+(``atelier_api.adapters.system_library``) that no workspace document shadows, unless Mapped
+is 0 (they live in the library databases, not in the namespace's own).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from atelier_api.adapters.system_library import SystemLibrary
 from atelier_api.documents.model import DocInfo
-from atelier_api.documents.names import DocName
+from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore
+from atelier_api.errors import InvalidName
 
 COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
            ("Date", "TEXT"), ("Description", "TEXT"), ("IconType", "INTEGER")]
@@ -36,6 +44,7 @@ class DialogArgs:
     flat: bool
     generated: bool
     filter: str
+    mapped: bool = True
 
 
 def dialog_args(args: list[Any]) -> DialogArgs:
@@ -43,7 +52,8 @@ def dialog_args(args: list[Any]) -> DialogArgs:
     full = list(args) + DEFAULTS[len(args):]
     full = [DEFAULTS[i] if v is None or v == "" and i != 7 else v for i, v in enumerate(full)]
     return DialogArgs(str(full[0]), _num(full[1]) != 0, _num(full[2]), _num(full[3]) != 0,
-                      _num(full[4]) != 0, _num(full[6]) != 0, str(full[7] or ""))
+                      _num(full[4]) != 0, _num(full[6]) != 0, str(full[7] or ""),
+                      _num(full[9]) != 0)
 
 
 def _num(value: Any) -> int:
@@ -112,34 +122,85 @@ def type_code(doc: DocName) -> int:
     return TYPES.get(doc.ext, OTHER_TYPE)
 
 
-def studio_open_dialog(store: DocumentStore, args: list[Any]) -> tuple[list[tuple[Any, ...]],
-                                                                        str]:
+def studio_open_dialog(store: DocumentStore, args: list[Any],
+                       system: SystemLibrary | None = None) -> tuple[list[tuple[Any, ...]], str]:
     """(rows, filter condition) of a StudioOpenDialog call.
 
     A package or web folder is one row without date or size, so only the documents that
     become rows of their own are looked at on disk (stat, ts)."""
     opts = dialog_args(args)
-    spec = parse_spec(opts.spec)
-    rows: dict[str, tuple[Any, ...]] = {}
+    listing = _Listing(opts, parse_spec(opts.spec), opts.system or store.namespace == "%SYS")
+    seen: set[str] = set()
     for doc, info_of in store.lazy_list(generated=opts.generated):
-        rel = _relative(spec, doc)
-        if rel is None or (not opts.system and doc.name.startswith("%")):
-            continue
-        if not any(_mask_hit(m, doc, rel) for m in spec.masks):
-            continue
-        if any(_mask_hit(m, doc, rel) for m in spec.excludes):
-            continue
-        folder = None if opts.flat else _folder_row(doc, rel)
+        seen.add(doc.name)
+        rel = listing.wants(doc)
+        if rel is not None:
+            listing.add(doc, rel, info_of, functools.partial(_size, store, doc))
+    if system is not None and listing.system and opts.mapped:
+        for doc, entry in _system_docs(system, seen):
+            rel = listing.wants(doc)
+            if rel is not None:
+                listing.add(doc, rel, functools.partial(_known, entry),
+                            functools.partial(_system_size, system, doc.name))
+    return _ordered(list(listing.rows.values()), opts), opts.filter
+
+
+@dataclass
+class _Listing:
+    """The rows of one call, keyed by lower-case name and type (first one wins)."""
+
+    opts: DialogArgs
+    spec: Spec
+    system: bool
+    rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def wants(self, doc: DocName) -> str | None:
+        """The name of ``doc`` below the spec's folder when the call lists it, else None."""
+        rel = _relative(self.spec, doc)
+        if rel is None or (not self.system and doc.name.startswith("%")):
+            return None
+        if not any(_mask_hit(m, doc, rel) for m in self.spec.masks):
+            return None
+        if any(_mask_hit(m, doc, rel) for m in self.spec.excludes):
+            return None
+        return rel
+
+    def add(self, doc: DocName, rel: str, info_of: Callable[[], DocInfo | None],
+            size_of: Callable[[DocInfo], int]) -> None:
+        """The row of a listed document: its package or web-folder row in a one-level view,
+        else its own row (its entry asked for only then)."""
+        folder = None if self.opts.flat else _folder_row(doc, rel)
         if folder is not None:
-            rows.setdefault(folder[0].lower() + f"\x00{folder[2]}", folder)
-            continue
+            self.rows.setdefault(folder[0].lower() + f"\x00{folder[2]}", folder)
+            return
         info = info_of()
         if info is None:  # gone since the folder was read
+            return
+        row = (doc.name if self.opts.flat else rel, "", type_code(doc), size_of(info), info.ts,
+               "", 0)
+        self.rows.setdefault(str(row[0]).lower() + f"\x00{row[2]}", row)
+
+
+def _known(info: DocInfo) -> DocInfo:
+    return info
+
+
+def _system_docs(system: SystemLibrary, seen: set[str]) -> list[tuple[DocName, DocInfo]]:
+    """The system documents no workspace document shadows, with their listing entries."""
+    out = []
+    for entry in system.entries():
+        if entry.name in seen:
             continue
-        row = (doc.name if opts.flat else rel, "", type_code(doc), _size(store, doc, info),
-               info.ts, "", 0)
-        rows.setdefault(str(row[0]).lower() + f"\x00{row[2]}", row)
-    return _ordered(list(rows.values()), opts), opts.filter
+        try:
+            doc = parse_name(entry.name)
+        except InvalidName:
+            continue
+        out.append((doc, DocInfo(doc.name, doc.cat, entry.ts, True, entry.db)))
+    return out
+
+
+def _system_size(system: SystemLibrary, name: str, _info: DocInfo) -> int:
+    return system.size(name)
 
 
 def _folder_row(doc: DocName, rel: str) -> tuple[Any, ...] | None:
@@ -154,6 +215,7 @@ def _folder_row(doc: DocName, rel: str) -> tuple[Any, ...] | None:
 
 
 def _size(store: DocumentStore, doc: DocName, info: DocInfo) -> int:
+    """The size of a workspace document: its file's, or a generated document's text's."""
     if info.size >= 0:  # the listing's own stat
         return info.size
     if info.gen and store.compiled is not None:  # generated: its text's size

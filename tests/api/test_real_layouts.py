@@ -197,6 +197,9 @@ def test_two_files_declaring_one_document(space: Space, caplog: pytest.LogCaptur
     assert ready.get_json()["duplicates"] == {
         "USER": {"Right.Name.cls": ["Right/Name.cls", "misc/Wrong/Place.cls"]}}
     assert sorted(_names(api)).count("Right.Name.cls") == 1
+    console = envelope(api.call("GET", api.url("docnames/CLS")))["console"]
+    assert console == ["WARNING: 2 files declare Right.Name.cls: serving Right/Name.cls, "
+                       "ignoring misc/Wrong/Place.cls"]
 
 
 def test_a_header_edited_by_another_program_renames_the_document(space: Space) -> None:

@@ -29,12 +29,18 @@ from atelier_api.adapters.contract import (
     MappingWorkspace,
     MethodSummary,
     Outcome,
+    SystemDoc,
+    SystemDocsRequest,
+    SystemDocsResult,
     call,
     check_adapter,
     check_compile_result,
     check_index_result,
     check_macro_result,
+    check_system_docs_result,
 )
+from compiler_stub import StubCompiler
+from compiler_stub.library.bundle import CLASS_DIR, INCLUDE_DIR
 
 ADAPTERS = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 GOOD = cls("Contract.Good", "Method Hello() As %Status\n{\n\tquit $$$OK\n}")
@@ -157,3 +163,90 @@ def test_malformed_index_and_macro_results_are_rejected() -> None:
         check_index_result(IndexResult((IndexEntry("B.cls"),)), IndexRequest((GOOD,)))
     ok = MacroResult(("#define A 1",), MacroLocation("X.inc", 2), ("A",))
     assert check_macro_result(replace(ok)) == ok
+
+
+# -- system documents (Capability.SYSTEM_DOCUMENTS) ------------------------------------------
+
+def test_system_documents_listing_and_read(any_adapter: Adapter) -> None:
+    _needs(any_adapter, Capability.SYSTEM_DOCUMENTS)
+    listing = call(any_adapter, Capability.SYSTEM_DOCUMENTS, SystemDocsRequest())
+    assert listing.documents and all(d.lines is None for d in listing.documents)
+    first = listing.documents[-1]
+    asked = SystemDocsRequest((first.name, "No.Such.Thing.cls"), text=True)
+    read = call(any_adapter, Capability.SYSTEM_DOCUMENTS, asked)
+    assert [d.name for d in read.documents] == [first.name]  # unknown names left out
+    got = read.documents[0]
+    assert got.lines is not None and (got.ts, got.digest, got.db) == (
+        first.ts, first.digest, first.db)
+
+
+def test_an_adapter_without_system_documents_is_refused() -> None:
+    class Bare(Adapter):
+        info = AdapterInfo("bare", "1", frozenset({Capability.INDEX}))
+
+    with pytest.raises(ContractError):
+        call(Bare(), Capability.SYSTEM_DOCUMENTS, SystemDocsRequest())
+    with pytest.raises(ContractError):
+        Bare().system_documents(SystemDocsRequest())
+
+
+def _sys(name: str = "%A.B.cls", ts: str = "2024-01-02 03:04:05.678", digest: str = "d",
+         db: str = "IRISLIB", lines: tuple[str, ...] | None = None) -> SystemDoc:
+    return SystemDoc(name, ts, digest, db, lines)
+
+
+@pytest.mark.parametrize("bad,request_", [
+    ("not a result", None),
+    (SystemDocsResult([_sys()]), None),  # type: ignore[arg-type]
+    (SystemDocsResult(("x",)), None),  # type: ignore[arg-type]
+    (SystemDocsResult((_sys(ts="2024-01-02T03:04:05Z"),)), None),
+    (SystemDocsResult((_sys(ts=""),)), None),
+    (SystemDocsResult((_sys(digest=""),)), None),
+    (SystemDocsResult((_sys(db=""),)), None),
+    (SystemDocsResult((_sys(name="%A.B.CLS"),)), None),
+    (SystemDocsResult((_sys(name="no extension"),)), None),
+    (SystemDocsResult((_sys(lines=("a", 1)),)), None),  # type: ignore[arg-type]
+    (SystemDocsResult((_sys("%B.cls"), _sys("%A.cls"))), None),  # not sorted
+    (SystemDocsResult((_sys("%A.cls"), _sys("%A.cls"))), None),  # twice
+    (SystemDocsResult((_sys("%A.cls"),)), SystemDocsRequest(("%B.cls",))),  # not asked for
+    (SystemDocsResult((_sys("%A.cls"),)), SystemDocsRequest(("%A.cls",), text=True)),
+])
+def test_malformed_system_documents_are_rejected(bad: object,
+                                                 request_: SystemDocsRequest | None) -> None:
+    with pytest.raises(ContractError):
+        check_system_docs_result(bad, request_)
+
+
+def test_wellformed_system_documents_pass() -> None:
+    ok = SystemDocsResult((_sys("%A.cls", lines=("Class %A {}",)), _sys("%occX.inc")))
+    assert check_system_docs_result(ok) is ok
+    assert check_system_docs_result(ok, SystemDocsRequest(("%a.CLS", "%OCCX.INC"))) is ok
+    assert check_system_docs_result(SystemDocsResult(), SystemDocsRequest(("%Z.cls",))) is not None
+
+
+def test_stub_lists_every_bundled_file_with_its_text(adapter: StubCompiler) -> None:
+    fresh = StubCompiler(0)  # read now, so files others add meanwhile are in both
+    listing = call(fresh, Capability.SYSTEM_DOCUMENTS, SystemDocsRequest(text=True))
+    files = {p.name: p for folder, ext in ((CLASS_DIR, "cls"), (INCLUDE_DIR, "inc"))
+             for p in folder.glob(f"*.{ext}")}
+    assert [d.name for d in listing.documents] == sorted(files)
+    for item in listing.documents:
+        assert item.lines is not None
+        assert "\n".join(item.lines).encode() == files[item.name].read_bytes().replace(
+            b"\r\n", b"\n"), item.name
+    string = next(d for d in listing.documents if d.name == "%Library.String.cls")
+    again = call(adapter, Capability.SYSTEM_DOCUMENTS,
+                 SystemDocsRequest(("%Library.String.CLS",))).documents
+    assert [(d.name, d.ts, d.digest) for d in again] == [  # another instance, the same stamp
+        (string.name, string.ts, string.digest)]
+
+
+@pytest.mark.parametrize("name,db", [("%Library.String.cls", "IRISLIB"),
+                                     ("%occStatus.inc", "IRISLIB"),
+                                     ("%SYS.Python.cls", "IRISSYS"),
+                                     ("Ens.Host.cls", "ENSLIB")])
+def test_stub_system_databases(adapter: StubCompiler, name: str, db: str) -> None:
+    found = call(adapter, Capability.SYSTEM_DOCUMENTS, SystemDocsRequest((name,))).documents
+    if not found:
+        pytest.skip(f"{name} is not bundled (any more)")
+    assert found[0].db == db

@@ -8,6 +8,7 @@ import pytest
 
 from atelier_api.app import create_app
 from atelier_api.config import load_settings, split_git_spec
+from atelier_api.documents.namemap import name_at
 from atelier_api.sandbox.changes import redact
 from atelier_api.sandbox.workspaces import _manifest, prepare_workspaces
 
@@ -116,8 +117,9 @@ def test_folder_snapshot_leaves_the_folder_alone(tmp_path: Path) -> None:
     assert sorted(_manifest(ws.home)) == ["Pkg/A.cls"]  # documents only
     write(ws_dir, "Pkg/A.cls", CLASS_A2)
     write(ws_dir, "Pkg/N.cls", CLASS_F)
-    assert ws.changes().names(ws.layout) == {"added": ["Pkg.N.cls"], "modified": ["Pkg.A.cls"],
-                                             "deleted": []}
+    named = ws.changes().names(lambda rel: name_at(str(ws_dir), ws.layout, rel))
+    # Pkg/N.cls declares Pkg.F: the name comes from the header
+    assert named == {"added": ["Pkg.F.cls"], "modified": ["Pkg.A.cls"], "deleted": []}
     ws.restore()
     assert (ws_dir / "Pkg/A.cls").read_text() == CLASS_A1 and not (ws_dir / "Pkg/N.cls").exists()
     assert (ws_dir / "notes.txt").read_text() == "not a document\n"

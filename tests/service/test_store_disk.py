@@ -146,11 +146,18 @@ def test_symlink_escaping_the_root_is_rejected(store: DocumentStore, tmp_path: P
     assert "secret.mac" not in {d.name for d in store.list()}
 
 
-def test_symlink_inside_the_root_is_followed(store: DocumentStore, tmp_path: Path) -> None:
-    """A link that stays inside the root is an ordinary path."""
+def test_symlink_inside_the_root_is_no_second_name(store: DocumentStore,
+                                                   tmp_path: Path) -> None:
+    """A link that stays inside the root gives its target no second name (documents are
+    named by their files' headers; a link is never a document file)."""
     store.put("Real.R.mac", ["ROUTINE Real.R", " quit"])
     (tmp_path / "root" / "Alias.mac").symlink_to(tmp_path / "root" / "Real.R.mac")
-    assert store.get("Alias.mac").content == ["ROUTINE Real.R", " quit"]
+    with pytest.raises(InvalidName):
+        store.get("Alias.mac")
+    with pytest.raises(InvalidName):
+        store.delete("Alias.mac")
+    assert store.get("Real.R.mac").content == ["ROUTINE Real.R", " quit"]
+    assert [d.name for d in store.list()] == ["Real.R.mac"]
 
 
 def test_temp_files_are_not_documents(store: DocumentStore, tmp_path: Path) -> None:

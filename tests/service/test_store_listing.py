@@ -23,14 +23,16 @@ FILES = {
     "csp/user/index.html": "<html/>\n",
     "csp/user/js/app.js": "x\n",
     "csp/user/.vscode/settings.json": "{}\n",
-    # not documents: wrong place, wrong case, hidden, skipped folders, unknown types
-    "README.md": "# x\n", "Pkg/R.mac": "ROUTINE R\n", "NoPkg.cls": "Class NoPkg\n",
-    "Pkg/C.CLS": "Class Pkg.C\n", ".hidden/X.cls": "x", "node_modules/m/Y.cls": "x",
+    # named by their headers wherever they sit: another file declaring R (R.mac is served),
+    # a class without a package (User.NoPkg), an upper-case extension
+    "Pkg/R.mac": "ROUTINE R\n", "NoPkg.cls": "Class NoPkg\n", "Pkg/C.CLS": "Class Pkg.C\n",
+    # not documents: hidden, skipped folders, unknown types, outside a web application
+    "README.md": "# x\n", ".hidden/X.cls": "x", "node_modules/m/Y.cls": "x",
     ".git/HEAD": "ref", "Pkg/__pycache__/Z.cls": "x", "csp/other/x.js": "x",
 }
 DOCS = ["%Z.Sys.cls", "/csp/user/.vscode/settings.json", "/csp/user/index.html",
-        "/csp/user/js/app.js", "Macros.inc", "Pkg.A.1.int", "Pkg.A.cls", "Pkg.Sub.B.cls",
-        "Pkg.Util.mac", "Proj.prj", "R.mac"]
+        "/csp/user/js/app.js", "Macros.inc", "Pkg.A.1.int", "Pkg.A.cls", "Pkg.C.cls",
+        "Pkg.Sub.B.cls", "Pkg.Util.mac", "Proj.prj", "R.mac", "User.NoPkg.cls"]
 
 
 @pytest.fixture
@@ -48,9 +50,11 @@ def _names(store: DocumentStore, **query: object) -> list[str]:
 
 
 def test_list_everything(filled: DocumentStore) -> None:
-    """Every file that is a document's canonical path, sorted by name, nothing else."""
+    """Every file that holds a document, under the name its header declares, sorted by name,
+    each name once (a second file declaring one is reported, not listed)."""
     entries = filled.list()
     assert [d.name for d in entries] == DOCS
+    assert filled.duplicates() == {"R.mac": ["R.mac", "Pkg/R.mac"]}
     by_name = {d.name: d for d in entries}
     assert by_name["Pkg.A.cls"].cat == "CLS" and by_name["R.mac"].cat == "RTN"
     assert by_name["/csp/user/index.html"].cat == "CSP" and by_name["Proj.prj"].cat == "OTH"
@@ -60,7 +64,8 @@ def test_list_everything(filled: DocumentStore) -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ({"cats": frozenset({"CLS"})}, ["%Z.Sys.cls", "Pkg.A.cls", "Pkg.Sub.B.cls"]),
+        ({"cats": frozenset({"CLS"})}, ["%Z.Sys.cls", "Pkg.A.cls", "Pkg.C.cls", "Pkg.Sub.B.cls",
+                                        "User.NoPkg.cls"]),
         ({"cats": frozenset({"RTN"}), "exts": frozenset({"mac", "inc"})},
          ["Macros.inc", "Pkg.Util.mac", "R.mac"]),
         ({"cats": frozenset({"CSP"}), "exts": frozenset({"js", "json"})},
@@ -69,7 +74,7 @@ def test_list_everything(filled: DocumentStore) -> None:
         ({"exts": frozenset({"int"})}, ["Pkg.A.1.int"]),
         ({"filter": "pkg.a"}, ["Pkg.A.1.int", "Pkg.A.cls"]),
         ({"filter": "%Z."}, ["%Z.Sys.cls"]),
-        ({"filter": "Pkg.*.cls"}, ["Pkg.A.cls", "Pkg.Sub.B.cls"]),
+        ({"filter": "Pkg.*.cls"}, ["Pkg.A.cls", "Pkg.C.cls", "Pkg.Sub.B.cls"]),
         ({"filter": "?.mac"}, ["R.mac"]),
         ({"filter": "*/JS/*"}, ["/csp/user/js/app.js"]),
         ({"cats": frozenset({"CLS"}), "filter": "sub"}, ["Pkg.Sub.B.cls"]),
@@ -94,8 +99,9 @@ def test_list_ts_agrees_with_get(filled: DocumentStore) -> None:
         assert filled.get(name).ts == listed[name] == filled.ts_of(name)
 
 
-def test_list_follows_the_layout(make_store: MakeStore, tmp_path: Path) -> None:
-    """The same files mean other documents in another layout."""
+def test_header_less_files_follow_the_layout(make_store: MakeStore, tmp_path: Path) -> None:
+    """Files without a header are named by their path, in the layout's rule; web
+    applications by their folders."""
     store = make_store("atelier", webapps=parse_webapps({"/web": "static"}))
     for rel in ("Pkg/R.mac", "Pkg/A.cls", "static/x.js", "R.mac", "csp/user/y.js"):
         path = tmp_path / "root" / rel

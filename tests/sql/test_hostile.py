@@ -18,13 +18,16 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("value", INJECTIONS)
 def test_injection_in_parameters_is_just_a_value(api: Client, value: str) -> None:
+    classes = api.rows("SELECT COUNT(*) AS n FROM %Dictionary.ClassDefinition")  # system ones too
     assert api.rows("SELECT Deployed FROM %Dictionary.ClassDefinition WHERE Name = ?",
                     [value]) == []
     assert api.rows("SELECT Name FROM %Studio.Project WHERE Name = ?", [value]) == []
     api.rows("INSERT INTO %Studio.Project (Name, Description) VALUES (?, ?)", [value, value])
     rows = api.rows("SELECT Name, Description FROM %Studio.Project")
     assert rows == [{"Name": value, "Description": value}]
-    assert api.rows("SELECT COUNT(*) AS n FROM %Dictionary.ClassDefinition") == [{"n": 3}]
+    assert api.rows("SELECT COUNT(*) AS n FROM %Dictionary.ClassDefinition") == classes
+    assert api.rows("SELECT COUNT(*) AS n FROM %Dictionary.ClassDefinition WHERE Name %INLIST "
+                    "$LISTFROMSTRING(?)", ["Pkg.A,Pkg.Sub.B,Tests.T"]) == [{"n": 3}]
 
 
 @pytest.mark.parametrize("spec", ["../../etc/*", "/../../*", "'", ",,,", "*" * 300,

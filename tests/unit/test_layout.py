@@ -17,6 +17,11 @@ from atelier_api.errors import InvalidName
 USER_APPS = default_webapps("USER")
 
 EXPECTED = {
+    # auto: where the tree says (atelier_api.documents.namemap); in an empty tree, as default
+    "auto": {
+        "Pkg.Sub.Name.cls": "Pkg/Sub/Name.cls", "Pkg.R.mac": "Pkg.R.mac", "Macros.inc":
+        "Macros.inc",
+    },
     "default": {
         "Pkg.Sub.Name.cls": "Pkg/Sub/Name.cls", "%Library.String.cls": "%Library/String.cls",
         "Pkg.R.mac": "Pkg.R.mac", "R.int": "R.int", "Pkg.Cls.1.int": "Pkg.Cls.1.int",
