@@ -17,7 +17,8 @@ from atelier_api.auth import Sessions
 from atelier_api.compile.service import CompileService
 from atelier_api.compile.service import attach as attach_compiling
 from atelier_api.config import ConfigError, NamespaceConfig, Settings, state_dir
-from atelier_api.documents.layout import Layout, default_webapps
+from atelier_api.documents.fsutil import remove_leftovers
+from atelier_api.documents.layout import SKIPPED_DIRS, Layout, default_webapps
 from atelier_api.documents.store import DocumentStore
 from atelier_api.documents.textcodec import EOLS
 from atelier_api.documents.tsindex import TsIndex
@@ -163,6 +164,10 @@ def _open_store(settings: Settings, ns: NamespaceConfig, state: str) -> Document
         raise ConfigError(f"namespace {ns.name}: workspace folder {ns.root} does not exist")
     if not os.access(ns.root, os.R_OK | os.X_OK):
         raise ConfigError(f"namespace {ns.name}: workspace folder {ns.root} is not readable")
+    removed = remove_leftovers(ns.root, SKIPPED_DIRS)
+    if removed:
+        log.warning("namespace %s: removed %d temp files an interrupted write left behind: %s",
+                    ns.name, len(removed), ", ".join(removed[:10]))
     safe = ns.name.replace("%", "_")
     index = TsIndex(os.path.join(state, "index", f"{safe}.sqlite"))
     store = DocumentStore(ns.name, ns.root, Layout(ns.layout, ns.webapps), ns.db, index,

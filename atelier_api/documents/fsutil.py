@@ -3,11 +3,43 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import re
 import secrets
 import stat
 
 TEMP_PREFIX = ".~atelier-"
+#: The name of a temp file of ``atomic_write`` (what a crash mid-write can leave behind).
+TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}\.tmp")
+
+
+class NotRegularFile(OSError):
+    """The path names a FIFO, socket, device, folder or symbolic link, not a regular file."""
+
+
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
+
+def open_regular(path: str) -> io.BufferedReader:
+    """Open a regular file for reading without ever blocking on or following what is not one:
+    a FIFO opens without waiting for a writer (and is refused), a final symbolic link is
+    refused (``NotRegularFile``); a missing file raises ``FileNotFoundError`` as ``open``."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile(exc.errno, "a symbolic link", path) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return io.open(fd, "rb")  # noqa: UP020 - a BufferedReader, typed as one
 
 
 def fsync_dir(path: str) -> None:
@@ -203,3 +235,20 @@ def case_twin_along(root: str, relpath: str) -> str | None:
             return os.path.join(current, twin) if twin else None
         current = candidate
     return None
+
+
+def remove_leftovers(root: str, skipped: frozenset[str]) -> list[str]:
+    """Delete the temp files ``atomic_write`` left under ``root`` when a process died in the
+    middle of a write (never anything else: the exact name pattern, regular files only, not
+    below the ``skipped`` folders); the root-relative paths removed. Run before the root is
+    served, when no write of this server can be in flight."""
+    removed = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in skipped]
+        for leaf in files:
+            path = os.path.join(folder, leaf)
+            if TEMP_NAME.fullmatch(leaf) and stat.S_ISREG(os.lstat(path).st_mode):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    removed.append(os.path.relpath(path, root).replace(os.sep, "/"))
+    return removed

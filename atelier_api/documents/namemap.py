@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from atelier_api.documents.declared import HEAD_BYTES, declared, head_lines
+from atelier_api.documents.fsutil import open_regular
 from atelier_api.documents.layout import Layout
 from atelier_api.documents.names import ROUTINE_EXTS, DocName, parse_name
 from atelier_api.documents.tsindex import Signature, TsIndex, signature
@@ -142,7 +143,7 @@ class NameMap:
             held = self.index.head_of(rel, sig)
             if held is not None:
                 return held or None, sig
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 data = handle.read(HEAD_BYTES + 1)
                 sig = signature(os.fstat(handle.fileno()))
         except OSError:
@@ -421,7 +422,7 @@ def name_at(root: str, layout: Layout, rel: str) -> DocName | None:
     if layout.is_web_path(rel):
         return layout.to_name(rel)
     try:
-        with open(os.path.join(root, *rel.split("/")), "rb") as handle:
+        with open_regular(os.path.join(root, *rel.split("/"))) as handle:
             data = handle.read(HEAD_BYTES + 1)
         name = declared(rel.rpartition(".")[2].lower(), head_lines(data)).name
     except OSError:

@@ -28,8 +28,14 @@ MAX_NAME_LENGTH = 1024
 _IDENT = r"[^\W_][^\W_]*"
 _CLASS_RE = re.compile(rf"%?{_IDENT}(?:\.{_IDENT})+")
 _ROUTINE_RE = re.compile(rf"%?{_IDENT}(?:\.{_IDENT})*")
-# C0 and C1 control characters, DEL and the backslash (a path separator on Windows).
-_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+# C0 and C1 control characters, DEL and the backslash (a path separator on Windows); the
+# invisible ones a name must not hide: bidi controls and marks, zero-width characters, the
+# word joiner and invisible operators, the byte-order mark, soft hyphen, interlinear
+# annotation and tag characters, variation selectors, and every space but the plain one.
+_FORBIDDEN_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\\\\\u00a0\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\ufff0-\ufffb\U000e0000-\U000e0fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +77,8 @@ def parse_name(raw: str) -> DocName:
     if not isinstance(raw, str) or not raw or len(raw) > MAX_NAME_LENGTH:
         raise InvalidName(str(raw)[:80], "empty or too long")
     if _FORBIDDEN_CHARS.search(raw):
-        raise InvalidName(raw, "control character or backslash")
+        raise InvalidName(raw, "control, invisible or bidirectional-override character, or "
+                               "backslash")
     if "/" in raw:
         return _parse_web_name(raw)
     return _parse_plain_name(raw)

@@ -17,9 +17,11 @@ from atelier_api.documents import declared, textcodec, udl
 from atelier_api.documents.extensions import CompileRecord, ExportFormat
 from atelier_api.documents.fsutil import (
     TEMP_PREFIX,
+    NotRegularFile,
     atomic_write,
     case_twin_along,
     is_inside,
+    open_regular,
     remove_durably,
 )
 from atelier_api.documents.layout import SKIPPED_DIRS, Layout
@@ -108,6 +110,8 @@ class DocumentStore:
         else:
             self.map_names()
             rel = self.names.locate(doc)
+        if doc.is_web or self.names.resolve(doc.name) != rel:  # not a file the walk found
+            _refuse_links(self.root, rel, raw)
         path = os.path.join(self.root, *rel.split("/"))
         if not is_inside(self.root_real, path):
             raise InvalidName(raw, "it would resolve outside the namespace root")
@@ -118,9 +122,16 @@ class DocumentStore:
 
     @staticmethod
     def _read(path: str) -> tuple[bytes, os.stat_result] | None:
+        """The bytes and stat of a regular file; None when there is nothing there. A FIFO,
+        socket, device or link is never opened for reading: ``InvalidName``."""
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 return handle.read(), os.fstat(handle.fileno())
+        except NotRegularFile as exc:
+            if os.path.isdir(path) and not os.path.islink(path):
+                return None  # a folder: no document (a GET says 404, a PUT refuses it)
+            raise InvalidName(os.path.basename(path), f"{exc.strerror}, not a document "
+                                                      "file") from None
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
@@ -543,6 +554,20 @@ def _presented(doc: DocName, text: SourceText) -> SourceText:
     return source_text_of_lines(lines, text.ts)
 
 
+def _refuse_links(root: str, rel: str, raw: str) -> None:
+    """``InvalidName`` when a folder on the way to ``rel`` (or ``rel`` itself) is a symbolic
+    link: a file reached through a link back into the root would get a second name."""
+    path = root
+    for part in rel.split("/"):
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise InvalidName(raw, f"its path goes through the symbolic link "
+                                       f"'{os.path.relpath(path, root)}'")
+        except (FileNotFoundError, NotADirectoryError):
+            return
+
+
 def _known(info: DocInfo) -> DocInfo:
     """A generated document's entry, known already (for ``lazy_list``)."""
     return info
@@ -550,7 +575,7 @@ def _known(info: DocInfo) -> DocInfo:
 
 def _read_bytes(path: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             return handle.read()
     except OSError:
         return b""

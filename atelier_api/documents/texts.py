@@ -48,6 +48,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from atelier_api.documents import textcodec
+from atelier_api.documents.fsutil import open_regular
 from atelier_api.documents.tsindex import RACY_NS, Signature, TsIndex, signature
 
 #: Estimated bytes of memory the cached texts may take (per namespace).
@@ -201,10 +202,8 @@ class TextStore:
         None when it is not a regular file (a link, a folder) or cannot be read."""
         now = time.time_ns()
         try:
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:  # never a FIFO, a device or a link
                 st = os.fstat(handle.fileno())
-                if not stat.S_ISREG(st.st_mode) or os.path.islink(path):
-                    return None
                 sig = proof(st, now)
                 held = self.cache.peek(rel, sig) if sig is not None else None
                 if held is not None:  # the same version: by the rule, the same text

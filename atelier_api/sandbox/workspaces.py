@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import Any
 
 from atelier_api.config import ConfigError, NamespaceConfig, Settings, state_dir
-from atelier_api.documents.fsutil import atomic_write, fsync_dir, remove_durably
+from atelier_api.documents.fsutil import atomic_write, fsync_dir, open_regular, remove_durably
 from atelier_api.documents.layout import Layout, WebApp, document_paths
 from atelier_api.sandbox.changes import Changes, redact
 
@@ -58,7 +58,7 @@ def derived_dir(state: str, namespace: str) -> str:
 
 
 def _digest_file(path: str) -> str:
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=20)).hexdigest()
 
 
@@ -264,7 +264,7 @@ def _take_snapshot(root: str, home: str, layout: Layout) -> None:
         db.execute("BEGIN")
         for rel in document_paths(root, layout):
             path = os.path.join(root, *rel.split("/"))
-            with open(path, "rb") as handle:
+            with open_regular(path) as handle:
                 data = handle.read()
                 mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
             sha = hashlib.blake2b(data, digest_size=20).hexdigest()
