@@ -178,8 +178,8 @@ def _include_row(model: ClassModel, name: str, keyword: str = "Include") -> int:
 
 def _macro_issues(member: Member, lines: tuple[str, ...], table: MacroTable, docname: str,
                   lookup: IncludeLookup) -> list[SyntaxIssue]:
-    """Every line's first use of an undefined macro in a member body (#define lines applied
-    in order), as routines report them: one missing macro does not hide the next."""
+    """Every use of an undefined macro in a member body (#define lines applied in order), as
+    routines report them: one missing macro does not hide the next."""
     seg = member.segment
     assert seg is not None and seg.open_at and seg.close_at
     row, found = seg.open_at[0] + 1, []
@@ -194,7 +194,6 @@ def _macro_issues(member: Member, lines: tuple[str, ...], table: MacroTable, doc
                 found.append(SyntaxIssue(row, col, "MPP5610",
                                          f"Referenced macro not defined: '{name}'", name,
                                          member.name))
-                break
         row += 1
     return found
 

@@ -68,7 +68,7 @@ def label_ref(lines: list[str], row: int, routine: str) -> str:
 
 def _macro_pass(job: RoutineJob, table: MacroTable, lookup: IncludeLookup,
                 q: Qspec) -> list[SyntaxIssue]:
-    """Apply directives in order; return the first undefined macro use of each line."""
+    """Apply directives in order; return every use of an undefined macro."""
     for name, value in q.defines:
         table.defs[name] = MacroDef(name, None, value, "", 0, (f"#define {name} {value}",))
     lines, found, row = job.doc.lines, [], 0
@@ -81,7 +81,6 @@ def _macro_pass(job: RoutineJob, table: MacroTable, lookup: IncludeLookup,
             if name not in table.defs:
                 found.append(SyntaxIssue(row, col, "MPP5610",
                                          f"Referenced macro not defined: '{name}'", name))
-                break
         row += 1
     return found
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from stub_helpers import cls, doc
 
@@ -151,3 +153,227 @@ def test_expansions_use_iris_routines_and_dictionary_globals() -> None:
     assert "$zversion(1)=2" in expand("if $$$isWINDOWS {}", table)
     assert "$$$" not in expand("set t = $$$comMemberKeyGet(c,$$$cCLASSmethod,m,"
                                "$$$cMETHimplementation)", table)
+
+
+# The system macros real classes take from system include files, each in the shape of its
+# real use (argument count; assigned, compared, set, NEWed, killed, walked with $Order,
+# called as a command) and reached the way IRIS reaches it: the class's own Include, an
+# Include on a system superclass, or %occInclude. One class per route.
+REACH = {
+    # Include Ensemble: the production's runtime state, the synchronous-call queue
+    "ensemble": cls("App.Dispatch", """
+Method Send(pTarget As %String, pRequest As %Persistent, Output pQueue As %String) As %Status
+{
+\tset config = $get($$$DispatchNameToConfigName(pTarget))
+\tif config = "" { quit $$$ERROR($$$GeneralError,"no target") }
+\tset class = $$$ConfigClassName(config)
+\tset header = ##class(Ens.MessageHeader).%New()
+\tset header.TargetBusinessType = $$$ConfigBusinessType($$$DispatchNameToConfigName(config))
+\tset header.TargetQueueName = $$$getConfigQueueName(config,..%SessionId)
+\tset header.ReturnQueueName = $$$queueSyncCallQueueName
+\tset sc = ##class(Ens.Queue).Create($$$queueSyncCallQueueName) quit:$$$ISERR(sc) sc
+\tif pQueue '= $$$queueSyncCallQueueName { set pQueue = class }
+\tkill $$$EnsActiveMessage($$$SystemName_":"_$job)
+\tquit $$$OK
+}
+""", head="Include Ensemble\n\n"),
+    # Ens.BusinessDuplex, through Ens.Host's Include Ensemble: private sessions, traces
+    "duplex": cls("App.Duplex", """
+Method Register(pSessionId As %String) As %Status
+{
+\tif $$$ConfigSessionQueueName(..%ConfigName,pSessionId) '= ..QueueName() {
+\t\tkill $$$ConfigSessionQueueName(..%ConfigName,pSessionId)
+\t}
+\tset $$$ConfigSessionQueueName(..%ConfigName,pSessionId) = ..QueueName()
+\t$$$sysTRACE("registered session '"_pSessionId_"'")
+\t$$$TRACE("user trace")
+\tkill $$$JobSessionId
+\tquit $$$OK
+}
+""", extends="Ens.BusinessDuplex"),
+    # %Persistent's Include %occExtent: extent metadata, in a generator and at run time
+    "extent": cls("App.Settings", """
+Method %OnOpen() As %Status [ CodeMode = objectgenerator, Private ]
+{
+\tset class = %compiledclass.Name
+\tset data = $get($$$EXTdefaultdata($$$pEXT,class))
+\tif data = "" { do %code.WriteLine(" quit $$$OK") quit $$$OK }
+\tset ref = $$$EXTPROPondisk($$$pEXT,class,data)
+\tset slot = ""
+\tfor {
+\t\tset slot = $order($$$EXTPROPSLOT($$$pEXT,class,data,slot),1,property)
+\t\tquit:slot=""
+\t\tset slots(property) = slot
+\t}
+\tdo %code.WriteLine(" set d = "_ref)
+\tquit $$$OK
+}
+
+ClassMethod LockedBy(pId As %String) As %String
+{
+\tset global = $extract($$$EXTADDRglobal($$$pMAP,$classname(),"IDKEY"),2,*)
+\tquit $get(^$LOCK("^"_global_"("_pId_")","OWNER"))
+}
+""", extends="%Persistent"),
+    # Zen components, through %ZEN.Component.object's Include %ZEN.Utils
+    "zen link": cls("App.Link", """
+Property runId As %ZEN.Datatype.string;
+
+Method %DrawHTML()
+{
+\tset id = $$$ZENVAL(..runId)
+\t&html<<a href="run?id=#(id)#">#(id)#</a>>
+}
+""", extends="%ZEN.Component.link"),
+    "zen provider": cls("App.Provider", """
+Method %OnGetParameters(ByRef pParms) As %Status
+{
+\tset ..maxRows = $$$MaxCacheInt
+\tset key = $order(..parameters(""),1,value)
+\twhile key '= "" {
+\t\tset pParms(key) = $$$ZENVAL(value)
+\t\tset key = $order(..parameters(key),1,value)
+\t}
+\tquit $$$OK
+}
+""", extends="%ZEN.Auxiliary.altJSONSQLProvider"),
+    # A REST broker that includes %ZEN.Utils itself; the ISCLOG macro of %CSP.REST users
+    "rest": cls("App.Broker", """
+ClassMethod Field(pName As %String, pValue As %String) As %Status
+{
+\t$$$SysLog(2,"App","[App.Broker]","field "_pName)
+\twrite "{\"\"\" _ pName _ \"\"\":" _ $$$ZENJSUSTR(pValue) _ "}"
+\tif $$$GetSecurityApplicationsDispatchClass(%request.AppData) = "" { quit ..Http403() }
+\tquit $$$OK
+}
+""", head="Include (%occErrors, %ZEN.Utils)\n\n", extends="%CSP.REST"),
+    # CSP pages: WebSocket read statuses and line ends, a stream server's line end
+    "websocket": cls("App.Socket", """
+Method Next(pTimeout As %Integer = 10) As %String
+{
+\tset data = ..Read(, .st, pTimeout)
+\treturn:((st = $$$CSPWebSocketTimeout) || (st = $$$CSPWebSocketClosed)) ""
+\tdo ..Write(data_$$$EOL)
+\tquit data
+}
+""", extends="%CSP.WebSocket"),
+    "stream server": cls("App.Stream", """
+ClassMethod OnPage() As %Status
+{
+\twrite "<script>"_$$$NL_"</script>"
+\tquit $$$OK
+}
+""", extends="%CSP.StreamServer"),
+    # Source control and Studio documents (%occInclude): files, build flag, error counting
+    "source control": cls("App.SourceControl", """
+Method InSourceControl(pFile As %String) As %Boolean
+{
+\tset found = (pFile '= "") && ($$$FileExists(pFile))
+\tif '$$$FileExists(pFile) { quit 0 }
+\tquit found
+}
+""", extends="%Studio.SourceControl.Base"),
+    "build flag": cls("App.Build", """
+ClassMethod Build() As %Status
+{
+\tnew $$$BuildFlag
+\tset $$$BuildFlag = 1
+\tdo ..Steps()
+\tkill $$$BuildFlag
+\tquit $$$OK
+}
+
+ClassMethod Steps() [ Private ]
+{
+}
+""", extends=""),
+    "studio document": cls("App.Document", """
+Method CompileDocument(ByRef qstruct As %String) As %Status
+{
+\t$$$SuspendErrorCount
+\tquit $$$OK
+}
+""", extends="%Studio.AbstractDocument"),
+    # A unit test that includes %sySecurity: a web application's stored record
+    "security": cls("App.Test", """
+Method TestApplication()
+{
+\tdo $$$AssertTrue($$$SecurityApplicationsExists("/csp/app",record))
+\tdo $$$AssertEquals($$$GetSecurityApplicationsGroupById(record),"%Group")
+}
+""", head="Include %sySecurity\n\n", extends="%UnitTest.TestCase"),
+    # %JSON.Generator's property-map macros, in a generator helper of a subclass
+    "json generator": cls("App.JSONGenerator", """
+ClassMethod GenImport(class As %String, propertyMap As %List, indent As %String) [ Internal ]
+{
+\tset property = $$$jsonproperty(propertyMap)
+\t$$$GENERATE(indent_" set stream = .."_$$$jsonpropertyQN(propertyMap))
+\t$$$GENERATE(indent_" set text = %JSONObject."_$$$QN($$$jsonfieldname(propertyMap)))
+}
+""", extends="%JSON.Generator"),
+}
+
+
+@pytest.mark.parametrize("route", list(REACH))
+def test_system_macros_of_real_code_compile(compile_docs, route: str) -> None:
+    result = compile_docs([REACH[route]])
+    assert result.errors == (), result.console
+
+
+@pytest.mark.parametrize("route", list(REACH))
+def test_an_unknown_macro_beside_them_is_still_reported(compile_docs, route: str) -> None:
+    base = REACH[route]
+    lines = list(base.lines)
+    row = next(i for i, line in enumerate(lines) if line.startswith("{")) + 1
+    while not lines[row].startswith("\t"):
+        row += 1
+    lines.insert(row, "\tset x = $$$NoSuchSystemMacro")
+    result = compile_docs([doc(base.name, "\n".join(lines))])
+    assert _macro_errors(result) == [("MPP5610", "NoSuchSystemMacro")], result.console
+
+
+@pytest.mark.parametrize(("macro", "body"), [
+    ("EXTdefaultdata", "\tset d = $get($$$EXTdefaultdata($$$pEXT,\"App.X\"))"),
+    ("ZENVAL", "\tset v = $$$ZENVAL(\"x\")"),
+    ("sysTRACE", "\t$$$sysTRACE(\"x\")"),
+    ("ConfigSessionQueueName", "\tkill $$$ConfigSessionQueueName(\"a\",\"b\")")])
+def test_superclass_macros_stay_out_of_other_classes(compile_docs, macro: str,
+                                                      body: str) -> None:
+    # only the subclasses of %Persistent, the Zen components and the Ens hosts see these
+    test = cls("App.Other", f"ClassMethod M()\n{{\n{body}\n}}")
+    found = _macro_errors(compile_docs([test]))
+    assert found[0] == ("MPP5610", macro)  # every undefined one of the line (pEXT too)
+    assert all(code == "MPP5610" for code, _name in found)
+
+
+@pytest.mark.parametrize(("extends", "head", "macro", "document"), [
+    ("%Persistent", "", "EXTPROPSLOT", "%occExtent.inc"),
+    ("Ens.BusinessDuplex", "", "sysTRACE", "Ensemble.inc"),
+    ("%RegisteredObject", "Include Ensemble\n\n", "ConfigClassName", "Ensemble.inc"),
+    ("%ZEN.Component.link", "", "ZENVAL", "%ZEN.Utils.inc"),
+    ("%CSP.WebSocket", "", "CSPWebSocketTimeout", "%occErrors.inc"),
+    ("%RegisteredObject", "", "SecurityApplicationsExists", "%sySecurity.inc"),
+    ("%RegisteredObject", "", "SysLog", "%sySystem.inc"),
+    ("%RegisteredObject", "", "BuildFlag", "%occOptions.inc"),
+    ("%RegisteredObject", "", "SuspendErrorCount", "%occStatus.inc")])
+def test_superclass_macros_come_from_their_system_file(adapter, extends: str, head: str,
+                                                       macro: str, document: str) -> None:
+    test = cls("App.Loc", "", head=head, extends=extends)
+    ws = MappingWorkspace.of([test])
+    result = call(adapter, Capability.MACROS, MacroRequest("App.Loc.cls", macro, (), test, ws))
+    assert result.location is not None and result.location.document == document
+
+
+def test_settable_macros_expand_to_variables_and_nodes() -> None:
+    # set, NEW and KILL need a variable or a global node, $Order a node to walk
+    table = _table("%occInclude", "%occExtent", "Ensemble")
+    assert expand("new $$$BuildFlag", table) == "new %BuildFlag"
+    assert expand("set $$$BuildFlag = 1", table) == "set %BuildFlag = 1"
+    assert re.fullmatch(r"kill \^[\w.]+\(.*\)",
+                        expand("kill $$$ConfigSessionQueueName(c,s)", table))
+    assert re.fullmatch(r"kill %\w+(\(.*\))?", expand("kill $$$JobSessionId", table))
+    walked = expand("set s = $order($$$EXTPROPSLOT($$$pEXT,c,d,s),1,p)", table)
+    assert re.fullmatch(r"set s = \$order\(\^\w+\(c,.*,d,.*s\),1,p\)", walked), walked
+    assert expand("$$$sysTRACE(\"x\")", table).startswith("Do ")
+    assert expand("$$$SuspendErrorCount", table).startswith("New ")
+    assert "$$$" not in expand("set q = $$$getConfigQueueName(c,s)", table)
