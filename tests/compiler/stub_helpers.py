@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from atelier_api.adapters.contract import CancelToken, SourceDoc
+from atelier_api.adapters.contract import CancelToken, CompileResult, SourceDoc
+from compiler_stub.reading.model import ClassModel, Member
 
 HEADER_RE = re.compile(
     r"^Compilation started on \d\d/\d\d/\d{4} \d\d:\d\d:\d\d with qualifiers '(.*)'$")
@@ -48,3 +49,16 @@ class CancelAfter(CancelToken):
         if self.left < 0:
             self.cancel()
         return super().cancelled
+
+
+def member_of(model: ClassModel, name: str, *kinds: str) -> Member:
+    """The one member ``name`` of a class model (of one of ``kinds`` when given)."""
+    found = [m for m in model.members if m.name == name and (not kinds or m.kind in kinds)]
+    assert len(found) == 1, (model.name, name, [m.name for m in model.members])
+    return found[0]
+
+
+def missing_classes(result: CompileResult) -> list[tuple[str, str]]:
+    """(missing class, used by) of every #5373 of a compile."""
+    return [(e.params[0], e.params[1]) for e in result.errors if e.code == "5373"]
+

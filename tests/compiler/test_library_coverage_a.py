@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from stub_helpers import cls
+from stub_helpers import cls, member_of, missing_classes
 
 from atelier_api.adapters.contract import MappingWorkspace, Outcome
 from compiler_stub.library.bundle import CLASS_DIR, Library, load_library
-from compiler_stub.reading.model import ClassModel, Member
 from compiler_stub.reading.outline import read_class
 from compiler_stub.resolution.world import ClassWorld
 
@@ -189,19 +188,13 @@ def lib() -> Library:
     return load_library()
 
 
-def _member(model: ClassModel, name: str, *kinds: str) -> Member:
-    found = [m for m in model.members if m.name == name and (not kinds or m.kind in kinds)]
-    assert len(found) == 1, (model.name, name, [m.name for m in model.members])
-    return found[0]
 
 
-def _missing(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(e.params[0], e.params[1]) for e in result.errors if e.code == "5373"]
 
 
 def test_real_code_shapes_compile_without_5373(compile_docs) -> None:
     result = compile_docs(SHAPES)
-    assert _missing(result) == []
+    assert missing_classes(result) == []
     assert result.errors == (), result.console
     assert {o.state for o in result.outcomes} == {Outcome.COMPILED}
 
@@ -212,7 +205,7 @@ def test_real_code_shapes_compile_without_5373(compile_docs) -> None:
 ])
 def test_an_unknown_system_class_is_still_reported(compile_docs, text: str) -> None:
     # control: the shapes above pass because the classes exist, not because nothing is checked
-    missing = _missing(compile_docs([cls("Demo.Bad.One", text)]))
+    missing = missing_classes(compile_docs([cls("Demo.Bad.One", text)]))
     assert len(missing) == 1 and missing[0][0].startswith(("%Dictionary.", "%Studio."))
 
 
@@ -223,40 +216,40 @@ def test_named_classes_are_bundled(lib: Library) -> None:
 def test_class_definition_signature(lib: Library) -> None:
     cdef = lib.classes["%Dictionary.ClassDefinition"]
     assert cdef.supers == ("%Persistent", "%Dictionary.ClassDefinitionQuery")
-    assert _member(cdef, "Name", "property").type == "%Dictionary.Classname"
-    assert _member(cdef, "Super", "property").type == "%RawString"
-    props = _member(cdef, "Properties", "relationship")
+    assert member_of(cdef, "Name", "property").type == "%Dictionary.Classname"
+    assert member_of(cdef, "Super", "property").type == "%RawString"
+    props = member_of(cdef, "Properties", "relationship")
     assert props.type == "%Dictionary.PropertyDefinition"
     assert (props.kw("Cardinality"), props.kw("Inverse")) == ("children", "parent")
-    assert _member(cdef, "AbstractIsDefined").kind == "method"
-    assert _member(lib.classes["%Dictionary.ClassDefinitionQuery"],
+    assert member_of(cdef, "AbstractIsDefined").kind == "method"
+    assert member_of(lib.classes["%Dictionary.ClassDefinitionQuery"],
                    "SubclassOfExecute").args[1].name == "super"
 
 
 def test_regex_matcher_signature(lib: Library) -> None:
     matcher = lib.classes["%Regex.Matcher"]
     assert matcher.flag("Final") and matcher.supers == ("%RegisteredObject", "%SYSTEM.Help")
-    locate = _member(matcher, "Locate", "method")
+    locate = member_of(matcher, "Locate", "method")
     assert (locate.type, [(a.name, a.type) for a in locate.args]) == (
         "%Boolean", [("position", "%Integer")])
-    replace = _member(matcher, "ReplaceAll", "method")
+    replace = member_of(matcher, "ReplaceAll", "method")
     assert (replace.type, replace.args[0].type) == ("%String", "%String")
-    assert _member(matcher, "Group", "property").flag("MultiDimensional")
+    assert member_of(matcher, "Group", "property").flag("MultiDimensional")
 
 
 def test_studio_extension_signature(lib: Library) -> None:
     base = lib.classes["%Studio.Extension.Base"]
-    after = _member(base, "OnAfterSave", "method")
+    after = member_of(base, "OnAfterSave", "method")
     assert [(a.name, a.type, a.default) for a in after.args] == [
         ("InternalName", "%String", ""), ("Object", "%RegisteredObject", "{$$$NULLOREF}")]
-    assert _member(base, "%OnNew", "method").flag("Final")
+    assert member_of(base, "%OnNew", "method").flag("Final")
     assert lib.classes["%Studio.SourceControl.Base"].supers == ("%Studio.Extension.Base",)
 
 
 @pytest.mark.parametrize(("name", "maxlen"), [
     ("%Library.String", "50"), ("%Library.VarString", '""'), ("%Library.Username", "160")])
 def test_string_datatypes_keep_maxlen(lib: Library, name: str, maxlen: str) -> None:
-    assert _member(lib.classes[name], "MAXLEN", "parameter").default == maxlen
+    assert member_of(lib.classes[name], "MAXLEN", "parameter").default == maxlen
 
 
 @pytest.mark.parametrize("name", [

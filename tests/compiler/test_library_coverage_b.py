@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from stub_helpers import cls
+from stub_helpers import cls, member_of, missing_classes
 
 from atelier_api.adapters.contract import MappingWorkspace, Outcome
 from compiler_stub.library.bundle import CLASS_DIR, Library, load_library
-from compiler_stub.reading.model import ClassModel, Member
+from compiler_stub.reading.model import Member
 from compiler_stub.reading.outline import read_class
 from compiler_stub.resolution.world import ClassWorld
 
@@ -322,23 +322,17 @@ def world(lib: Library) -> ClassWorld:
     return ClassWorld(lib, MappingWorkspace(), {})
 
 
-def _member(model: ClassModel, name: str, *kinds: str) -> Member:
-    found = [m for m in model.members if m.name == name and (not kinds or m.kind in kinds)]
-    assert len(found) == 1, (model.name, name, [m.name for m in model.members])
-    return found[0]
 
 
 def _sig(m: Member) -> tuple[str, list[tuple[str, str]]]:
     return m.type, [(a.name, a.type) for a in m.args]
 
 
-def _missing(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(e.params[0], e.params[1]) for e in result.errors if e.code == "5373"]
 
 
 def test_real_code_shapes_compile_without_5373(compile_docs) -> None:
     result = compile_docs(SHAPES)
-    assert _missing(result) == []
+    assert missing_classes(result) == []
     assert result.errors == (), result.console
     assert {o.state for o in result.outcomes} == {Outcome.COMPILED}
     assert len(result.outcomes) == len(SHAPES)
@@ -352,12 +346,12 @@ def test_real_code_shapes_compile_without_5373(compile_docs) -> None:
 def test_an_unknown_class_in_scope_is_still_reported(compile_docs, text: str,
                                                      prefix: str) -> None:
     # control: the shapes above pass because the classes exist, not because nothing is checked
-    missing = _missing(compile_docs([cls("Demo.Bad.Two", text)]))
+    missing = missing_classes(compile_docs([cls("Demo.Bad.Two", text)]))
     assert len(missing) == 1 and missing[0][0].startswith(prefix)
 
 
 def test_a_missing_superclass_in_scope_is_still_reported(compile_docs) -> None:
-    missing = _missing(compile_docs([cls("Demo.Bad.Three", extends="Ens.NoSuchHost")]))
+    missing = missing_classes(compile_docs([cls("Demo.Bad.Three", extends="Ens.NoSuchHost")]))
     assert missing == [("Ens.NoSuchHost", "Demo.Bad.Three:super")]
 
 
@@ -369,30 +363,30 @@ def test_rest_signatures(lib: Library, world: ClassWorld) -> None:
     rest = lib.classes["%CSP.REST"]
     assert rest.supers == ("%CSP.Login",)
     assert world.is_a("%CSP.REST", "%CSP.Page")
-    assert _member(rest, "HTTP404NOTFOUND", "parameter").default == '"404 Not Found"'
-    assert _member(rest, "CONTENTTYPEJSON", "parameter").default == '"application/json"'
-    pre = _member(rest, "OnPreDispatch", "classmethod")
+    assert member_of(rest, "HTTP404NOTFOUND", "parameter").default == '"404 Not Found"'
+    assert member_of(rest, "CONTENTTYPEJSON", "parameter").default == '"application/json"'
+    pre = member_of(rest, "OnPreDispatch", "classmethod")
     assert _sig(pre) == ("%Status", [("pUrl", "%String"), ("pMethod", "%String"),
                                      ("pContinue", "%Boolean")])
     assert pre.args[2].byref
     request = lib.classes["%CSP.Request"]
-    assert _member(request, "Data", "property").flag("MultiDimensional")
-    assert _sig(_member(request, "Get", "method")) == (
+    assert member_of(request, "Data", "property").flag("MultiDimensional")
+    assert _sig(member_of(request, "Get", "method")) == (
         "%String", [("name", "%String"), ("default", "%String"), ("index", "%Integer")])
-    assert _member(lib.classes["%CSP.Page"], "OnPreHTTP", "classmethod").type == "%Boolean"
+    assert member_of(lib.classes["%CSP.Page"], "OnPreHTTP", "classmethod").type == "%Boolean"
 
 
 def test_http_client_signatures(lib: Library) -> None:
     req = lib.classes["%Net.HttpRequest"]
-    assert _member(req, "HttpResponse", "property").type == "%Net.HttpResponse"
-    assert _sig(_member(req, "Send", "method")) == (
+    assert member_of(req, "HttpResponse", "property").type == "%Net.HttpResponse"
+    assert _sig(member_of(req, "Send", "method")) == (
         "%Status", [("type", "%String"), ("location", "%String"), ("test", "%Integer"),
                     ("reset", "%Boolean")])
     for verb in ("Get", "Post", "Put", "Delete", "Patch", "Head"):
-        assert _member(req, verb, "method").type == "%Status"
+        assert member_of(req, verb, "method").type == "%Status"
     resp = lib.classes["%Net.HttpResponse"]
-    assert _member(resp, "StatusCode", "property").type == "%Integer"
-    assert _member(resp, "Headers", "property").flag("MultiDimensional")
+    assert member_of(resp, "StatusCode", "property").type == "%Integer"
+    assert member_of(resp, "Headers", "property").flag("MultiDimensional")
     url = lib.classes["%Net.URLParser"]
     assert {m.name for m in url.of_kind("classmethod")} >= {"Decompose", "Compose", "Parse"}
 
@@ -400,7 +394,7 @@ def test_http_client_signatures(lib: Library) -> None:
 def test_http_adapter_signatures(lib: Library, world: ClassWorld) -> None:
     out = lib.classes["EnsLib.HTTP.OutboundAdapter"]
     assert world.is_a("EnsLib.HTTP.OutboundAdapter", "Ens.Adapter")
-    send = _member(out, "SendFormDataArray", "method")
+    send = member_of(out, "SendFormDataArray", "method")
     assert _sig(send) == ("%Status", [
         ("pHttpResponse", "%Net.HttpResponse"), ("pOp", "%String"),
         ("pHttpRequestIn", "%Net.HttpRequest"), ("pFormVarNames", "%String"), ("pData", ""),
@@ -410,31 +404,31 @@ def test_http_adapter_signatures(lib: Library, world: ClassWorld) -> None:
         m.name for m in out.of_kind("property")}
     inbound = lib.classes["EnsLib.HTTP.InboundAdapter"]
     assert inbound.supers == ("EnsLib.TCP.InboundAdapter",)
-    assert _member(inbound, "SERVICEINPUTCLASS", "parameter").default == '"%Stream.Object"'
+    assert member_of(inbound, "SERVICEINPUTCLASS", "parameter").default == '"%Stream.Object"'
     rest_op = lib.classes["EnsLib.REST.Operation"]
-    assert _member(rest_op, "ADAPTER", "parameter").default == '"EnsLib.HTTP.OutboundAdapter"'
+    assert member_of(rest_op, "ADAPTER", "parameter").default == '"EnsLib.HTTP.OutboundAdapter"'
     assert world.is_a("EnsLib.REST.Service", "%CSP.REST")
 
 
 def test_host_signatures(lib: Library, world: ClassWorld) -> None:
     bp = lib.classes["Ens.BusinessProcess"]
-    assert _sig(_member(bp, "SendRequestAsync", "method")) == ("%Status", [
+    assert _sig(member_of(bp, "SendRequestAsync", "method")) == ("%Status", [
         ("pTargetDispatchName", "%String"), ("pRequest", "%Library.Persistent"),
         ("pResponseRequired", "%Boolean"), ("pCompletionKey", "%String"),
         ("pDescription", "%String")])
-    assert _member(bp, "%PrimaryRequestHeader", "property").type == "Ens.MessageHeader"
+    assert member_of(bp, "%PrimaryRequestHeader", "property").type == "Ens.MessageHeader"
     bo = lib.classes["Ens.BusinessOperation"]
-    assert _member(bo, "INVOCATION", "parameter").default == '"Queue"'
-    assert _member(bo, "RetryInterval", "property").kw("InitialExpression") == "5"
+    assert member_of(bo, "INVOCATION", "parameter").default == '"Queue"'
+    assert member_of(bo, "RetryInterval", "property").kw("InitialExpression") == "5"
     host = lib.classes["Ens.Host"]
-    assert _member(host, "Adapter", "property").type == "Ens.Adapter"
-    assert _member(host, "OnGetConnections", "classmethod").args[1].type == "Ens.Config.Item"
+    assert member_of(host, "Adapter", "property").type == "Ens.Adapter"
+    assert member_of(host, "OnGetConnections", "classmethod").args[1].type == "Ens.Config.Item"
     for msg in ("Ens.Request", "Ens.Response"):
         assert lib.classes[msg].supers == ("Ens.MessageBody",)
         assert world.class_type(msg) == "persistent"
     queue = lib.classes["Ens.Queue"]
-    assert _member(queue, "DeQueue", "classmethod").args[1].type == "Ens.MessageHeader"
-    assert _member(lib.classes["Ens.Config.Production"], "Items", "property").type \
+    assert member_of(queue, "DeQueue", "classmethod").args[1].type == "Ens.MessageHeader"
+    assert member_of(lib.classes["Ens.Config.Production"], "Items", "property").type \
         == "Ens.Config.Item"
 
 
@@ -459,17 +453,17 @@ def test_system_classes_are_help_subclasses(lib: Library, world: ClassWorld) -> 
     assert lib.classes["%SYSTEM.Security"].supers == ()
     status = lib.classes["%SYSTEM.Status"]
     assert all(m.kind == "classmethod" for m in status.members)
-    assert _sig(_member(status, "GetOneStatusText")) == (
+    assert _sig(member_of(status, "GetOneStatusText")) == (
         "%String", [("statuscode", "%Status"), ("index", "%Integer"), ("language", "%String")])
-    export = _member(lib.classes["%SYSTEM.OBJ"], "ExportUDL")
+    export = member_of(lib.classes["%SYSTEM.OBJ"], "ExportUDL")
     assert [a.name for a in export.args][:3] == ["itemname", "filename", "qspec"]
     # Initialize is declared by the abstract work manager and returns it
-    init = _member(lib.classes["%SYSTEM.AbstractWorkMgr"], "Initialize", "classmethod")
+    init = member_of(lib.classes["%SYSTEM.AbstractWorkMgr"], "Initialize", "classmethod")
     assert init.type == "%SYSTEM.AbstractWorkMgr"
-    assert [a.name for a in _member(lib.classes["%SYSTEM.WorkMgr"], "Queue").args] == [
+    assert [a.name for a in member_of(lib.classes["%SYSTEM.WorkMgr"], "Queue").args] == [
         "work", "args..."]
     # the reference types Import's result as %CPP.LongLong, which the bundle lacks: no type
-    python = _member(lib.classes["%SYS.Python"], "Import", "classmethod")
+    python = member_of(lib.classes["%SYS.Python"], "Import", "classmethod")
     assert _sig(python) == ("", [("name", "%String")])
     assert lib.classes["%SYS.Python"].flag("Final")
 
@@ -483,16 +477,16 @@ def test_zen_and_xml_signatures(lib: Library, world: ClassWorld) -> None:
         "%Library.RegisteredObject", "%XML.Adaptor")
     zen = [lib.classes[n] for n in lib.classes if n.startswith("%ZEN.")]
     assert zen and all(m.flag("Deprecated") for m in zen)
-    to_json = _member(lib.classes["%ZEN.Auxiliary.jsonProvider"], "%ConvertJSONToObject")
+    to_json = member_of(lib.classes["%ZEN.Auxiliary.jsonProvider"], "%ConvertJSONToObject")
     assert to_json.kind == "classmethod" and to_json.args[2].type == "%RegisteredObject"
-    assert _member(lib.classes["%ZEN.proxyObject"], "%data", "property").flag("MultiDimensional")
-    xslt = _member(lib.classes["%XML.XSLT.Transformer"], "TransformStreamWithCompiledXSL")
+    assert member_of(lib.classes["%ZEN.proxyObject"], "%data", "property").flag("MultiDimensional")
+    xslt = member_of(lib.classes["%XML.XSLT.Transformer"], "TransformStreamWithCompiledXSL")
     assert xslt.args[1].type == "%XML.XSLT.CompiledStyleSheet"
     reader = lib.classes["%XML.Reader"]
-    assert _sig(_member(reader, "Correlate", "method")) == (
+    assert _sig(member_of(reader, "Correlate", "method")) == (
         "", [("element", "%String"), ("class", "%String"), ("namespace", "%String")])
     handler = lib.classes["%XML.SAX.ContentHandler"]
-    assert _member(handler, "startElement").args[3].type == "%Library.List"
+    assert member_of(handler, "startElement").args[3].type == "%Library.List"
 
 
 def _scope_files() -> list[Path]:

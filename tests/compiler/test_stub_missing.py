@@ -3,7 +3,7 @@ reach the generator methods (and only them)."""
 
 from __future__ import annotations
 
-from stub_helpers import cls, doc
+from stub_helpers import cls, doc, missing_classes
 
 from atelier_api.adapters.contract import Outcome
 
@@ -12,24 +12,22 @@ GENERATOR = ("ClassMethod G() [ CodeMode = objectgenerator ]\n{\n"
              "\tdo %code.WriteLine(\" quit \"_$$$GenMacro)\n\tquit $$$OK\n}")
 
 
-def _missing(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(e.params[0], e.params[1]) for e in result.errors if e.code == "5373"]
 
 
 def test_missing_types_are_reported_beside_a_missing_superclass(compile_docs) -> None:
     text = ("Property P As Nope.Three;\n\n"
             "Method M(a As Nope.Four, b As Nope.Five) As Nope.Four\n{\n\tquit\n}")
     result = compile_docs([cls("T.A", text, extends="(Nope.One, Nope.Two)")])
-    assert _missing(result) == [
+    assert missing_classes(result) == [
         ("Nope.One", "T.A:super"), ("Nope.Two", "T.A:super"),
         ("Nope.Three", "T.A:property:P"), ("Nope.Four", "T.A:M:FormalSpec"),
         ("Nope.Five", "T.A:M:FormalSpec")]
     assert result.outcomes[0].state is not Outcome.COMPILED
 
 
-def test_every_missing_type_of_a_member(compile_docs) -> None:
+def test_every_missing_type_of_amember_of(compile_docs) -> None:
     text = "Method M(a As Nope.A, b As Nope.B, c As %String) As Nope.C\n{\n\tquit\n}"
-    assert _missing(compile_docs([cls("T.M", text)])) == [
+    assert missing_classes(compile_docs([cls("T.M", text)])) == [
         ("Nope.A", "T.M:M:FormalSpec"), ("Nope.B", "T.M:M:FormalSpec"),
         ("Nope.C", "T.M:M:ReturnType")]
 
