@@ -7,20 +7,21 @@ import os
 from typing import Any
 
 from flask import Flask, Response, g, request, send_from_directory
-from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
 
-from atelier_api.api.common import API_PREFIX
+from atelier_api.api.common import API_PREFIX, AsciiIntConverter
+from atelier_api.api.spec import AtelierApi
 from atelier_api.version import __version__
 
 log = logging.getLogger(__name__)
 
 
 class DocNameConverter(PathConverter):
-    """A document name: like ``path`` but may start with "/" (``doc//csp/user/x.csp``)."""
+    """A document name: like ``path`` but may start with "/" (``doc//csp/user/x.csp``), and
+    any character matches (a name with a newline reaches the view, which refuses it: 400)."""
 
-    regex = ".+?"
+    regex = "(?s:.+?)"
     part_isolating = False
 
 
@@ -51,9 +52,10 @@ def create_app(settings: Any = None, *, compiler: Any = None) -> Flask:
     app.url_map.merge_slashes = False  # doc//csp/user/x.csp must reach the view intact
     app.url_map.strict_slashes = False
     app.url_map.converters["docname"] = DocNameConverter
+    app.url_map.converters["int"] = AsciiIntConverter  # /v٣/ is not /v3/
     app.config.update(_flask_config(svc.settings))
     app.extensions["atelier"] = svc
-    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    api = AtelierApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     api.register_converter(DocNameConverter, lambda _c: {
         "type": "string",
         "description": "document name; web files may start with / (doc//csp/user/x.csp)"})
@@ -83,11 +85,13 @@ def _flask_config(settings: Any) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+        # no badge from the public validator service: the page works offline, under its CSP
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "JSON_SORT_KEYS": False,
     }
 
 
-def _register_blueprints(api: Api) -> None:
+def _register_blueprints(api: AtelierApi) -> None:
     from atelier_api.api import (
         actions,
         documents,
@@ -107,6 +111,7 @@ def _register_blueprints(api: Api) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from atelier_api.api.common import error_response, services
+    from atelier_api.api.server import asks_logout
     from atelier_api.errors import (
         AtelierError,
         BadRequest,
@@ -115,15 +120,23 @@ def _register_hooks(app: Flask) -> None:
         PayloadTooLarge,
     )
 
+    _register_browser_defaults(app)  # first: Host and cross-site checks precede the login
+
     @app.before_request
     def authenticate() -> None:
         g.new_session = False
         path = request.path
-        if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
-            return
+        client = request.remote_addr or ""
         svc = services()
+        if _under(path, OPERATOR_PREFIX):  # Basic on every call, under the login throttle
+            if svc.sessions.auth_required:
+                svc.sessions.login(request.headers.get("Authorization"), client)
+            return
+        if not _under(path, API_PREFIX):
+            return
         g.session, g.new_session = svc.sessions.authenticate(
-            request.headers.get("Cookie"), request.headers.get("Authorization"))
+            request.headers.get("Cookie"), request.headers.get("Authorization"), client)
+        g.logout = asks_logout(request.args)
         g.job = svc.jobs.start(_namespace_of(path), f"{request.method} {request.path}",
                                device=request.remote_addr or "")
 
@@ -135,8 +148,12 @@ def _register_hooks(app: Flask) -> None:
 
     @app.after_request
     def add_cookie(resp: Response) -> Response:
-        if getattr(g, "new_session", False):
-            resp.headers.add("Set-Cookie", services().sessions.set_cookie_value(g.session))
+        sessions = services().sessions
+        if g.get("logout", False):  # ?CacheLogout=end: the session ends with this request
+            sessions.close(g.session)
+            resp.headers.add("Set-Cookie", sessions.expire_cookie_value())
+        elif g.get("new_session", False):
+            resp.headers.add("Set-Cookie", sessions.set_cookie_value(g.session))
         return resp
 
     @app.errorhandler(AtelierError)
@@ -159,6 +176,26 @@ def _register_hooks(app: Flask) -> None:
     def unexpected(exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(AtelierError(f"Internal error: {type(exc).__name__}"))
+
+
+OPERATOR_PREFIX = "/operator"
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _register_browser_defaults(app: Flask) -> None:
+    """Session cap, login throttle, Host allow-list, cross-site refusal, security headers."""
+    from atelier_api.api import guards
+    from atelier_api.auth import LoginThrottle
+    from atelier_api.config import host_names
+
+    svc = app.extensions["atelier"]
+    settings = svc.settings
+    svc.sessions.set_limits(settings.max_sessions_per_user, LoginThrottle(
+        settings.login_max_failures, settings.login_window_seconds))
+    guards.register(app, settings.host, host_names(settings.allowed_hosts))
 
 
 def _namespace_of(path: str) -> str:

@@ -49,8 +49,8 @@ def _default_state_dir() -> str:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("host", "127.0.0.1", "Address to listen on. Non-loopback addresses need explicit "
-           "credentials."),
+    Option("host", "127.0.0.1", "Address to listen on. Non-loopback addresses need a password "
+           "set explicitly, neither empty nor the default `SYS` in any letter case."),
     Option("port", 52773, "TCP port to listen on.", int),
     Option("username", "_SYSTEM", "User name for Basic auth."),
     Option("password", "SYS", "Password for Basic auth."),
@@ -69,8 +69,32 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_body_bytes", 64 * 1024 * 1024, "Largest accepted request body in bytes "
            "(413 above).", int),
     Option("threads", 32, "gunicorn worker threads (one process, gthread worker).", int),
+    Option("request_head_timeout_seconds", 20, "A request head (request line and headers) "
+           "must be complete this many seconds after the connection opened (on a kept-alive "
+           "connection: after its first byte), or the connection is closed (408). Also the "
+           "window `min_body_rate_bytes` is measured over. Requests are received by the "
+           "poller thread: a slow client holds no worker thread.", int),
+    Option("min_body_rate_bytes", 500, "Minimum average rate, in bytes per second, of a "
+           "request body (408 below it) and of a client taking its response (cut off below "
+           "it), over each `request_head_timeout_seconds` spent waiting for the client.", int),
+    Option("max_connections_per_client", 64, "Open connections of one client address. A "
+           "new one over it replaces that address's oldest idle connection (still sending "
+           "its request, or kept alive); when all are busy it is answered 503.", int),
     Option("session_idle_seconds", 8 * 3600, "A session cookie unused this long is "
            "forgotten (the client re-logs in on the 401).", int),
+    Option("max_sessions_per_user", 100, "Live sessions of one user; opening one more ends "
+           "that user's least recently used session (its client logs in again on the 401).",
+           int),
+    Option("login_max_failures", 10, "Failed Basic logins one client address may make "
+           "within `login_window_seconds`; past that its Basic attempts (the right password "
+           "too) are answered 429 with `Retry-After` until the oldest failure leaves the "
+           "window. 0: no throttling.", int),
+    Option("login_window_seconds", 60, "The sliding window of `login_max_failures`.", int),
+    Option("allowed_hosts", "", "Host names clients may use in the `Host` header besides IP "
+           "addresses, `localhost` (and `*.localhost`) and `host`; comma-separated, "
+           "`.example.com` also matches its subdomains, `*` accepts any name. Other names "
+           "are refused (400), which stops DNS rebinding; name the proxy's or Service's host "
+           "name here when clients reach the server by one."),
     Option("compiler", "stub", "Name of the compiler adapter (entry point group "
            "`atelier_api.compilers`)."),
     Option("log_level", "info", "Logging level: debug, info, warning, error."),
@@ -131,7 +155,14 @@ class Settings:
     new_file_eol: str = "lf"
     max_body_bytes: int = 64 * 1024 * 1024
     threads: int = 32
+    request_head_timeout_seconds: int = 20
+    min_body_rate_bytes: int = 500
+    max_connections_per_client: int = 64
     session_idle_seconds: int = 8 * 3600
+    max_sessions_per_user: int = 100
+    login_max_failures: int = 10
+    login_window_seconds: int = 60
+    allowed_hosts: str = ""
     compiler: str = "stub"
     log_level: str = "info"
     git_url: str = ""
@@ -282,6 +313,12 @@ def _check_values(settings: Settings) -> None:
         raise ConfigError("max_body_bytes must be at least 1024 and threads at least 1")
     if settings.session_idle_seconds < 1:
         raise ConfigError("session_idle_seconds must be at least 1")
+    _check_browser_facing(settings)
+    if not 1 <= settings.request_head_timeout_seconds <= 3600:
+        raise ConfigError("request_head_timeout_seconds must be between 1 and 3600")
+    if settings.min_body_rate_bytes < 1 or settings.max_connections_per_client < 1:
+        raise ConfigError("min_body_rate_bytes and max_connections_per_client must be at "
+                          "least 1")
     if settings.log_level.lower() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
 
@@ -322,17 +359,40 @@ def _check_layouts(settings: Settings) -> None:
                               f"{', '.join(LAYOUTS)}")
 
 
+def _check_browser_facing(settings: Settings) -> None:
+    if settings.max_sessions_per_user < 1 or settings.login_window_seconds < 1:
+        raise ConfigError("max_sessions_per_user and login_window_seconds must be at least 1")
+    if settings.login_max_failures < 0:
+        raise ConfigError("login_max_failures must be 0 (no throttling) or more")
+    for name in host_names(settings.allowed_hosts):
+        if name != "*" and not _HOST_NAME_RE.fullmatch(name):
+            raise ConfigError(f"allowed_hosts: {name!r} is not a host name (no scheme, port "
+                              "or path; '.example.com' for subdomains, '*' for any)")
+
+
+#: A host name of allowed_hosts, optionally with a leading dot (its subdomains too).
+_HOST_NAME_RE = re.compile(r"\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def host_names(text: str) -> list[str]:
+    """The entries of a comma-separated host list, lower-cased, without a trailing dot."""
+    names = (n.strip().lower() for n in text.split(","))
+    return [n[:-1] if n.endswith(".") and len(n) > 1 else n for n in names if n]
+
+
 def _check_exposure(settings: Settings) -> None:
     """Off loopback: Basic auth with a password someone chose, never the well-known one."""
     if is_loopback(settings.host):
         return
     if settings.auth == "none":
         raise ConfigError(f"auth=none is only allowed on loopback, not {settings.host}")
-    default = OPTION_BY_KEY["password"].default
-    if not settings.credentials_explicit or settings.password in ("", default):
+    default = str(OPTION_BY_KEY["password"].default)
+    password = settings.password.strip()
+    if not settings.credentials_explicit or password.casefold() in ("", default.casefold()):
         raise ConfigError(
-            f"refusing to listen on {settings.host} with the default (or an empty) password: "
-            "set ATELIER_USERNAME and ATELIER_PASSWORD (or --username/--password)")
+            f"refusing to listen on {settings.host} with the default password (SYS, in any "
+            "letter case) or an empty one: set ATELIER_USERNAME and ATELIER_PASSWORD (or "
+            "--username/--password)")
 
 
 def is_loopback(host: str) -> bool:

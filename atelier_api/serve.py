@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-import select
 import threading
 import time
 from typing import Any
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 
 from atelier_api.adapters.discovery import load_adapter
-from atelier_api.config import Settings
+from atelier_api.config import ConfigError, Settings, load_settings
 from atelier_api.operations import launch
 from atelier_api.services import build_services
+from atelier_api.slowclients import ClientLimits, GuardedWorker
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "keepalive": 30, "loglevel": self.settings.log_level, "worker_exit": _worker_exit,
             "post_worker_init": _post_worker_init,
             "proc_name": "atelier-api",
+            # responses go through the socket's paced sendall (atelier_api.slowclients)
+            "sendfile": False,
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
             # its control socket lives in $HOME, shared by every sandbox on the host
@@ -52,13 +53,27 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
-class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
+class EnvelopeWorker(GuardedWorker):
     """The gthread worker whose own error pages (bad request line, URI too long, headers too
-    large) are Atelier envelopes too: a client must never receive HTML."""
+    large, request timeouts) are Atelier envelopes too: a client must never receive HTML.
+
+    Slow and idle clients are kept off its threads by ``GuardedWorker``
+    (``atelier_api.slowclients``), with the limits of the settings."""
 
     def init_process(self) -> None:
         gunicorn_util.write_error = _write_envelope_error  # this worker process only
         super().init_process()
+
+    def client_limits(self) -> ClientLimits:
+        settings = getattr(self.app, "settings", None)
+        if not isinstance(settings, Settings):  # an external gunicorn: the environment's
+            try:
+                settings = load_settings()
+            except ConfigError:
+                return ClientLimits()  # the application reports the bad setting itself
+        return ClientLimits(head_timeout=float(settings.request_head_timeout_seconds),
+                            min_rate=settings.min_body_rate_bytes,
+                            max_per_client=settings.max_connections_per_client)
 
     def handle(self, conn: Any) -> Any:
         """Serve a kept-alive connection's next requests in the same thread while they come.
@@ -66,29 +81,18 @@ class EnvelopeWorker(ThreadWorker):  # type: ignore[misc]
         The plain gthread worker hands every finished connection back to its poller thread
         and every new request back to the pool: three thread hand-offs per request. An IDE
         sends its requests back to back, so this thread waits a moment (``KEEPALIVE_LINGER``)
-        for the next one before handing the connection back.
+        for the next one to arrive complete before handing the connection back (a request that
+        is still arriving by then goes back to the poller, never keeping this thread).
         """
         result = super().handle(conn)
-        while result is True and self.alive and _next_request_soon(conn):
+        while result is True and self.alive and self.next_request_buffered(
+                conn, KEEPALIVE_LINGER):
             result = super().handle(conn)
         return result
 
 
 #: How long a worker thread waits for the next request on a kept-alive connection.
 KEEPALIVE_LINGER = 0.05
-
-
-def _next_request_soon(conn: Any) -> bool:
-    """True when the connection has (or within the linger time gets) another request."""
-    parser = getattr(conn, "parser", None)
-    unreader = getattr(parser, "unreader", None)
-    if unreader is not None and unreader.buf.getvalue():
-        return True
-    try:
-        readable, _, _ = select.select([conn.sock], [], [], KEEPALIVE_LINGER)
-    except (OSError, ValueError):
-        return False
-    return bool(readable)
 
 
 def _write_envelope_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:

@@ -8,6 +8,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from atelier_api.api.common import (
+    ascii_number,
     doc_response,
     envelope_response,
     error_responses,
@@ -19,6 +20,7 @@ from atelier_api.api.common import (
     store_for,
     versioned,
 )
+from atelier_api.api.disconnect import request_gone
 from atelier_api.api.schemas.actions import (
     COMPILE_LIST,
     INDEX_LIST,
@@ -159,10 +161,11 @@ def _search_query() -> SearchQuery:
     if not text or not files.strip():
         raise BadRequest("Search needs the parameters 'query' and 'files'")
     raw_max = request.args.get("max", "") or str(DEFAULT_MAX)
-    if not raw_max.isdigit() or not 0 < int(raw_max) <= 1_000_000:
+    hits = ascii_number(raw_max)
+    if hits is None or not 0 < hits <= 1_000_000:
         raise BadRequest(f"'max' must be a number from 1 to 1000000, not '{raw_max[:40]}'")
     return SearchQuery(text, files, flag("regex", True), flag("word"), flag("case"),
-                       flag("wild"), flag("sys"), flag("gen"), int(raw_max))
+                       flag("wild"), flag("sys"), flag("gen"), hits)
 
 
 @blp.route(NS + "/action/search", methods=["GET"])
@@ -176,7 +179,8 @@ def search_docs(ns: str) -> Response:
     """Search: find text, wildcards or a regex in documents (the /work search is the async
     form)."""
     query = _search_query()
-    body = search_envelope(store_for(ns), query, services().settings.work_time_limit_seconds)
+    body = search_envelope(store_for(ns), query, services().settings.work_time_limit_seconds,
+                           gone=request_gone())
     return envelope_response(_Built(body=body), 200)
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import (
@@ -178,6 +179,46 @@ def name_list_body() -> list[str]:
 
 def _messages(messages: Any) -> str:
     return json.dumps(messages, ensure_ascii=False, sort_keys=True)
+
+
+#: most digits a number in a path or a query parameter may have (no count or id this server
+#: takes is that large; int() of a very long digit string costs time, then raises)
+MAX_DIGITS = 18
+
+
+def ascii_number(text: str) -> int | None:
+    """The value of a whole number written in ASCII digits 0-9 only, else None.
+
+    ``str.isdigit`` and ``int`` also take the digits of other scripts and compatibility
+    forms (``³``, ``①``, ``٣``, fullwidth ``３``): ``int("³")`` raises and ``int("٣")`` is 3.
+    A number on the wire is ASCII, so anything else is not a number at all.
+    """
+    if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+class AsciiIntConverter(IntegerConverter):
+    """The ``int`` URL converter with ASCII digits only.
+
+    Werkzeug's matches ``\\d+``, which in a Python ``str`` pattern is any Unicode decimal
+    digit: ``/v٣/`` was read as ``/v3/``. Registered as ``int``, so every ``<int:...>`` rule
+    uses it.
+    """
+
+    regex = "[0-9]+"
+
+
+def ascii_header(name: str) -> str | None:
+    """A request header that carries ASCII text only (a timestamp, an ETag), or None.
+
+    Any other character cannot be part of such a value; it is replaced by ``?`` so that the
+    value stays unmatched (and shown) instead of being read as digits of another script.
+    """
+    value = request.headers.get(name)
+    if value is None or value.isascii():
+        return value
+    return value.encode("ascii", "replace").decode("ascii")
 
 
 def flag(name: str, default: bool = False) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Response, request
 from flask_smorest import Blueprint
+from werkzeug.datastructures import MultiDict
 
 from atelier_api.api.common import doc_response, respond, services
 from atelier_api.api.schemas.server import ServerEnvelopeSchema
@@ -14,7 +15,17 @@ blp = Blueprint("server", __name__, url_prefix="/api/atelier",
                             "cookie) and logout (?CacheLogout=end).")
 FEATURES = [{"name": "DEEPSEE", "enabled": False}, {"name": "ENSEMBLE", "enabled": False},
             {"name": "HEALTHSHARE", "enabled": False}]
-LOGOUT_PARAMS = ("CacheLogout", "IRISLogout")
+#: IRIS's reserved logout parameters, compared without letter case (IrisLogout, CACHELOGOUT).
+LOGOUT_PARAMS = ("cachelogout", "irislogout")
+
+
+def asks_logout(args: MultiDict[str, str]) -> bool:
+    """True when a query string asks to end the session, by IRIS's rule: ``CacheLogout``
+    or ``IRISLogout`` with any value but ``cookie`` (which only drops a login cookie, a
+    thing this server does not issue). Any request under /api/atelier/ may carry it, GET
+    and HEAD alike; the session ends once that request is answered."""
+    return any(name.lower() in LOGOUT_PARAMS and value.strip().lower() != "cookie"
+               for name, value in args.items(multi=True))
 
 
 @blp.route("/", methods=["GET"])
@@ -37,12 +48,7 @@ def get_server() -> Response:
                                                                           "enum": ["end"]}}])
 def head_server() -> Response:
     """HeadServer: the login ping; with ``CacheLogout=end`` it ends the session."""
-    if any(request.args.get(p, "").lower() == "end" for p in LOGOUT_PARAMS):
-        sessions = services().sessions
-        sessions.close(g.session)
-        g.new_session = False
-        return respond(headers={"Set-Cookie": sessions.expire_cookie_value()})
-    return respond()
+    return respond()  # the app's after-request hook ends the session (``asks_logout``)
 
 
 __all__ = ["blp", "API_VERSION"]

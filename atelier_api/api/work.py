@@ -15,7 +15,15 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from atelier_api.api.actions import compile_service
-from atelier_api.api.common import doc_response, json_body, respond, services, store_for, versioned
+from atelier_api.api.common import (
+    ascii_number,
+    doc_response,
+    json_body,
+    respond,
+    services,
+    store_for,
+    versioned,
+)
 from atelier_api.api.schemas.actions import CompileEnvelopeSchema, WorkBodySchema
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.errors import BadRequest, NotFound
@@ -53,9 +61,11 @@ def _request_kind(body: dict[str, Any]) -> str:
 
 
 def _job_id(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    """A job id: ASCII digits only (``٣`` is not job 3, ``³`` is not a number)."""
+    number = ascii_number(text)
+    if number is None:
         raise NotFound(f"No job '{text[:40]}': job ids are numbers")
-    return int(text)
+    return number
 
 
 def _gone(job_id: str) -> NotFound:

@@ -2,7 +2,7 @@
 
 Documents are kept in name order in chunks of a few hundred; a chunk holds its documents'
 texts joined into one string (each document followed by ``\\n``) with the documents' start
-offsets, plus the lower-cased copy when the chunk is ASCII. A search runs one compiled regex
+offsets, and the same as UTF-8 bytes, which RE2 searches. A search runs one compiled regex
 over each chunk instead of reading, decoding and splitting every file.
 
 Texts come from the store's per-version text store (``DocumentStore.texts``,
@@ -39,6 +39,7 @@ from atelier_api.documents.layout import is_document_path
 from atelier_api.documents.names import DocName
 from atelier_api.documents.store import DocumentStore
 from atelier_api.documents.tsindex import Signature
+from atelier_api.search.processes import stop_owned
 
 #: Documents per chunk (a chunk is re-joined when one of its documents changes).
 CHUNK_DOCS = 256
@@ -68,8 +69,12 @@ class Chunk:
     docs: list[CorpusDoc]
     keys: list[tuple[str, str]]  # (name, rel) of each document, sorted
     text: str
-    lower: str | None  # text.lower() when the text is ASCII (same offsets)
     starts: list[int]  # start offset of each document, then len(text)
+    #: the text as UTF-8 (what RE2 searches; a lone surrogate becomes "?", one byte for one
+    #: character) and the documents' start offsets in it (``starts`` when the text is ASCII)
+    data: bytes = b""
+    byte_starts: list[int] = field(default_factory=list)
+    ascii: bool = True  # the text is ASCII (byte and character offsets agree)
     #: selection caches: (files, include, exclude, system) -> selected document indexes
     selections: dict[tuple[str, str, str, bool], list[int]] = field(default_factory=dict)
 
@@ -94,9 +99,20 @@ def _build_chunk(docs: list[CorpusDoc], texts: list[str]) -> Chunk:
         pos += len(text) + 1
     starts.append(pos)
     joined = "\n".join(texts) + "\n" if texts else ""
-    lower = joined.lower() if joined.isascii() else None
+    ascii_text = joined.isascii()
+    if ascii_text:
+        data, byte_starts = joined.encode("ascii"), starts
+    else:
+        data = joined.encode("utf-8", "replace")
+        byte_starts = []
+        pos = 0
+        for text in texts:
+            byte_starts.append(pos)
+            pos += (len(text) if text.isascii() else
+                    len(text.encode("utf-8", "replace"))) + 1
+        byte_starts.append(pos)
     keys = [(d.name.name, d.rel) for d in docs]
-    return Chunk(docs, keys, joined, lower, starts)
+    return Chunk(docs, keys, joined, starts, data, byte_starts, ascii_text)
 
 
 class Corpus:
@@ -128,11 +144,13 @@ class Corpus:
             self._dirty.add(path)
 
     def close(self) -> None:
-        """End the regex worker process (a search still using it gets a stop reason)."""
+        """End the regex worker process and every other search process of the store (a
+        search still using one gets a stop reason)."""
         with self.worker_lock:
             worker, self.worker = self.worker, None
         if worker is not None:
             worker.kill()
+        stop_owned(self.store)
 
     # -- reading documents ----------------------------------------------------------------------
     def _load(self, rel: str, doc: DocName | None = None) -> tuple[CorpusDoc, str] | None:
@@ -262,7 +280,7 @@ _CREATING = threading.Lock()  # two first searches of one store make one corpus
 def corpus_of(store: DocumentStore, max_line: int) -> Corpus:
     """The corpus of a store: created on first use and kept on the store
     (``DocumentStore.search_corpus``), so that it lives and goes with it; ``close_corpus``
-    ends its worker process when the server stops."""
+    ends its search processes when the server stops."""
     with _CREATING:
         corpus = store.search_corpus
         if not isinstance(corpus, Corpus):
@@ -271,11 +289,13 @@ def corpus_of(store: DocumentStore, max_line: int) -> Corpus:
 
 
 def close_corpus(store: DocumentStore) -> None:
-    """Drop a store's corpus and end its regex worker process, if any (server shutdown)."""
+    """Drop a store's corpus and end its search processes, if any (server shutdown)."""
     with _CREATING:
         corpus, store.search_corpus = store.search_corpus, None
     if isinstance(corpus, Corpus):
         corpus.close()
+    else:
+        stop_owned(store)
 
 
 def selected(chunk: Chunk, key: tuple[str, str, str, bool],

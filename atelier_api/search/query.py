@@ -4,17 +4,21 @@ prefilter and per-line test), include/exclude name patterns, and the result shap
 A query is compiled once: literal text becomes an escaped regex, ``word`` adds word
 boundaries, ``wild`` turns ``*``/``?`` into wildcards, ``case`` makes it case-sensitive. In
 regex mode the server matches the *whole line* (IRIS semantics: VS Code sends ``(?i)`` and
-wraps the pattern as ``.*pattern.*``), and ``case`` is ignored. Regexes that could backtrack
-catastrophically are refused with a 400 (``regex_safety``).
+wraps the pattern as ``.*pattern.*``), and ``case`` is ignored. Every pattern runs on RE2
+(linear time) when RE2 can express it (``engine``); a regex that needs Python's backtracking
+engine (look-around, back-references, ...) is refused with a 400 when its shape could make
+that engine backtrack for hours (``regex_safety``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from atelier_api.errors import BadRequest
+from atelier_api.search.engine import Regex, build
 from atelier_api.search.regex_safety import check_safe
 from atelier_api.search.sre import sre_parse
 
@@ -70,13 +74,19 @@ class Summary:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A compiled query: a whole-file prefilter and the per-line test."""
+    """A compiled query: a whole-file prefilter and the per-line test (``engine.Regex``:
+    RE2 where it can, Python's ``re`` for what RE2 lacks)."""
 
-    line: re.Pattern[str]
+    line: Regex
     full: bool  # True: the line must match as a whole (regex mode)
-    whole: re.Pattern[str] | None  # searched over a whole decoded file; None: no prefilter
+    whole: Regex | None  # searched over a whole decoded file; None: no prefilter
     needle: bytes | None = None  # ASCII literal searched in the raw bytes first
     fold: bool = False  # the needle is lower case: search the lowered bytes
+
+    @property
+    def linear(self) -> bool:
+        """True when RE2 runs every part of it (no backtracking engine on any text)."""
+        return self.line.linear and (self.whole is None or self.whole.linear)
 
     def file_may_match(self, data: bytes) -> bool:
         """True when the file can hold a hit (a false positive is fine, a miss is not)."""
@@ -86,12 +96,14 @@ class Pattern:
             return True
         return self.whole.search(_text(data)) is not None
 
-    def test(self, line: str) -> re.Match[str] | None:
-        """The match of one line, or None."""
+    def test(self, line: str) -> int | None:
+        """The column of the line's match, or None."""
         line = line[:MAX_LINE]
-        return self.line.fullmatch(line) if self.full else self.line.search(line)
+        found = self.line.fullmatch(line) if self.full else self.line.search(line)
+        return None if found is None else found[0]
 
 
+@lru_cache(maxsize=64)
 def compile_query(query: SearchQuery) -> Pattern:
     """Compile a query once (a 400 for empty, oversized, invalid or dangerous patterns)."""
     text = query.text
@@ -101,11 +113,9 @@ def compile_query(query: SearchQuery) -> Pattern:
         raise BadRequest(f"The search 'query' is longer than {MAX_QUERY} characters")
     if query.regex:
         return _regex_pattern(text)
-    flags = 0 if query.case else re.IGNORECASE
+    flags = (0 if query.case else re.IGNORECASE) | re.MULTILINE
     body = _wild_body(text) if query.wild else re.escape(text)
-    if query.word:
-        body = rf"(?<!\w)(?:{body})(?!\w)"
-    rx = re.compile(body, flags | re.MULTILINE)
+    rx = build(body, flags, single_line=False, word=query.word)
     needle = None
     if not query.wild and text.isascii():
         needle = (text if query.case else text.lower()).encode("ascii")
@@ -124,20 +134,33 @@ def _regex_pattern(source: str) -> Pattern:
     """Regex mode: whole-line matching; ``.*core.*`` is searched as ``core`` (same result)."""
     flags_prefix, rest = _split_inline_flags(source)
     parsed = _parse(source)
-    check_safe(parsed, source)
     core = _unwrapped_core(rest, parsed)
     prefilter = not any(tok in source for tok in _NO_PREFILTER)
     if core is not None:
-        line = _compile(flags_prefix + core, re.MULTILINE)
+        line = _checked(flags_prefix + core, re.MULTILINE, single_line=False)
         return Pattern(line, False, line if prefilter else None)
-    line = _compile(source, 0)
+    line = _checked(source, 0, single_line=True)
     whole = None
     if prefilter:
         try:  # e.g. a second inline flag group cannot move behind the anchors: no prefilter
-            whole = re.compile(f"{flags_prefix}^(?:{rest})$", re.MULTILINE)
-        except re.error:
+            whole = _checked(f"{flags_prefix}^(?:{rest})$", re.MULTILINE, single_line=False)
+        except BadRequest:
             whole = None
     return Pattern(line, True, whole)
+
+
+def _checked(source: str, flags: int, *, single_line: bool, names: bool = False) -> Regex:
+    """The pattern for both engines; a 400 when it is invalid, or when it needs the
+    backtracking engine and its shape can make that engine backtrack for hours (``names``:
+    a pattern over document names, see ``check_safe``)."""
+    try:
+        rx = build(source, flags, single_line=single_line)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise BadRequest(f"Invalid regular expression '{source[:200]}': {exc}") from None
+    if not rx.linear:
+        check_safe(_parse(source, flags), source, rx.lacks, count_choices=not names)
+        _compile(source, flags)
+    return rx
 
 
 def _split_inline_flags(source: str) -> tuple[str, str]:
@@ -152,9 +175,9 @@ def _compile(source: str, flags: int) -> re.Pattern[str]:
         raise BadRequest(f"Invalid regular expression '{source[:200]}': {exc}") from None
 
 
-def _parse(source: str) -> Any:
+def _parse(source: str, flags: int = 0) -> Any:
     try:
-        return sre_parse.parse(source)
+        return sre_parse.parse(source, flags)
     except (re.error, OverflowError, RecursionError) as exc:
         raise BadRequest(f"Invalid regular expression '{source[:200]}': {exc}") from None
 
@@ -197,10 +220,11 @@ def _text(data: bytes) -> str:
     return text
 
 
-def name_regex(source: str, what: str) -> re.Pattern[str] | None:
+@lru_cache(maxsize=64)
+def name_regex(source: str, what: str) -> Regex | None:
+    """An include/exclude pattern over document paths (RE2 unless it needs what RE2 lacks)."""
     if not source:
         return None
     if len(source) > MAX_QUERY:
         raise BadRequest(f"'{what}' is longer than {MAX_QUERY} characters")
-    check_safe(_parse(source), source)
-    return _compile(source, 0)
+    return _checked(source, 0, single_line=True, names=True)

@@ -1,5 +1,26 @@
-"""Regex safety: refusing patterns whose backtracking can explode (nested or overlapping
-repeats, back-references under a repeat, too many unbounded repeats)."""
+"""Regex safety for the backtracking engine: refusing patterns whose backtracking can explode.
+
+Only patterns RE2 cannot run reach Python's backtracking ``re`` (``engine``): look-around,
+back-references and the like. Those are checked here and refused (a 400) when their shape can
+make a backtracking engine try exponentially or high-polynomially many ways:
+
+* a repeat inside a repeat whose inner part can match different lengths (``(a?){28}``,
+  ``(a{1,2}){400}``, ``(x+)*``); a fixed count inside is fine (``(ab{3}){5}``);
+* alternatives inside a repeat that can start alike (``(a|ab)*``);
+* a back-reference inside a repeat;
+* more than ``MAX_CHOICES`` places where the engine must choose (repeats of varying length
+  and alternatives that can start alike), repeated or not (``a*a*a*a*a*a*a*b``,
+  ``(a|aa)(a|aa)…``).
+
+A look-around is atomic (the backtracking around it never re-enters it): what is inside is
+checked on its own, and one of fixed width (``(?!\\.)``, ``(?!(?:/|^)\\.)``, as glob
+translators write them) costs a bounded time wherever it is tried, so its choices do not
+count.
+
+What passes still runs under the backtracking engine's time budget. Include/exclude patterns
+over document names (glob translations full of look-aheads) are not held to ``MAX_CHOICES``:
+their backtracking engine runs in a child process that the budget kills.
+"""
 
 from __future__ import annotations
 
@@ -9,42 +30,57 @@ from typing import Any
 from atelier_api.errors import BadRequest
 from atelier_api.search.sre import REPEATS, sre_parse
 
-MAX_UNBOUNDED = 12
+MAX_CHOICES = 6
 
 
-def check_safe(parsed: Any, source: str) -> None:
-    """Refuse patterns whose backtracking can explode (nested or overlapping repeats)."""
-    unbounded = [0]
-    problem = _risky(parsed, 0, unbounded)
-    if problem is None and unbounded[0] > MAX_UNBOUNDED:
-        problem = f"more than {MAX_UNBOUNDED} unbounded repeats"
+def check_safe(parsed: Any, source: str, lacks: str, *, count_choices: bool = True) -> None:
+    """Refuse (400) a pattern for the backtracking engine whose backtracking can explode;
+    ``lacks``: what RE2 lacks for it, for the message. ``count_choices`` False: only the
+    shapes that explode exponentially are refused (a pattern over document names, which runs
+    in a child process under the time budget)."""
+    choices = [0]
+    problem = _risky(parsed, False, choices)
+    if problem is None and count_choices and choices[0] > MAX_CHOICES:
+        problem = (f"more than {MAX_CHOICES} repeats of varying length or alternatives that "
+                   "can start alike")
     if problem:
-        raise BadRequest(f"Regular expression '{source[:200]}' refused: {problem} can make the "
-                         "search backtrack for hours; simplify it")
+        raise BadRequest(f"Regular expression '{source[:200]}' refused: it needs the "
+                         f"backtracking engine ({lacks}), and {problem} can make that engine "
+                         "backtrack for hours; simplify it")
 
 
-def _risky(items: Iterable[Any], in_repeat: int, unbounded: list[int]) -> str | None:
-    """The first danger in a parsed pattern; ``in_repeat``: 0 none, 1 counted, 2 unbounded."""
+def _risky(items: Iterable[Any], in_repeat: bool, choices: list[int]) -> str | None:
+    """The first danger in a parsed pattern; ``in_repeat``: inside a repeat of more than one."""
     for op, av in items:
+        found = None
         if op in REPEATS:
             low, high, sub = av
-            repeats = high == sre_parse.MAXREPEAT or high > 1000
-            unbounded[0] += repeats
-            if (in_repeat == 2 and high > 1) or (in_repeat and repeats):
-                return "a repeat inside a repeat"
-            found = _risky(sub, max(in_repeat, 2 if repeats else int(high > 1)), unbounded)
+            varying = low != high
+            choices[0] += varying
+            if in_repeat and varying:
+                found = "a repeat inside a repeat"
+            else:
+                found = _risky(sub, in_repeat or high > 1, choices)
         elif op is sre_parse.BRANCH:
-            if in_repeat and not _distinct_starts(av[1]):
-                return "overlapping alternatives inside a repeat"
-            found = next((p for alt in av[1] if (p := _risky(alt, in_repeat, unbounded))), None)
+            if not _distinct_starts(av[1]):
+                if in_repeat:
+                    return "overlapping alternatives inside a repeat"
+                choices[0] += 1
+            found = next((p for alt in av[1] if (p := _risky(alt, in_repeat, choices))), None)
         elif op is sre_parse.SUBPATTERN:
-            found = _risky(av[-1], in_repeat, unbounded)
+            found = _risky(av[-1], in_repeat, choices)
         elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
-            found = _risky(av[1], in_repeat, unbounded)
+            # a look-around is atomic (never re-entered by the backtracking around it); one
+            # of fixed width costs a bounded time wherever it is tried
+            fixed = av[1].getwidth()[0] == av[1].getwidth()[1]
+            found = _risky(av[1], False, [0] if fixed else choices)
+        elif op is sre_parse.ATOMIC_GROUP:
+            found = _risky(av, in_repeat, choices)
+        elif op is sre_parse.GROUPREF_EXISTS:
+            found = next((p for sub in av[1:] if sub is not None
+                          if (p := _risky(sub, in_repeat, choices))), None)
         elif op is sre_parse.GROUPREF and in_repeat:
             found = "a back-reference inside a repeat"
-        else:
-            found = None
         if found:
             return found
     return None

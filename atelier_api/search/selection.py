@@ -1,43 +1,87 @@
 """Which documents a query searches: the ``files`` masks (StudioOpenDialog spec), the
 system flag and the include/exclude patterns, over the files and over the corpus; with the
 system flag (always in ``%SYS``), also the compiler adapter's system documents
-(``system_sources``)."""
+(``system_sources``). The include/exclude patterns are decided for a whole list of paths at
+once (``KeepPaths``), so that a pattern the backtracking engine runs can be run in a child
+process."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from atelier_api.adapters.system_library import bound
 from atelier_api.documents.docsets import mask_matcher
 from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import BadRequest, InvalidName
-from atelier_api.search.corpus import CorpusDoc
+from atelier_api.search.corpus import Chunk, CorpusDoc, selected
+from atelier_api.search.engine import Regex
 from atelier_api.search.query import SearchQuery, name_regex
 
+#: Which of a list of document paths the include/exclude patterns keep, decided in one go
+#: (by the service: in a child process when a pattern needs the backtracking engine).
+KeepPaths = Callable[[list[str]], list[bool]]
 
-def select(store: DocumentStore, query: SearchQuery) -> list[Source]:
+
+@dataclass(frozen=True)
+class NameFilter:
+    """The include/exclude patterns, over document paths (``doc_path``)."""
+
+    include: Regex | None
+    exclude: Regex | None
+
+    @property
+    def linear(self) -> bool:
+        """True when RE2 runs both (no backtracking engine)."""
+        return all(rx is None or rx.linear for rx in (self.include, self.exclude))
+
+    def keeps(self, where: str) -> bool:
+        """True when the path passes both patterns."""
+        return not ((self.include is not None and self.include.search(where) is None) or
+                    (self.exclude is not None and self.exclude.search(where) is not None))
+
+
+def name_filter(query: SearchQuery) -> NameFilter | None:
+    """The query's include/exclude patterns (None when it has neither)."""
+    if not (query.include or query.exclude):
+        return None
+    return NameFilter(name_regex(query.include, "include"), name_regex(query.exclude, "exclude"))
+
+
+def _keeper(query: SearchQuery, keep_paths: KeepPaths | None) -> KeepPaths:
+    """``keep_paths``, or the filter run in this process."""
+    if keep_paths is not None:
+        return keep_paths
+    found = name_filter(query)
+    if found is None:
+        return lambda paths: [True] * len(paths)
+    return lambda paths: [found.keeps(path) for path in paths]
+
+
+def select(store: DocumentStore, query: SearchQuery, keep_paths: KeepPaths | None = None
+           ) -> list[Source]:
     """The documents a query searches, sorted by name, as (name, path, generated text)."""
     wanted, unwanted = spec_matchers(store, query.files)
-    include = name_regex(query.include, "include")
-    exclude = name_regex(query.exclude, "exclude")
     system = query.system or store.namespace == "%SYS"
-    out: list[Source] = []
+    masked: list[tuple[DocName, str | None, str | None]] = []
     for doc, path, text in _candidates(store, query.generated):
         if not system and doc.name.startswith("%"):
             continue
         if not any(m(doc) for m in wanted) or any(m(doc) for m in unwanted):
             continue
-        where = doc_path(doc)
-        if (include and not include.search(where)) or (exclude and exclude.search(where)):
-            continue
-        out.append((doc.name, path, text))
+        masked.append((doc, path, text))
+    if query.include or query.exclude:
+        kept = _keeper(query, keep_paths)([doc_path(doc) for doc, _path, _text in masked])
+        masked = [item for item, keep in zip(masked, kept, strict=True) if keep]
+    out = [(doc.name, path, text) for doc, path, text in masked]
     out.sort(key=lambda source: source[0])
     return out
 
 
-def system_sources(store: DocumentStore, query: SearchQuery) -> list[Source]:
+def system_sources(store: DocumentStore, query: SearchQuery,
+                   keep_paths: KeepPaths | None = None) -> list[Source]:
     """The system documents a query searches, sorted by name, as text sources: with the
     system flag (or in ``%SYS``), those the masks and include/exclude patterns select and no
     workspace document of the same name shadows."""
@@ -45,9 +89,7 @@ def system_sources(store: DocumentStore, query: SearchQuery) -> list[Source]:
     if not (query.system or store.namespace == "%SYS") or not library.entries():
         return []
     wanted, unwanted = spec_matchers(store, query.files)
-    include = name_regex(query.include, "include")
-    exclude = name_regex(query.exclude, "exclude")
-    picked = []
+    picked: list[DocName] = []
     for entry in library.entries():
         try:
             doc = parse_name(entry.name)
@@ -56,11 +98,12 @@ def system_sources(store: DocumentStore, query: SearchQuery) -> list[Source]:
             continue
         if shadowed or not any(m(doc) for m in wanted) or any(m(doc) for m in unwanted):
             continue
-        where = doc_path(doc)
-        if (include and not include.search(where)) or (exclude and exclude.search(where)):
-            continue
-        picked.append(doc.name)
-    return [(d.name, None, "\n".join(d.lines or ())) for d in library.read_all(picked)]
+        picked.append(doc)
+    if picked and (query.include or query.exclude):
+        kept = _keeper(query, keep_paths)([doc_path(doc) for doc in picked])
+        picked = [doc for doc, keep in zip(picked, kept, strict=True) if keep]
+    return [(d.name, None, "\n".join(d.lines or ()))
+            for d in library.read_all([doc.name for doc in picked])]
 
 
 def _candidates(store: DocumentStore, generated: bool
@@ -137,21 +180,37 @@ def _matcher(mask: str) -> Matcher:
         raise BadRequest(f"Invalid document mask '{mask[:200]}'") from None
 
 
-def selector(store: DocumentStore, query: SearchQuery
-             ) -> tuple[tuple[str, str, str, bool], Callable[[CorpusDoc], bool]]:
-    """The selection of ``select`` as a per-document test (and its cache key)."""
+def corpus_selection(store: DocumentStore, query: SearchQuery, chunks: list[Chunk],
+                     keep_paths: KeepPaths | None = None) -> list[tuple[int, list[int]]]:
+    """The selection of ``select`` over the corpus: (chunk index, indexes of its selected
+    documents) for each chunk with any, cached per chunk (masks alone, and with the
+    include/exclude patterns, decided for all uncached chunks in one go)."""
     wanted, unwanted = spec_matchers(store, query.files)
-    include = name_regex(query.include, "include")
-    exclude = name_regex(query.exclude, "exclude")
     system = query.system or store.namespace == "%SYS"
+    key = (query.files, query.include, query.exclude, system)
+    masks_key = (query.files, "", "", system)
 
-    def keep(entry: CorpusDoc) -> bool:
+    def by_masks(entry: CorpusDoc) -> bool:
         doc = entry.name
         if not system and doc.name.startswith("%"):
             return False
-        if not any(m(doc) for m in wanted) or any(m(doc) for m in unwanted):
-            return False
-        where = doc_path(doc)
-        return not ((include and not include.search(where)) or
-                    (exclude and exclude.search(where)))
-    return (query.files, query.include, query.exclude, system), keep
+        return any(m(doc) for m in wanted) and not any(m(doc) for m in unwanted)
+    out: dict[int, list[int]] = {}
+    todo: list[tuple[int, list[int]]] = []
+    for index, chunk in enumerate(chunks):
+        cached = chunk.selections.get(key)
+        if cached is not None:
+            out[index] = cached
+            continue
+        picked = selected(chunk, masks_key, by_masks)
+        if key == masks_key:
+            out[index] = picked
+        else:
+            todo.append((index, picked))
+    if todo:
+        paths = [doc_path(chunks[index].docs[d].name) for index, picked in todo for d in picked]
+        kept = iter(_keeper(query, keep_paths)(paths))
+        for index, picked in todo:
+            mine = {chunks[index].docs[d] for d in picked if next(kept)}
+            out[index] = selected(chunks[index], key, mine.__contains__)
+    return [(index, out[index]) for index in range(len(chunks)) if out.get(index)]

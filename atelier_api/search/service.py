@@ -1,9 +1,13 @@
 """The public entry: ``action/search`` (``search_envelope``, ``search_all``) and the ``/work``
 search job (``search_job``), with validation and the early-stop rules.
 
-Documents come from the namespace's in-memory corpus (``atelier_api.search.corpus``); user
-regexes and wildcards run in a forked worker process that can be killed (``workers``); the
-synchronous endpoint gets its envelope JSON built as text (``search_envelope``). When
+Documents come from the namespace's in-memory corpus (``atelier_api.search.corpus``); every
+pattern runs on RE2 (linear time) unless it needs what only Python's backtracking engine has
+(``engine``); user regexes and wildcards run in a forked worker process that can be killed
+(``workers``). A search that needs the backtracking engine stops after
+``BACKTRACKING_SECONDS`` at the latest; a synchronous search stops when its client goes away
+(``client``). The synchronous endpoint gets its envelope JSON built as text
+(``search_envelope``). When
 generated documents take part (``gen`` with compiled output) the files are read one by one
 (``_search_files``). With the system flag (``sys=1``, always in ``%SYS``) the compiler
 adapter's system documents are searched after the workspace's, from their texts, within the
@@ -21,7 +25,7 @@ from typing import Any
 
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import BadRequest, Envelope
-from atelier_api.search.corpus import corpus_of, selected
+from atelier_api.search.corpus import corpus_of
 from atelier_api.search.outlines import where
 from atelier_api.search.plan import corpus_plan
 from atelier_api.search.query import (
@@ -35,10 +39,30 @@ from atelier_api.search.query import (
 )
 from atelier_api.search.render import doc_matches, dumps, enc, render_chunk
 from atelier_api.search.scan import Found, inline, inline_chunks, per_doc
-from atelier_api.search.selection import Source, select, selector, spec_matchers, system_sources
-from atelier_api.search.workers import acquire, isolated, isolated_chunks, no_fork
+from atelier_api.search.selection import (
+    KeepPaths,
+    Source,
+    corpus_selection,
+    name_filter,
+    select,
+    spec_matchers,
+    system_sources,
+)
+from atelier_api.search.workers import (
+    acquire,
+    isolated,
+    isolated_chunks,
+    keep_in_child,
+    no_fork,
+)
 from atelier_api.work.queue import JobContext, Work, work_error
 from atelier_api.work.queue import Outcome as JobOutcome
+
+#: The longest a search that needs the backtracking engine (Python's ``re``: look-around,
+#: back-references, ...) may run, whatever the request's own time limit.
+BACKTRACKING_SECONDS = 30.0
+BACKTRACKING_STOP = f"the backtracking engine's time limit of {BACKTRACKING_SECONDS:g} s"
+GONE_STOP = "the client went away"
 
 
 def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileHits], None],
@@ -48,18 +72,23 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
 
     ``should_stop`` returns a reason ('cancelled', 'time limit') to stop early. The documents
     come from the namespace's in-memory corpus (atelier_api.search.corpus). Literal and word
-    searches run in this thread (their regex is linear); user regexes and wildcards run in a
-    forked child that is killed on cancel or time limit, because a backtracking ``re`` holds
-    the GIL and cannot be interrupted.
+    searches run in this thread (on RE2, which releases the GIL); user regexes and wildcards
+    run in a forked child that is killed when the search stops early, because a backtracking
+    ``re`` holds the GIL and cannot be interrupted. A query that needs the backtracking engine
+    also stops after ``BACKTRACKING_SECONDS``.
     """
     validate(store, query)
     say = console or (lambda _line: None)
     say(f"Searching for '{query.text}' in '{query.files}'")
-    stop = should_stop or (lambda: "")
-    system = system_sources(store, query)
+    stop = _budgeted(should_stop or (lambda: ""), query)
+    keep = _keep_paths(store, query, stop)
+    try:
+        system = system_sources(store, query, keep)
+    except _Stopped as exc:
+        return _stopped(say, query, exc.reason)
     if not _uses_corpus(store, query):
-        return _search_files(store, query, on_file, say, stop, system)
-    scanned, found = _corpus_found(store, query, stop)
+        return _search_files(store, query, on_file, say, stop, system, keep)
+    scanned, found = _corpus_found(store, query, stop, keep)
     hits = files = 0
     hits_of = _ChunkHits(found)
     with contextlib.closing(hits_of):
@@ -76,37 +105,49 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
                     break
             if hits_of.stopped:
                 break
-    summary = _search_system(system, query, Summary(hits, files, scanned, hits_of.stopped),
+    summary = _search_system(store, system, query,
+                             Summary(hits, files, scanned, hits_of.stopped),
                              on_file, say, stop)
     _finish(say, summary, query)
     return summary
 
 
-def _search_system(system: list[Source], query: SearchQuery, summary: Summary,
-                   on_file: Callable[[FileHits], None], say: Callable[[str], None],
-                   stop: Callable[[], str]) -> Summary:
+def _search_system(store: DocumentStore, system: list[Source], query: SearchQuery,
+                   summary: Summary, on_file: Callable[[FileHits], None],
+                   say: Callable[[str], None], stop: Callable[[], str]) -> Summary:
     """The workspace's summary with the system documents searched after it (when the
     workspace part did not stop early), within what is left of ``max``."""
     if summary.stopped or not system:
         return summary
     left = dataclasses.replace(query, max_hits=query.max_hits - summary.hits)
-    hits, files, stopped = _scan_sources(system, left, on_file, say, stop)
+    hits, files, stopped = _scan_sources(store, system, left, on_file, say, stop)
     return Summary(summary.hits + hits, summary.files + files, summary.scanned + len(system),
                    stopped)
 
 
-def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float) -> bytes:
+def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float,
+                    gone: Callable[[], bool] | None = None) -> bytes:
     """The JSON envelope of a synchronous search (action/search), built as text: the bytes
-    ``Envelope(items, console, errors, summary).dumps()`` of ``search_all`` would give."""
+    ``Envelope(items, console, errors, summary).dumps()`` of ``search_all`` would give.
+
+    ``gone`` tells whether the client went away (the search then stops; the view passes
+    ``atelier_api.api.disconnect.request_gone()``)."""
     validate(store, query)
+    gone = gone or (lambda: False)
     if not _uses_corpus(store, query):
-        items, lines, errors = search_all(store, query, time_limit)
+        items, lines, errors = search_all(store, query, time_limit, gone)
         return Envelope(items, lines, errors,
                         str(errors[0]["error"]) if errors else "").dumps()
     console = [f"Searching for '{query.text}' in '{query.files}'"]
     result: list[str] = []
-    stop = deadline_check(time_limit)
-    scanned, found = _corpus_found(store, query, stop)
+    stop = _budgeted(deadline_check(time_limit, gone=gone), query)
+    keep = _keep_paths(store, query, stop)
+    try:
+        system = system_sources(store, query, keep)
+    except _Stopped as exc:
+        system = []
+        stop = _first(exc.reason, stop)
+    scanned, found = _corpus_found(store, query, stop, keep)
     hits = files = 0
     hits_of = _ChunkHits(found)
     with contextlib.closing(hits_of):
@@ -116,7 +157,7 @@ def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float)
             if hits >= query.max_hits:
                 hits_of.stopped = "max"
                 break
-    summary = _search_system(system_sources(store, query), query,
+    summary = _search_system(store, system, query,
                              Summary(hits, files, scanned, hits_of.stopped),
                              lambda item: result.append(dumps(item.to_dict())),
                              console.append, stop)
@@ -149,25 +190,33 @@ class _ChunkHits:
 
 def _search_files(store: DocumentStore, query: SearchQuery,
                   on_file: Callable[[FileHits], None], say: Callable[[str], None],
-                  stop: Callable[[], str], system: list[Source] | None = None) -> Summary:
+                  stop: Callable[[], str], system: list[Source] | None = None,
+                  keep: KeepPaths | None = None) -> Summary:
     """The file-by-file search (generated documents take part): read every document, then
     the system documents (``system``; None: those the query selects)."""
-    if system is None:
-        system = system_sources(store, query)
-    sources = select(store, query) + system
-    hits, files, stopped = _scan_sources(sources, query, on_file, say, stop)
+    try:
+        if system is None:
+            system = system_sources(store, query, keep)
+        sources = select(store, query, keep) + system
+    except _Stopped as exc:
+        return _stopped(say, query, exc.reason)
+    hits, files, stopped = _scan_sources(store, sources, query, on_file, say, stop)
     summary = Summary(hits, files, len(sources), stopped)
     _finish(say, summary, query)
     return summary
 
 
-def _scan_sources(sources: list[Source], query: SearchQuery,
+def _scan_sources(store: DocumentStore, sources: list[Source], query: SearchQuery,
                   on_file: Callable[[FileHits], None], say: Callable[[str], None],
                   stop: Callable[[], str]) -> tuple[int, int, str]:
-    """Scan documents one by one: (hits, files with hits, why it stopped early)."""
+    """Scan documents one by one (a regex or wildcard search in a child process of the
+    store): (hits, files with hits, why it stopped early)."""
     if not sources:
         return 0, 0, ""
-    found = (isolated if query.regex or query.wild else inline)(sources, query, stop)
+    if query.regex or query.wild:
+        found = isolated(sources, query, stop, store)
+    else:
+        found = inline(sources, query, stop)
     hits = files = 0
     stopped = ""
     for item in found:
@@ -185,6 +234,46 @@ def _scan_sources(sources: list[Source], query: SearchQuery,
     return hits, files, stopped
 
 
+class _Stopped(Exception):
+    """The include/exclude patterns could not be decided: the search stopped (the reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _keep_paths(store: DocumentStore, query: SearchQuery, stop: Callable[[], str]
+                ) -> KeepPaths | None:
+    """How the include/exclude patterns are decided: in this process (None) when RE2 runs
+    them, else in a child process that ``stop`` can end (``_Stopped``)."""
+    names = name_filter(query)
+    if names is None or names.linear or not hasattr(os, "fork"):
+        return None
+
+    def keep(paths: list[str]) -> list[bool]:
+        kept = keep_in_child(paths, names, stop, store)
+        if isinstance(kept, str):
+            raise _Stopped(kept)
+        return kept
+    return keep
+
+
+def _stopped(say: Callable[[str], None], query: SearchQuery, reason: str) -> Summary:
+    summary = Summary(0, 0, 0, reason)
+    _finish(say, summary, query)
+    return summary
+
+
+def _only(reason: str) -> Generator[Found | str, None, None]:
+    """A scan that stopped before it began."""
+    yield reason
+
+
+def _first(reason: str, stop: Callable[[], str]) -> Callable[[], str]:
+    """A ``should_stop`` that gives ``reason`` at once."""
+    return lambda: reason or stop()
+
+
 def _finish(say: Callable[[str], None], summary: Summary, query: SearchQuery) -> None:
     if summary.stopped == "max":
         say(f"Reached the maximum of {query.max_hits} hits; the search stopped there.")
@@ -193,25 +282,41 @@ def _finish(say: Callable[[str], None], summary: Summary, query: SearchQuery) ->
     say(f"Found {summary.hits} occurrence/s in {summary.files} file/s.")
 
 
-def deadline_check(seconds: float, cancelled: Callable[[], bool] | None = None
-                   ) -> Callable[[], str]:
-    """A ``should_stop`` for a time limit (and an optional cancel flag)."""
+def deadline_check(seconds: float, cancelled: Callable[[], bool] | None = None,
+                   gone: Callable[[], bool] | None = None) -> Callable[[], str]:
+    """A ``should_stop`` for a time limit (and an optional cancel flag and client check)."""
     end = time.monotonic() + seconds
 
     def check() -> str:
         if cancelled is not None and cancelled():
             return "cancelled"
+        if gone is not None and gone():
+            return GONE_STOP
         return "time limit" if time.monotonic() > end else ""
     return check
 
 
-def search_all(store: DocumentStore, query: SearchQuery, time_limit: float
+def _budgeted(stop: Callable[[], str], query: SearchQuery) -> Callable[[], str]:
+    """``stop``, plus the backtracking engine's time limit when the query (its pattern or its
+    include/exclude patterns) needs that engine."""
+    names = name_filter(query)
+    if compile_query(query).linear and (names is None or names.linear):
+        return stop
+    end = time.monotonic() + BACKTRACKING_SECONDS
+
+    def check() -> str:
+        return stop() or (BACKTRACKING_STOP if time.monotonic() > end else "")
+    return check
+
+
+def search_all(store: DocumentStore, query: SearchQuery, time_limit: float,
+               gone: Callable[[], bool] | None = None
                ) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
     """A synchronous search: (result items, console lines, errors of an early stop)."""
     items: list[dict[str, Any]] = []
     lines: list[str] = []
     summary = search(store, query, on_file=lambda f: items.append(f.to_dict()),
-                     console=lines.append, should_stop=deadline_check(time_limit))
+                     console=lines.append, should_stop=deadline_check(time_limit, gone=gone))
     return items, lines, _stop_errors(summary)
 
 
@@ -250,15 +355,17 @@ def _uses_corpus(store: DocumentStore, query: SearchQuery) -> bool:
                 any(True for _ in store.compiled.generated_docs()))
 
 
-def _corpus_found(store: DocumentStore, query: SearchQuery, stop: Callable[[], str]
+def _corpus_found(store: DocumentStore, query: SearchQuery, stop: Callable[[], str],
+                  keep: KeepPaths | None = None
                   ) -> tuple[int, Generator[Found | str, None, None]]:
     """(documents searched, a generator of each chunk's hits or a stop reason)."""
     plan = corpus_plan(query)
-    key, keep = selector(store, query)
     corpus = corpus_of(store, MAX_LINE)
     chunks = corpus.chunks()
-    work = [(index, picked) for index, chunk in enumerate(chunks)
-            if (picked := selected(chunk, key, keep))]
+    try:
+        work = corpus_selection(store, query, chunks, keep)
+    except _Stopped as exc:
+        return 0, _only(exc.reason)
     scanned = sum(len(picked) for _index, picked in work)
     if not hasattr(os, "fork") or not work:
         return scanned, inline_chunks(chunks, work, plan, query.max_hits, stop)

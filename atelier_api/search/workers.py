@@ -1,6 +1,12 @@
 """Child processes: user regexes and wildcards run in a forked child that can be killed
-(cancel, time limit), because a backtracking ``re`` holds the GIL and cannot be interrupted;
-the corpus's kept worker, one-off forks, and the pipes between them and the server."""
+(cancel, time limit, the client gone), because Python's backtracking ``re`` holds the GIL and
+cannot be interrupted (RE2 is linear, but a large pattern over a large corpus still takes its
+time); the corpus's kept worker, one-off forks, and the pipes between them and the server.
+
+No child outlives its search or the server (``processes``: forked by one long-lived thread,
+``PR_SET_PDEATHSIG``, own process group, registered per store until reaped); a kept worker
+also ends by itself when its request pipe closes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import pickle
-import signal
 import time
 import weakref
 from array import array
@@ -19,22 +24,33 @@ from typing import Any
 
 from atelier_api.search.corpus import Chunk, Corpus
 from atelier_api.search.plan import Plan
+from atelier_api.search.processes import fork, reap
 from atelier_api.search.query import FileHits, SearchQuery
 from atelier_api.search.scan import Found, Work_, inline, inline_chunks, scan_to
-from atelier_api.search.selection import Source
+from atelier_api.search.selection import NameFilter, Source
 
 log = logging.getLogger(__name__)
 
 
-def isolated(sources: list[Source], query: SearchQuery, stop: Callable[[], str]
-             ) -> Generator[FileHits | str, None, None]:
-    """Scan in a child process; killed when ``stop`` gives a reason or the caller stops."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["atelier_api.search.workers"])
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child_scan, args=(sources, query, send), daemon=True,
-                        name="atelier-search")
-    child.start()
+# -- the file-by-file scan in a child ---------------------------------------------------------
+
+def isolated(sources: list[Source], query: SearchQuery, stop: Callable[[], str],
+             owner: object) -> Generator[FileHits | str, None, None]:
+    """Scan in a child process of ``owner`` (the store); killed when ``stop`` gives a reason
+    or the caller stops."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def main() -> None:  # pragma: no cover - the child
+        _only_fds(send)
+        _child_scan(sources, query, send)
+    try:
+        pid = fork(main, owner)
+    except OSError as exc:
+        receive.close()
+        send.close()
+        no_fork(exc)
+        yield from inline(sources, query, stop)
+        return
     send.close()
     try:
         for message in _from_child(receive.recv, receive.poll, stop):
@@ -45,10 +61,7 @@ def isolated(sources: list[Source], query: SearchQuery, stop: Callable[[], str]
                 return
             yield FileHits(message[0], tuple(message[1]))
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receive.close()
+        reap(pid, receive)
 
 
 def _child_scan(sources: list[Source], query: SearchQuery, send: Any) -> None:
@@ -62,6 +75,33 @@ def _child_scan(sources: list[Source], query: SearchQuery, send: Any) -> None:
         send.send(f"failed: {type(exc).__name__}: {exc}")
     finally:
         send.close()
+
+
+def keep_in_child(paths: list[str], names: NameFilter, stop: Callable[[], str],
+                  owner: object) -> list[bool] | str:
+    """Which ``paths`` the include/exclude patterns keep, decided in a child process of
+    ``owner`` (the patterns need the backtracking engine): the answers, or why it stopped."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def main() -> None:  # pragma: no cover - the child
+        _only_fds(send)
+        send.send_bytes(bytes(names.keeps(path) for path in paths))
+    try:
+        pid = fork(main, owner)
+    except OSError as exc:
+        receive.close()
+        send.close()
+        no_fork(exc)
+        return [names.keeps(path) for path in paths]
+    send.close()
+    try:
+        for message in _from_child(receive.recv_bytes, receive.poll, stop):
+            if isinstance(message, str):
+                return message
+            return [bool(answer) for answer in message]
+        return "the search process ended unexpectedly"
+    finally:
+        reap(pid, receive)
 
 
 def no_fork(exc: OSError) -> None:
@@ -80,30 +120,25 @@ class _Worker:
     newer corpus, the corpus dropped).
     """
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], owner: object) -> None:
         self.chunks = chunks
         self.busy = False
         requests_in, self.requests = multiprocessing.Pipe(duplex=False)
         self.results, results_out = multiprocessing.Pipe(duplex=False)
+
+        def main() -> None:  # pragma: no cover - the child (its scan is covered in-process)
+            _only_fds(requests_in, results_out)
+            _serve(chunks, requests_in, results_out)
         try:
-            pid = os.fork()
+            pid = fork(main, owner)
         except OSError:
             for conn in (requests_in, self.requests, self.results, results_out):
                 conn.close()
             raise
-        if pid == 0:  # pragma: no cover - the child (its scan is covered in-process)
-            code = 0
-            try:
-                _only_fds(requests_in, results_out)
-                _serve(chunks, requests_in, results_out)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
         requests_in.close()
         results_out.close()
         self.pid = pid
-        self.kill = weakref.finalize(self, _reap, pid, self.requests, self.results)
+        self.kill = weakref.finalize(self, reap, pid, self.requests, self.results)
 
 
 def _only_fds(*conns: Any) -> None:  # pragma: no cover - in a child
@@ -127,15 +162,6 @@ def _serve(chunks: list[Chunk], requests: Any, results: Any) -> None:  # pragma:
         scan_to(results, chunks, work, plan, limit)
 
 
-def _reap(pid: int, *conns: Any) -> None:
-    for conn in conns:
-        conn.close()
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
 def acquire(corpus: Corpus, chunks: list[Chunk]) -> _Worker | None:
     """The corpus's idle worker for these chunks (forked when needed); None when it is busy
     with another search."""
@@ -145,7 +171,7 @@ def acquire(corpus: Corpus, chunks: list[Chunk]) -> _Worker | None:
             worker.kill()
             worker = corpus.worker = None
         if worker is None:
-            worker = corpus.worker = _Worker(chunks)
+            worker = corpus.worker = _Worker(chunks, corpus.store)
         assert isinstance(worker, _Worker)
         if worker.busy or worker.chunks is not chunks:
             return None
@@ -170,7 +196,7 @@ def isolated_chunks(corpus: Corpus, chunks: list[Chunk], work: Work_, plan: Plan
     when the worker is busy. Children inherit the chunks: nothing is copied or pickled but
     the request and the hits."""
     if worker is None:
-        yield from _forked(chunks, work, plan, limit, stop)
+        yield from _forked(chunks, work, plan, limit, stop, corpus.store)
         return
     healthy = False
     state = _State()
@@ -242,29 +268,24 @@ def _drain(results: Any, seconds: float = 2.0) -> bool:
 
 
 def _forked(chunks: list[Chunk], work: Work_, plan: Plan, limit: int,
-            stop: Callable[[], str]) -> Generator[Found | str, None, None]:
+            stop: Callable[[], str], owner: object) -> Generator[Found | str, None, None]:
     """A one-off child for one search; the child touches only the inherited chunks and its
     pipe, and leaves with ``os._exit``."""
     receive, send = multiprocessing.Pipe(duplex=False)
+
+    def main() -> None:  # pragma: no cover - the child
+        _only_fds(send)
+        scan_to(send, chunks, work, plan, limit)
     try:
-        pid = os.fork()
+        pid = fork(main, owner)
     except OSError as exc:
         receive.close()
         send.close()
         no_fork(exc)
         yield from inline_chunks(chunks, work, plan, limit, stop)
         return
-    if pid == 0:  # pragma: no cover - the child
-        code = 0
-        try:
-            _only_fds(send)
-            scan_to(send, chunks, work, plan, limit)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
     send.close()
     try:
         yield from _receive(receive, chunks, stop, _State())
     finally:
-        _reap(pid, receive)
+        reap(pid, receive)

@@ -18,6 +18,7 @@ from atelier_api.adapters.system_library import bound
 from atelier_api.documents.names import OTHER_EXTS
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import InvalidName
+from atelier_api.sql.budget import Budget, SqlLimits
 from atelier_api.sql.dictionary import ClassDictionary
 from atelier_api.sql.opendialog import COLUMNS as DIALOG_COLUMNS
 from atelier_api.sql.opendialog import studio_open_dialog
@@ -36,6 +37,8 @@ class Context:
     conn: sqlite3.Connection
     system_mode: str = ""
     notes: list[str] = field(default_factory=list)
+    #: the statement's budget (time, memory, sizes)
+    budget: Budget = field(default_factory=lambda: Budget(SqlLimits()))
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,17 @@ def _is_system(ctx: Context, name: str) -> bool:
 def _subclass_of(ctx: Context, args: list[Any]) -> TableResult:
     sup = str(args[0]) if args and args[0] is not None else ""
     initial = str(args[1]) if len(args) > 1 and args[1] is not None else ""
-    ctx.dictionary.sync()
+    with ctx.budget.exempt():
+        ctx.dictionary.sync()
     rows = ctx.conn.execute(
         "SELECT DISTINCT c.Name FROM dict.CompiledClass c WHERE c.Name <> ? AND "
         "EXISTS (SELECT 1 FROM dict.ClassDefinition d WHERE d.Name = c.Name) AND ? <> ''",
         (sup, sup)).fetchall()
-    names = [r[0] for r in rows if _extends(ctx, r[0], sup) and r[0] > initial]
+    names = []
+    for (name,) in rows:
+        ctx.budget.check()  # one short query per class: the progress handler never runs
+        if name > initial and _extends(ctx, name, sup):
+            names.append(name)
     return TableResult([("Name", "TEXT")], [(n,) for n in sorted(names)])
 
 
@@ -133,7 +141,8 @@ def _long(name: str) -> str:
 
 
 def _items_list(ctx: Context, args: list[Any]) -> TableResult:
-    return TableResult(ITEM_COLUMNS, project_items(ctx.conn, ctx.store, args))
+    return TableResult(ITEM_COLUMNS, project_items(ctx.conn, ctx.store, args,
+                                                   ctx.budget.check))
 
 
 TABLE_QUERIES: dict[str, Callable[[Context, list[Any]], TableResult]] = {

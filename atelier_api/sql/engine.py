@@ -2,7 +2,10 @@
 class queries as temporary tables, map IRIS functions and predicates, bind the parameters.
 
 Safety does not rest on the rewrite alone: the connection's authorizer allows reads of the
-namespace's tables, writes to the project tables only, and a fixed list of functions.
+namespace's tables, writes to the project tables only, and a fixed list of functions. It
+checks the whole statement the client sent, the Filter of a class query included (the Filter
+is part of that statement). The statement's budget (``atelier_api.sql.budget``) bounds its
+time, memory and result.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from atelier_api.sql.budget import Budget, Stop
 from atelier_api.sql.classqueries import (
     NEEDS_DICTIONARY,
     SCALAR_METHODS,
@@ -22,6 +26,7 @@ from atelier_api.sql.classqueries import (
     Context,
     TableResult,
 )
+from atelier_api.sql.codes import FATAL, SqlError, megabytes, unexpected
 from atelier_api.sql.dialect import DOLLAR, Parsed, SqlSyntaxError, parse_condition
 from atelier_api.sql.dictschema import COMPILED_TABLES, MEMBER_TABLES
 from atelier_api.sql.functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
@@ -32,15 +37,9 @@ TABLES.update({"%studio.project": ("proj", "Project"), "%studio.projectitem":
                ("proj", "ProjectItem")})
 WRITABLE = {("proj", "Project"), ("proj", "ProjectItem")}
 STATEMENTS = (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)
-
-
-class SqlError(Exception):
-    """A statement that fails the way IRIS reports it: an SQLCODE and a message."""
-
-    def __init__(self, sqlcode: int, message: str) -> None:
-        super().__init__(message)
-        self.sqlcode = sqlcode
-        self.message = message
+#: rows fetched at a time while the result caps are counted
+FETCH_ROWS = 500
+__all__ = ["Rows", "SqlError", "Statement", "authorizer", "condition", "run"]
 
 
 @dataclass(frozen=True)
@@ -139,10 +138,17 @@ class Statement:
             self.uses_dictionary = True
         args = [self._value(a) for a in func.expressions]
         result = query(self.ctx, args)
-        table = self._materialise(result)
+        self.ctx.budget.check()
+        table = exp.Table(this=exp.to_identifier(self._materialise(result)),
+                          db=exp.to_identifier("temp"))
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(func.name))
-        return exp.Table(this=exp.to_identifier(table), db=exp.to_identifier("temp"),
-                         alias=alias)
+        if not result.condition.strip():
+            table.set("alias", alias)
+            return table
+        # the Filter becomes part of the client's statement: the same authorizer (function
+        # allow-list) and the same budget apply to it
+        where = condition(result.condition, {c for c, _t in result.columns})
+        return exp.Subquery(this=exp.select("*").from_(table).where(where), alias=alias)
 
     def _scalar_method(self, node: exp.Dot) -> exp.Expr:
         func = node.expression
@@ -173,9 +179,6 @@ class Statement:
         conn.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
         marks = ", ".join("?" for _ in result.columns)
         conn.executemany(f'INSERT INTO temp."{name}" VALUES ({marks})', result.rows)
-        if result.condition.strip():
-            cond = condition_sql(result.condition, {c for c, _t in result.columns})
-            conn.execute(f'DELETE FROM temp."{name}" WHERE NOT coalesce(({cond}), 0)')
         return name
 
 
@@ -211,8 +214,8 @@ def _function(node: exp.Anonymous, again: Callable[[exp.Expr], exp.Expr]
     return exp.Anonymous(this=target, expressions=[again(e) for e in node.expressions])
 
 
-def condition_sql(text: str, columns: set[str]) -> str:
-    """The SQLite text of a Filter condition over a class query's own columns only."""
+def condition(text: str, columns: set[str]) -> exp.Expr:
+    """A Filter condition over a class query's own columns only, rewritten for SQLite."""
     try:
         tree = parse_condition(text)
     except SqlSyntaxError as exc:
@@ -226,7 +229,7 @@ def condition_sql(text: str, columns: set[str]) -> str:
     def rewrite(node: exp.Expr) -> exp.Expr:
         return rewrite_expression(node, {}, lambda n: n.transform(rewrite, copy=False))
 
-    return tree.transform(rewrite, copy=False).sql(dialect="sqlite")
+    return tree.transform(rewrite, copy=False)
 
 
 def _name_columns(tree: exp.Expr) -> None:
@@ -292,22 +295,76 @@ def authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
 
 
 def run(parsed: Parsed, params: list[Any], ctx: Context, limit: int = 0) -> Rows:
-    """Prepare, execute and fetch one statement on the context's connection."""
+    """Prepare, execute and fetch one statement on the context's connection, within the
+    context's budget (its connection configured by ``atelier_api.sql.budget.configure``)."""
+    budget = ctx.budget
     stmt = Statement(parsed, params, ctx)
-    register(ctx.conn)
+    register(ctx.conn, budget.limits.max_value_bytes, too_long=budget.mark_too_long)
     try:
         text = stmt.prepare()
         if stmt.uses_dictionary:
-            ctx.dictionary.sync()
+            with budget.exempt():
+                ctx.dictionary.sync()
         ctx.conn.set_authorizer(authorizer)
         cur = ctx.conn.execute(text, stmt.params)
-        rows = cur.fetchmany(limit) if limit > 0 else cur.fetchall()
         columns = [d[0] for d in cur.description] if cur.description else []
+        rows = _fetch(cur, columns, limit, budget)
         ctx.conn.set_authorizer(None)
         ctx.conn.commit()
     except sqlite3.Error as exc:
-        raise SqlError(_sqlcode(exc), str(exc)) from None
+        raise failure(exc, budget) from None
+    except MemoryError:
+        # SQLITE_NOMEM: the hard heap limit of the process was reached
+        budget.cancel(Stop.MEMORY)
+        raise budget.error() from None
     return Rows(columns, rows)
+
+
+def _fetch(cur: sqlite3.Cursor, columns: list[str], limit: int, budget: Budget
+           ) -> list[tuple[Any, ...]]:
+    """The rows, at most ``limit`` (0: all) and never more than the result caps (a
+    statement without result columns, DML, has no rows)."""
+    if not columns:
+        return []
+    caps = budget.limits
+    key_bytes = sum(len(c) + 6 for c in columns)  # "name": value, as the answer spells it
+    rows: list[tuple[Any, ...]] = []
+    size = 0
+    while True:
+        want = FETCH_ROWS if limit <= 0 else min(FETCH_ROWS, limit - len(rows))
+        chunk = cur.fetchmany(want)
+        for row in chunk:
+            size += key_bytes + sum(_size(v) for v in row)
+        rows.extend(chunk)
+        if len(rows) > caps.max_result_rows:
+            raise budget.too_many_rows()
+        if size > caps.max_result_bytes:
+            raise budget.too_many_bytes()
+        if len(chunk) < want or (limit > 0 and len(rows) >= limit):
+            return rows
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, (str, bytes)):
+        return len(value) + 2
+    return 4 if value is None else 20
+
+
+def failure(exc: sqlite3.Error, budget: Budget) -> SqlError:
+    """The IRIS error of a statement SQLite stopped."""
+    if budget.stop is not None:
+        return budget.error()
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc)
+    if name == "SQLITE_TOOBIG" or (budget.too_long and "user-defined function" in text):
+        return budget.value_too_long()
+    if name == "SQLITE_FULL":
+        return unexpected("FILEFULL", "the projects database reached its size cap of "
+                          f"{megabytes(budget.limits.projects_max_bytes)} (or the disk is full)")
+    if "pattern too complex" in text:
+        return SqlError(FATAL, "LIKE pattern longer than "
+                               f"{budget.limits.max_like_pattern} characters")
+    return SqlError(_sqlcode(exc), text)
 
 
 def _sqlcode(exc: sqlite3.Error) -> int:

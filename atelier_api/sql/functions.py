@@ -2,15 +2,27 @@
 
 A ``$LIST`` is carried as a JSON array behind a marker character, which only ``%INLIST``
 and the ``$LIST`` functions read.
+
+Every function runs in time linear in its arguments and never builds a value longer than the
+statement's longest value (``ValueTooLong`` before the work, not after): SQLite cannot stop a
+statement inside one function call. For that reason ``replace``, ``instr`` and ``trim`` are
+replaced by linear versions too (SQLite's compare every position with the whole pattern).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from atelier_api.sql.dialect import DOLLAR
+
+#: the longest value when a connection does not say otherwise (IRIS's longest string)
+DEFAULT_MAX_VALUE = 3_641_144
+#: up to this many distinct characters, trim uses str.strip (it compares each character of
+#: the value with each trim character); more go through a set
+STRIP_SET = 64
 
 LIST_MARK = "\x01$L"
 #: IRIS function name (upper case; $NAME as D__NAME) -> SQLite function
@@ -42,6 +54,15 @@ ALLOWED_SQLITE_FUNCTIONS = {
 }
 
 
+class ValueTooLong(ValueError):
+    """A function would make a value longer than the statement's longest value."""
+
+
+def _fits(size: int, limit: int) -> None:
+    if size > limit:
+        raise ValueTooLong(f"a value of {size} characters is longer than {limit}")
+
+
 def _as_list(value: Any) -> list[Any] | None:
     if isinstance(value, str) and value.startswith(LIST_MARK):
         return json.loads(value[len(LIST_MARK):])  # type: ignore[no-any-return]
@@ -52,11 +73,27 @@ def _make_list(items: list[Any]) -> str:
     return LIST_MARK + json.dumps(items)
 
 
-def list_from_string(text: Any, delimiter: Any = ",") -> str | None:
+def list_from_string(text: Any, delimiter: Any = ",", *, limit: int = DEFAULT_MAX_VALUE
+                     ) -> str | None:
     """$LISTFROMSTRING(text[, delimiter])."""
     if text is None:
         return None
-    return _make_list(str(text).split(str(delimiter) or ","))
+    value, sep = str(text), str(delimiter) or ","
+    _fits(len(value) + 3 * (value.count(sep) + 1) + len(LIST_MARK) + 2, limit)
+    return _make_list(value.split(sep))
+
+
+def list_build(*items: Any, limit: int = DEFAULT_MAX_VALUE) -> str:
+    """$LISTBUILD(item, ...)."""
+    _fits(sum(len(_text(i)) + 4 for i in items) + len(LIST_MARK) + 2, limit)
+    return _make_list(list(items))
+
+
+def concat(*items: Any, limit: int = DEFAULT_MAX_VALUE) -> str:
+    """STRING(item, ...): the items as text, one after the other (NULL as nothing)."""
+    texts = [_text(x) for x in items if x is not None]
+    _fits(sum(len(t) for t in texts), limit)
+    return "".join(texts)
 
 
 def in_list(value: Any, items: Any) -> int | None:
@@ -66,7 +103,8 @@ def in_list(value: Any, items: Any) -> int | None:
     found = _as_list(items)
     if found is None:
         found = [] if items is None else [items]
-    return int(_text(value) in {_text(i) for i in found})
+    wanted = _text(value)
+    return int(any(_text(i) == wanted for i in found))
 
 
 def starts_with(value: Any, prefix: Any) -> int | None:
@@ -82,14 +120,39 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _sqlite_text(value: Any) -> str:
+    """A value as SQLite turns it into text (a REAL keeps a decimal point)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, float):
+        text = f"{value:.15g}"
+        return text if any(c in text for c in ".eni") else text + ".0"
+    return str(value)
+
+
 def piece(text: Any, delimiter: Any, start: Any = 1, end: Any = None) -> str | None:
-    """$PIECE(text, delimiter[, from[, to]])."""
+    """$PIECE(text, delimiter[, from[, to]]), without splitting the whole text."""
     if text is None or delimiter in (None, ""):
         return None
-    parts = _text(text).split(_text(delimiter))
+    value, sep = _text(text), _text(delimiter)
     first = int(start)
     last = first if end is None else int(end)
-    return _text(delimiter).join(parts[max(first, 1) - 1:max(last, 0)])
+    first = max(first, 1)
+    if last < first:
+        return ""
+    begin = 0
+    for _ in range(first - 1):
+        found = value.find(sep, begin)
+        if found < 0:
+            return ""
+        begin = found + len(sep)
+    stop = begin
+    for _ in range(last - first + 1):
+        found = value.find(sep, stop)
+        if found < 0:
+            return value[begin:]
+        stop = found + len(sep)
+    return value[begin:stop - len(sep)]
 
 
 def extract(text: Any, start: Any = 1, end: Any = None) -> str | None:
@@ -107,7 +170,10 @@ def dollar_length(text: Any, delimiter: Any = None) -> int:
         return 0
     if delimiter is None:
         return len(_text(text))
-    return len(_text(text).split(_text(delimiter)))
+    sep = _text(delimiter)
+    if not sep:
+        raise ValueError("empty delimiter")
+    return _text(text).count(sep) + 1
 
 
 def list_get(items: Any, position: Any = 1) -> Any:
@@ -122,28 +188,90 @@ def zconvert(text: Any, mode: Any = "U") -> Any:
     if text is None:
         return None
     kind = _text(mode).upper()[:1]
-    return {"U": _text(text).upper(), "L": _text(text).lower(), "W": _text(text).title()
-            }.get(kind, _text(text))
+    value = _text(text)
+    if kind == "U":
+        return value.upper()
+    if kind == "L":
+        return value.lower()
+    if kind == "W":
+        return value.title()
+    return value
 
 
-def register(conn: sqlite3.Connection) -> None:
-    """Install the IRIS functions on a connection."""
-    conn.create_function("iris_listfromstring", -1, list_from_string, deterministic=True)
-    conn.create_function("iris_listbuild", -1, lambda *a: _make_list(list(a)),
-                         deterministic=True)
-    conn.create_function("iris_listlength", 1, lambda v: len(_as_list(v) or []),
-                         deterministic=True)
-    conn.create_function("iris_listget", -1, list_get, deterministic=True)
-    conn.create_function("iris_inlist", 2, in_list, deterministic=True)
-    conn.create_function("iris_startswith", 2, starts_with, deterministic=True)
-    conn.create_function("iris_piece", -1, piece, deterministic=True)
-    conn.create_function("iris_extract", -1, extract, deterministic=True)
-    conn.create_function("iris_length", -1, dollar_length, deterministic=True)
-    conn.create_function("iris_zconvert", -1, zconvert, deterministic=True)
-    conn.create_function("iris_exact", 1, lambda v: v, deterministic=True)
-    conn.create_function("iris_charindex", -1,
-                         lambda a, b, s=1: _text(b).find(_text(a), int(s) - 1) + 1
-                         if a is not None and b is not None else 0, deterministic=True)
-    conn.create_function("iris_concat", -1, lambda *a: "".join(_text(x) for x in a
-                                                                if x is not None),
-                         deterministic=True)
+def replace(text: Any, old: Any, new: Any, *, limit: int = DEFAULT_MAX_VALUE) -> str | None:
+    """SQLite's ``replace(x, y, z)`` in linear time; the length of the result is known (and
+    refused when too long) before it is made."""
+    if text is None or old is None or new is None:
+        return None
+    value, find, into = _sqlite_text(text), _sqlite_text(old), _sqlite_text(new)
+    if not find:
+        return value
+    if len(into) > len(find):
+        _fits(len(value) + value.count(find) * (len(into) - len(find)), limit)
+    return value.replace(find, into)
+
+
+def instr(text: Any, part: Any) -> int | None:
+    """SQLite's ``instr(x, y)`` (1-based position, 0 when absent) in linear time."""
+    if text is None or part is None:
+        return None
+    if isinstance(text, bytes) and isinstance(part, bytes):
+        return text.find(part) + 1
+    return _sqlite_text(text).find(_sqlite_text(part)) + 1
+
+
+def _trimmer(left: bool, right: bool) -> Callable[..., str | None]:
+    def trim(text: Any, chars: Any = " ") -> str | None:
+        if text is None or chars is None:
+            return None
+        value, drop = _sqlite_text(text), _sqlite_text(chars)
+        unique = set(drop)
+        if len(unique) <= STRIP_SET:
+            strip = "".join(unique)
+            if left and right:
+                return value.strip(strip)
+            return value.lstrip(strip) if left else value.rstrip(strip)
+        begin, stop = 0, len(value)
+        while left and begin < stop and value[begin] in unique:
+            begin += 1
+        while right and stop > begin and value[stop - 1] in unique:
+            stop -= 1
+        return value[begin:stop]
+    return trim
+
+
+def register(conn: sqlite3.Connection, max_value: int = DEFAULT_MAX_VALUE,
+             too_long: Callable[[], None] | None = None) -> None:
+    """Install the IRIS functions (and the linear ``replace``, ``instr``, ``trim``) on a
+    connection; ``too_long`` is told when a function refuses a value over ``max_value``."""
+    def add(name: str, args: int, func: Callable[..., Any]) -> None:
+        def call(*values: Any) -> Any:
+            try:
+                return func(*values)
+            except ValueTooLong:
+                if too_long is not None:
+                    too_long()
+                raise
+        conn.create_function(name, args, call, deterministic=True)
+
+    add("iris_listfromstring", -1,
+        lambda text, sep=",": list_from_string(text, sep, limit=max_value))
+    add("iris_listbuild", -1, lambda *items: list_build(*items, limit=max_value))
+    add("iris_listlength", 1, lambda v: len(_as_list(v) or []))
+    add("iris_listget", -1, list_get)
+    add("iris_inlist", 2, in_list)
+    add("iris_startswith", 2, starts_with)
+    add("iris_piece", -1, piece)
+    add("iris_extract", -1, extract)
+    add("iris_length", -1, dollar_length)
+    add("iris_zconvert", -1, zconvert)
+    add("iris_exact", 1, lambda v: v)
+    add("iris_charindex", -1, lambda a, b, s=1: _text(b).find(_text(a), int(s) - 1) + 1
+        if a is not None and b is not None else 0)
+    add("iris_concat", -1, lambda *items: concat(*items, limit=max_value))
+    add("replace", 3, lambda x, y, z: replace(x, y, z, limit=max_value))
+    add("instr", 2, instr)
+    for name, left, right in (("trim", True, True), ("ltrim", True, False),
+                              ("rtrim", False, True)):
+        add(name, 1, _trimmer(left, right))
+        add(name, 2, _trimmer(left, right))

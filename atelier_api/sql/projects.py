@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
+from atelier_api.documents.model import DocInfo
 from atelier_api.documents.names import parse_name
 from atelier_api.documents.store import DocumentStore
 
@@ -45,10 +47,11 @@ def open_projects(path: str) -> str:
     return path
 
 
-def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any]
-                  ) -> list[tuple[Any, ...]]:
+def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any],
+                  check: Callable[[], None] = lambda: None) -> list[tuple[Any, ...]]:
     """Rows of ProjectItemsList(project[, showAll]): with showAll, packages and web folders
-    are followed by the documents they hold."""
+    are followed by the documents they hold. ``check`` raises when the statement's budget
+    is spent (called once per item)."""
     project = str(args[0]) if args and args[0] is not None else ""
     show_all = len(args) > 1 and str(args[1]) not in ("", "0", "None")
     items = conn.execute("SELECT ID, Name, Type, Project FROM proj.ProjectItem WHERE Project = ?"
@@ -56,20 +59,23 @@ def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any
     out = [tuple(r) for r in items]
     if show_all:
         seen = {(r[1].lower(), r[2]) for r in out}
+        docs: list[DocInfo] | None = None
         for _id, name, kind, proj in items:
-            for extra in _expand(store, name, kind):
+            check()
+            if kind not in ("PKG", "DIR"):
+                continue
+            docs = store.list() if docs is None else docs
+            for extra in _expand(docs, name, kind):
                 if (extra[0].lower(), extra[1]) not in seen:
                     seen.add((extra[0].lower(), extra[1]))
                     out.append((f"{proj}||{extra[0]}||{extra[1]}", extra[0], extra[1], proj))
     return out
 
 
-def _expand(store: DocumentStore, name: str, kind: str) -> list[tuple[str, str]]:
-    if kind not in ("PKG", "DIR"):
-        return []
+def _expand(docs: list[DocInfo], name: str, kind: str) -> list[tuple[str, str]]:
     out = []
     prefix = name.lower().strip("/") + ("." if kind == "PKG" else "/")
-    for info in store.list():
+    for info in docs:
         doc = parse_name(info.name)
         if kind == "PKG" and doc.ext == "cls" and doc.base.lower().startswith(prefix):
             out.append((doc.base, "CLS"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET  # noqa: N817 - building only; parsing goes through defusedxml
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as _safe_fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from atelier_api.errors import BadRequest
 
@@ -38,11 +39,85 @@ def check_xml_safe(name: str, text: str) -> None:
                            f"character U+{ord(bad.group()):04X}, which XML 1.0 cannot carry")
 
 
-def parse(data: bytes | str) -> ET.Element:
-    """Parse XML text with entity expansion, DTDs and external entities refused."""
+#: The encodings the XML parser (expat) reads itself, by the names it knows them by (compared
+#: case-insensitively). It asks Python's codecs for any other name the declaration gives.
+PARSER_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16be", "utf-16le", "iso-8859-1",
+                              "us-ascii"})
+#: The first bytes of a document in UTF-16 (byte-order mark, or "<" as a UTF-16 unit)
+UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+UTF8_BOM = codecs.BOM_UTF8
+
+
+class UnreadableEncoding(XmlInputError):
+    """An XML declaration naming an encoding the XML parser cannot read correctly."""
+
+
+def _single_byte_ascii(name: str) -> bool:
+    """True when ``name`` is a text encoding of one character per byte whose first 128
+    bytes are ASCII: the only kind the XML parser can read through Python's codecs (it maps
+    each byte to one character and reads the markup as ASCII)."""
     try:
-        root: ET.Element = _safe_fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                            forbid_external=True)
+        b"<".decode(name, "replace")  # LookupError: unknown, or a codec not for text
+        decoder = codecs.getincrementaldecoder(name)("replace")
+        for byte in range(256):
+            char = decoder.decode(bytes((byte,)), False)
+            if not isinstance(char, str) or len(char) != 1 or (byte < 128 and
+                                                                ord(char) != byte):
+                return False  # a multi-byte, shifting or escaping codec, or not ASCII
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return False
+    return True
+
+
+def check_declared_encoding(name: str | None, start: bytes = b"") -> None:
+    """Raise ``UnreadableEncoding`` unless the XML parser reads the encoding the declaration
+    of a document starting with ``start`` names correctly: one it knows itself (it checks the
+    bytes agree), or a single-byte ASCII-compatible one in a document that is not UTF-16.
+    After a UTF-8 byte-order mark only UTF-8 may be declared (expat would switch to the
+    declared encoding and misread the text)."""
+    utf16 = start.startswith(UTF16_STARTS)
+    shown = (name or "")[:60].encode("unicode_escape").decode("ascii")
+    if name is not None and start.startswith(UTF8_BOM) and name.lower() != "utf-8":
+        raise UnreadableEncoding(f"XML input starts with a UTF-8 byte-order mark but declares "
+                                 f"the encoding '{shown}'; declare UTF-8")
+    if name is None or name.lower() in PARSER_ENCODINGS:
+        return
+    if not utf16 and _single_byte_ascii(name):
+        return
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UnreadableEncoding(f"XML input declares the unknown encoding '{shown}'; send "
+                                 "UTF-8 (or UTF-16)") from None
+    if utf16:
+        raise UnreadableEncoding(f"XML input is UTF-16 but declares the encoding '{shown}'; "
+                                 "declare UTF-16, or send UTF-8")
+    raise UnreadableEncoding(
+        f"XML input declares the encoding '{shown}', which the XML parser cannot read: it "
+        "reads UTF-8, UTF-16, ISO-8859-1 and US-ASCII, and other encodings only when they "
+        "are single-byte and ASCII-compatible (such as windows-1252); send UTF-8")
+
+
+def parse(data: bytes | str) -> ET.Element:
+    """Parse XML text with entity expansion, DTDs and external entities refused.
+
+    Bytes are decoded by the XML parser's own rules (byte-order mark, then the declaration's
+    encoding); a declaration naming an encoding it cannot read is a 400 before it is used.
+    Text (``str``) is already decoded, and its declaration's encoding is ignored.
+    """
+    parser = DefusedXMLParser(target=ET.TreeBuilder(), forbid_dtd=True,
+                              forbid_entities=True, forbid_external=True)
+    if isinstance(data, bytes):
+        start = data[:4]
+
+        def declared(_version: str, encoding: str | None, _standalone: int) -> None:
+            check_declared_encoding(encoding, start)
+
+        # expat reports the declaration before it looks the encoding up
+        parser.parser.XmlDeclHandler = declared
+    try:
+        parser.feed(data)
+        root: ET.Element = parser.close()
         return root
     except DefusedXmlException as exc:
         raise HostileXml(

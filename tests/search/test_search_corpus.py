@@ -24,7 +24,7 @@ from atelier_api.errors import Envelope
 from atelier_api.sandbox.watcher import Watcher
 from atelier_api.search import service as search_mod
 from atelier_api.search.corpus import CHUNK_DOCS
-from atelier_api.search.plan import lowered
+from atelier_api.search.engine import Regex, build
 from atelier_api.search.query import MAX_LINE, FileHits, SearchQuery
 from atelier_api.search.service import search_all
 
@@ -120,21 +120,44 @@ def test_line_crossing_regex_never_hides_a_line(api: Client, space: Space) -> No
         "Cross.mac": [{"text": "set   SC = 2", "line": 5}]}
 
 
-def test_lowered_rewrite_matches_like_ignorecase() -> None:
+def _spans(rx: Regex, text: str) -> list[tuple[int, int]]:
+    """Successive matches as ``finditer`` walks them (after an empty match, one further)."""
+    out, pos = [], 0
+    while pos <= len(text):
+        found = rx.search(text, pos)
+        if found is None:
+            break
+        out.append(found)
+        pos = found[1] if found[1] > found[0] else found[0] + 1
+    return out
+
+
+def test_re2_version_matches_like_python() -> None:
+    """The RE2 version of a pattern matches where Python's does, ASCII text or not, with
+    Python's own case-insensitivity, classes and anchors; what RE2 lacks runs on Python."""
     rng = random.Random(7)
     alphabet = "aAbBkKsSzZ_09 \t\n-=[]^\\`{}|~.\"'"
     texts = ["".join(rng.choice(alphabet) for _ in range(400)) for _ in range(20)]
+    texts += [t.replace("k", "\u212a").replace("s", "\u017f").replace("z", "ä") for t in texts]
     patterns = [r"ab", r"[A-Z]+", r"[Z-a]", r"[^a]b", r"\w\W", r"k", "\u212a", "\u017f",
-                r"(a|b)\1", r"[^\s]{2,3}?s", r"\bz\B", r"a.b", r"(?s)a.b", r"[\d_]+|[^\w]k",
-                r"(?<!a)b(?=s)", r"(?>a+)b", r"a*+b", r"^\w", r"\w$", r"[\^\\\]]"]
+                r"[^\s]{2,3}?s", r"\bz\B", r"a.b", r"(?s)a.b", r"[\d_]+|[^\w]k", r"^\w",
+                r"\w$", r"[\^\\\]]", r"(?i)a(?-i:b)", r"(?a)\w\b", r"\Bk*"]
     for source in patterns:
-        rx = re.compile(source, re.IGNORECASE | re.MULTILINE)
-        low = lowered(rx)
-        assert low is not None, source
+        rx = build(source, re.IGNORECASE | re.MULTILINE, single_line=False)
+        python = re.compile(source, re.IGNORECASE | re.MULTILINE)
         for text in texts:
-            want = [m.span() for m in rx.finditer(text)]
-            assert [m.span() for m in low.finditer(text.lower())] == want, source
-    assert lowered(re.compile(r"(?i)a(?-i:b)", re.MULTILINE)) is None  # scoped flags
+            want = [m.span() for m in python.finditer(text)]
+            if text.isascii() or rx.other.linear is not None:
+                assert _spans(rx, text) == want, (source, text)
+    for source, lacks in ((r"(a|b)\1", "back-reference"), (r"(?<!a)b(?=s)", "look-around"),
+                          (r"(?>a+)b", "atomic group"), (r"a*+b", "possessive repeat"),
+                          (r"a{1001}", "repeat count above 1000")):
+        rx = build(source, re.MULTILINE, single_line=False)
+        assert not rx.linear and lacks in rx.lacks, source
+        assert _spans(rx, texts[0]) == [m.span() for m in re.finditer(source, texts[0],
+                                                                         re.MULTILINE)]
+    unicode_word = build(r"\bk\b", 0, single_line=True)
+    assert unicode_word.ascii.linear is not None and unicode_word.other.linear is None
 
 
 # -- freshness --------------------------------------------------------------------------------

@@ -137,14 +137,17 @@ def test_logout() -> None:
     assert sessions.from_cookie(sessions.set_cookie_value(two)) is two
 
 
-def test_many_sessions_all_stay_valid() -> None:
-    """No licence-style limit: 1000 sessions opened are 1000 sessions valid."""
-    sessions = _sessions()
+def test_many_sessions_all_stay_valid_up_to_the_cap() -> None:
+    """No licence-style refusal: up to max_per_user, 1000 sessions opened are 1000 valid."""
+    sessions = Sessions("_SYSTEM", "S3cret:pw", 52773, IDLE, True, Clock(), max_per_user=1000)
     opened = [sessions.open("_SYSTEM") for _ in range(1000)]
     assert len({s.token for s in opened}) == 1000
     assert len({s.debug_id for s in opened}) == 1000
     assert all(sessions.from_cookie(f"{sessions.cookie_name}={s.token}") is s for s in opened)
     assert sessions.count() == 1000
+    sessions.open("_SYSTEM")  # one more never fails: the least recently used one goes
+    assert sessions.count() == 1000
+    assert sessions.from_cookie(f"{sessions.cookie_name}={opened[0].token}") is None
 
 
 def test_authenticate_cookie_wins() -> None:
