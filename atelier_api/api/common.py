@@ -167,14 +167,27 @@ def _has_lone_surrogate(data: Any) -> bool:
     return False
 
 
+#: Most documents one bulk request (``POST``/``DELETE docs``, ``cvt/doc/xml``,
+#: ``action/xml/export``) may name: beyond it the client sends several requests.
+MAX_BULK_ITEMS = 10_000
+
+
+def bulk_items(data: list[Any]) -> list[Any]:
+    """``data`` when a bulk request's items are within ``MAX_BULK_ITEMS``, else a 400."""
+    if len(data) > MAX_BULK_ITEMS:
+        raise BadRequest(f"At most {MAX_BULK_ITEMS} documents in one request, not {len(data)}; "
+                         "send them in several requests")
+    return data
+
+
 def name_list_body() -> list[str]:
-    """A body that is a JSON array of document names."""
-    data = json_body(expect=list)
+    """A body that is a JSON array of document names (at most ``MAX_BULK_ITEMS``)."""
+    data = bulk_items(json_body(expect=list))
     bad = [i for i, item in enumerate(data) if not isinstance(item, str)]
     if bad:
         raise BadRequest(f"Request body must be an array of document names; item {bad[0]} is "
                          "not a string")
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _messages(messages: Any) -> str:

@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, Schema, fields
 
 from atelier_api.api.common import (
     body_bytes,
+    bulk_items,
     doc_response,
     error_responses,
     json_body,
@@ -92,7 +93,7 @@ def cvt_doc_xml(ns: str) -> Response:
     """Convert UDL to XML: documents given by name, or as {name, content}, as one export."""
     store = store_for(ns)
     items = [item if isinstance(item, str) else _load(DocItemSchema(), item, index)
-             for index, item in enumerate(json_body(expect=list))]
+             for index, item in enumerate(bulk_items(json_body(expect=list)))]
     return respond({"content": service.convert_to_xml(store, items)})
 
 
