@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import select
-import socket
-from collections.abc import Callable
-
 from flask import Response, request
 from flask_smorest import Blueprint
 
@@ -18,6 +14,7 @@ from atelier_api.api.common import (
     store_for,
     versioned,
 )
+from atelier_api.api.disconnect import request_gone_check
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.errors import BadRequest
 from atelier_api.sql.service import SqlService, query_body
@@ -69,51 +66,8 @@ def query(ns: str) -> Response:
     """Query: run one SQL statement (bound ? parameters) and return its rows."""
     service = sql_service(ns)
     text, params = query_body(json_body(expect=dict))
-    answer = service.query(text, params, _max_rows(), client_gone=client_gone_check())
+    answer = service.query(text, params, _max_rows(), client_gone=request_gone_check())
     if answer.content is None:
         return respond({}, errors=answer.errors, summary=answer.summary)
     return respond({"content": answer.content})
 
-
-#: the peer closed or reset the connection (POLLRDHUP: Linux, the peer sent its FIN)
-_GONE = select.POLLHUP | select.POLLERR | select.POLLNVAL | getattr(select, "POLLRDHUP", 0)
-
-
-def client_gone_check() -> Callable[[], bool] | None:
-    """A check, for the statement's gate, that this request's client has disconnected.
-
-    The server's socket of the request (gunicorn: ``gunicorn.socket``, werkzeug's server:
-    ``werkzeug.socket``) is polled without reading: a hang-up, an error or the peer's end of
-    stream means the client is gone. Bytes of a next request on the same connection do not.
-    A client that half-closes its side after sending the request counts as gone too.
-    """
-    sock = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
-    if not isinstance(sock, socket.socket) or not hasattr(select, "poll"):
-        return None
-    rdhup = bool(getattr(select, "POLLRDHUP", 0))
-
-    def gone() -> bool:
-        fd = sock.fileno()
-        if fd < 0:
-            return True
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | _GONE)
-        for _fd, events in poller.poll(0):
-            if events & _GONE:
-                return True
-            if events & select.POLLIN and not rdhup:
-                return _eof(sock)
-        return False
-    return gone
-
-
-def _eof(sock: socket.socket) -> bool:
-    """Where POLLRDHUP is missing: peek one byte; end of stream is an empty read."""
-    try:
-        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except (BlockingIOError, InterruptedError):
-        return False
-    except ConnectionError:
-        return True
-    except (OSError, ValueError):  # a TLS socket cannot peek
-        return False
