@@ -222,18 +222,6 @@ class AsciiIntConverter(IntegerConverter):
     regex = "[0-9]+"
 
 
-def ascii_header(name: str) -> str | None:
-    """A request header that carries ASCII text only (a timestamp, an ETag), or None.
-
-    Any other character cannot be part of such a value; it is replaced by ``?`` so that the
-    value stays unmatched (and shown) instead of being read as digits of another script.
-    """
-    value = request.headers.get(name)
-    if value is None or value.isascii():
-        return value
-    return value.encode("ascii", "replace").decode("ascii")
-
-
 def flag(name: str, default: bool = False) -> bool:
     """A 0/1 (or true/false) query parameter; anything else is a 400."""
     value = request.args.get(name)

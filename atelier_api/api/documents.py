@@ -19,7 +19,6 @@ from flask_smorest import Blueprint
 from atelier_api.adapters.contract import SystemDoc
 from atelier_api.adapters.system_library import bound, read_only_text
 from atelier_api.api.common import (
-    ascii_header,
     body_bytes,
     doc_response,
     error_responses,
@@ -149,7 +148,7 @@ def get_doc(ns: str, name: str) -> Response:
     fmt = request.args.get("format") or "udl"
     doc = _get(store_for(ns), name, binary=flag("binary"), fmt=fmt,
                storage_only=flag("storageOnly"))
-    if _matches(ascii_header("If-None-Match"), doc.ts):
+    if _matches(request.headers.get("If-None-Match"), doc.ts):
         resp = Response(status=304)
         resp.headers.update(_etag(doc.ts))
         return resp
@@ -212,7 +211,7 @@ def put_doc(ns: str, name: str) -> Response:
     if entry is not None:
         return _read_only(loc.doc, entry)
     outcome = store.put(loc, body["content"], enc=body["enc"],
-                        if_match=ascii_header("If-None-Match"),
+                        if_match=request.headers.get("If-None-Match"),
                         ignore_conflict=flag("ignoreConflict"))
     headers = _etag(outcome.doc.ts) if outcome.doc.ts else {}
     return respond(outcome.doc.to_dict(), status=201 if outcome.created else 200,

@@ -71,6 +71,8 @@ def parse_ts(text: str) -> int | None:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip().strip('"').replace("T", " ").rstrip("Z").strip()
+    if not value.isascii():  # digits of other scripts (``³``, ``٣``) are no timestamp
+        return None
     date_part, _, frac = value.partition(".")
     try:
         secs = time.strptime(date_part, "%Y-%m-%d %H:%M:%S")
