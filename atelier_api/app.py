@@ -186,15 +186,12 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def _register_browser_defaults(app: Flask) -> None:
-    """Session cap, login throttle, Host allow-list, cross-site refusal, security headers."""
+    """Host allow-list, cross-site refusal, security headers (the session cap and the login
+    throttle are the session table's own: ``services.build_services``)."""
     from atelier_api.api import guards
-    from atelier_api.auth import LoginThrottle
     from atelier_api.config import host_names
 
-    svc = app.extensions["atelier"]
-    settings = svc.settings
-    svc.sessions.set_limits(settings.max_sessions_per_user, LoginThrottle(
-        settings.login_max_failures, settings.login_window_seconds))
+    settings = app.extensions["atelier"].settings
     guards.register(app, settings.host, host_names(settings.allowed_hosts))
 
 

@@ -153,11 +153,6 @@ class Sessions:
         self._lock = threading.Lock()
         self._next_debug_id = 1
 
-    def set_limits(self, max_per_user: int, throttle: LoginThrottle) -> None:
-        """Apply the configured session cap and login throttle."""
-        self.max_per_user = max_per_user
-        self.throttle = throttle
-
     def check_basic(self, header: str | None) -> str | None:
         """The user name when the Authorization header holds valid Basic credentials."""
         if header is None or not _is_basic(header):

@@ -44,14 +44,36 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--compiler")
     parser.add_argument("--log-level", dest="log_level")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        dest="assignments", help="any setting of the README's table "
+                        "(repeatable); the named flags above win over it")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the command line on top of the file and the environment."""
-    cli = {k: getattr(args, k) for k in ("host", "port", "username", "password", "auth",
-                                          "layout", "state_dir", "threads", "compiler",
-                                          "log_level")}
+    cli: dict[str, Any] = assignments(args.assignments)
+    named = {k: getattr(args, k) for k in ("host", "port", "username", "password", "auth",
+                                            "layout", "state_dir", "threads", "compiler",
+                                            "log_level")}
+    cli.update({k: v for k, v in named.items() if v is not None})
     return load_settings(config_file=args.config, cli=cli, cli_namespaces=args.namespace)
+
+
+def assignments(items: list[str]) -> dict[str, str]:
+    """``--set KEY=VALUE`` arguments as settings (values are parsed like the environment's)."""
+    from atelier_api.options import OPTION_BY_KEY
+
+    found: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not eq or key not in OPTION_BY_KEY:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a setting of the "
+                              "README's table as KEY")
+        if key == "namespaces":
+            raise ConfigError("--set namespaces=...: use --namespace NAME=DIR")
+        found[key] = value
+    return found
 
 
 def serve(settings: Settings) -> None:

@@ -6,125 +6,30 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from atelier_api.documents.layout import LAYOUTS, WebApp, default_webapps, parse_webapps
 from atelier_api.documents.textcodec import EOLS
+from atelier_api.options import OPTION_BY_KEY, OPTIONS, Option
+from atelier_api.options import markdown_table as markdown_table  # re-exported
 
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the message says which and why."""
 
 
-@dataclass(frozen=True)
-class Option:
-    """One declared setting."""
-
-    key: str
-    default: Any
-    help: str
-    parse: Callable[[str], Any] = str
-
-    @property
-    def env(self) -> str:
-        """Its environment variable."""
-        return "ATELIER_" + self.key.upper()
-
-
-def _bool(text: str) -> bool:
-    value = str(text).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+#: Namespace names: letters, digits, ``-`` and ``_``, optionally after a leading ``%``. They
+#: become URL segments and state file names, so nothing path-like gets through.
+_NAMESPACE_RE = re.compile(r"%?[A-Z0-9][A-Z0-9_-]*")
 
 
 def _default_state_dir() -> str:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local",
                                                             "state")
     return os.path.join(base, "atelier-api")
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("host", "127.0.0.1", "Address to listen on. Non-loopback addresses need a password "
-           "set explicitly, neither empty nor the default `SYS` in any letter case."),
-    Option("port", 52773, "TCP port to listen on.", int),
-    Option("username", "_SYSTEM", "User name for Basic auth."),
-    Option("password", "SYS", "Password for Basic auth."),
-    Option("auth", "basic", "`basic` (Basic auth, then a session cookie) or `none` (loopback "
-           "only: every request is accepted as the configured user)."),
-    Option("namespaces", "", "Namespaces as `NAME=SOURCE` pairs separated by commas; SOURCE "
-           "is a folder `DIR`, `git+URL[@REF]` (cloned at start-up) or `empty:[DIR]` (filled "
-           "through PUT). Empty: the bundled demo workspace as `USER`."),
-    Option("layout", "auto", "Where new documents are written (existing files are named by "
-           "their headers, wherever they sit): " + ", ".join(LAYOUTS) + "; auto follows the "
-           "tree."),
-    Option("state_dir", "", "Folder for derived state (timestamp index, sessions are in "
-           "memory) and the demo copy. Empty: `$XDG_STATE_HOME/atelier-api` or "
-           "`~/.local/state/atelier-api`."),
-    Option("new_file_eol", "lf", "Line ending of files created through the API: lf, crlf, cr."),
-    Option("max_body_bytes", 64 * 1024 * 1024, "Largest accepted request body in bytes "
-           "(413 above).", int),
-    Option("threads", 32, "gunicorn worker threads (one process, gthread worker).", int),
-    Option("request_head_timeout_seconds", 20, "A request head (request line and headers) "
-           "must be complete this many seconds after the connection opened (on a kept-alive "
-           "connection: after its first byte), or the connection is closed (408). Also the "
-           "window `min_body_rate_bytes` is measured over. Requests are received by the "
-           "poller thread: a slow client holds no worker thread.", int),
-    Option("min_body_rate_bytes", 500, "Minimum average rate, in bytes per second, of a "
-           "request body (408 below it) and of a client taking its response (cut off below "
-           "it), over each `request_head_timeout_seconds` spent waiting for the client.", int),
-    Option("max_connections_per_client", 64, "Open connections of one client address. A "
-           "new one over it replaces that address's oldest idle connection (still sending "
-           "its request, or kept alive); when all are busy it is answered 503.", int),
-    Option("session_idle_seconds", 8 * 3600, "A session cookie unused this long is "
-           "forgotten (the client re-logs in on the 401).", int),
-    Option("max_sessions_per_user", 100, "Live sessions of one user; opening one more ends "
-           "that user's least recently used session (its client logs in again on the 401).",
-           int),
-    Option("login_max_failures", 10, "Failed Basic logins one client address may make "
-           "within `login_window_seconds`; past that its Basic attempts (the right password "
-           "too) are answered 429 with `Retry-After` until the oldest failure leaves the "
-           "window. 0: no throttling.", int),
-    Option("login_window_seconds", 60, "The sliding window of `login_max_failures`.", int),
-    Option("allowed_hosts", "", "Host names clients may use in the `Host` header besides IP "
-           "addresses, `localhost` (and `*.localhost`) and `host`; comma-separated, "
-           "`.example.com` also matches its subdomains, `*` accepts any name. Other names "
-           "are refused (400), which stops DNS rebinding; name the proxy's or Service's host "
-           "name here when clients reach the server by one."),
-    Option("compiler", "stub", "Name of the compiler adapter (entry point group "
-           "`atelier_api.compilers`)."),
-    Option("log_level", "info", "Logging level: debug, info, warning, error."),
-    Option("git_url", "", "Clone this git repository (URL or local path) at start-up as "
-           "namespace `git_namespace`; needs the `git` executable."),
-    Option("git_ref", "", "Branch, tag or commit of `git_url` to check out. Empty: the "
-           "remote's default branch."),
-    Option("git_namespace", "USER", "The namespace that `git_url` becomes."),
-    Option("start_mode", "keep", "On a (re)launch over an existing state dir: `keep` the "
-           "changes made through the API, or start from the `original` state (the cloned "
-           "commit, or the folder snapshot taken at first launch)."),
-    Option("max_lifetime_seconds", 0, "Shut down gracefully this long after launch (0: no "
-           "limit).", int),
-    Option("idle_timeout_seconds", 0, "Shut down gracefully after this long without any "
-           "request to /api/atelier/ (0: never).", int),
-    Option("watch", True, "Watch the workspaces for changes made by other programs, so they "
-           "reach timestamps and derived data within about a second.", _bool),
-    Option("watch_debounce_ms", 150, "Quiet time that ends a burst of file changes before "
-           "the watcher takes them in (bursts are coalesced).", int),
-    Option("work_time_limit_seconds", 600, "Time limit of one compile (sync or /work); a job "
-           "over it is stopped with a clear error.", int),
-    Option("work_retention_seconds", 600, "A finished /work job nobody polled to the end is "
-           "forgotten after this long.", int),
-    Option("work_threads", 2, "Threads running /work jobs side by side.", int),
-)
-OPTION_BY_KEY = {o.key: o for o in OPTIONS}
-LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-#: Namespace names: letters, digits, ``-`` and ``_``, optionally after a leading ``%``. They
-#: become URL segments and state file names, so nothing path-like gets through.
-_NAMESPACE_RE = re.compile(r"%?[A-Z0-9][A-Z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -176,6 +81,13 @@ class Settings:
     work_time_limit_seconds: int = 600
     work_retention_seconds: int = 600
     work_threads: int = 2
+    sql_time_limit_seconds: int = 10
+    sql_threads: int = 2
+    sql_queue: int = 14
+    sql_max_rows: int = 250_000
+    sql_max_result_bytes: int = 64 << 20
+    sql_memory_bytes: int = 256 << 20
+    projects_max_bytes: int = 32 << 20
     namespaces: tuple[NamespaceConfig, ...] = ()
     credentials_explicit: bool = False
     demo: bool = False
@@ -319,8 +231,19 @@ def _check_values(settings: Settings) -> None:
     if settings.min_body_rate_bytes < 1 or settings.max_connections_per_client < 1:
         raise ConfigError("min_body_rate_bytes and max_connections_per_client must be at "
                           "least 1")
+    _check_sql(settings)
     if settings.log_level.lower() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+
+
+def _check_sql(settings: Settings) -> None:
+    """The SQL budgets (atelier_api.sql.budget): each needs room for an ordinary statement."""
+    least = {"sql_time_limit_seconds": 1, "sql_threads": 1, "sql_queue": 0,
+             "sql_max_rows": 1, "sql_max_result_bytes": 1 << 20, "sql_memory_bytes": 16 << 20,
+             "projects_max_bytes": 1 << 20}
+    for key, floor in least.items():
+        if getattr(settings, key) < floor:
+            raise ConfigError(f"{key} must be at least {floor}, not {getattr(settings, key)}")
 
 
 def _check_workspaces(settings: Settings) -> None:
@@ -408,15 +331,6 @@ def is_loopback(host: str) -> bool:
 def state_dir(settings: Settings) -> str:
     """The effective state folder."""
     return os.path.abspath(settings.state_dir or _default_state_dir())
-
-
-def markdown_table() -> str:
-    """The README's configuration table, generated from ``OPTIONS``."""
-    rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
-    for o in OPTIONS:
-        default = f"`{o.default}`" if o.default != "" else "(empty)"
-        rows.append(f"| `{o.key}` | `{o.env}` | {default} | {o.help} |")
-    return "\n".join(rows)
 
 
 def split_git_spec(spec: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from importlib import resources
 
 from atelier_api.adapters.contract import Adapter
 from atelier_api.adapters.system_library import bind, system_library
-from atelier_api.auth import Sessions
+from atelier_api.auth import LoginThrottle, Sessions
 from atelier_api.compile.service import CompileService
 from atelier_api.compile.service import attach as attach_compiling
 from atelier_api.config import ConfigError, NamespaceConfig, Settings, state_dir
@@ -25,6 +25,7 @@ from atelier_api.documents.tsindex import TsIndex
 from atelier_api.sandbox.lifecycle import Lifecycle
 from atelier_api.sandbox.workspaces import Workspace, derived_dir, prepare_workspaces
 from atelier_api.search.corpus import close_corpus
+from atelier_api.sql.budget import Gate, SqlLimits
 from atelier_api.sql.service import SqlService, open_sql
 from atelier_api.sql.service import preload as preload_sql
 from atelier_api.work.jobs import JobRegistry
@@ -53,6 +54,8 @@ class Services:
     work: WorkQueue = field(default_factory=WorkQueue)
     #: per namespace: action/query (class dictionary, projects, class queries)
     sql: dict[str, SqlService] = field(default_factory=dict)
+    #: the statement threads the namespaces' SQL services share
+    sql_gate: Gate | None = None
     started: float = field(default_factory=time.time)
     _closed: threading.Event = field(default_factory=threading.Event)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -106,6 +109,8 @@ class Services:
                 store.compiled.close()
         for service in self.sql.values():
             service.close()
+        if self.sql_gate is not None:
+            self.sql_gate.shutdown()
 
 
 def build_services(settings: Settings, compiler: Adapter) -> Services:
@@ -117,17 +122,32 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
     for store in stores.values():
         bind(store, library)
     sessions = Sessions(settings.username, settings.password, settings.port,
-                        settings.session_idle_seconds, settings.auth == "basic")
+                        settings.session_idle_seconds, settings.auth == "basic",
+                        max_per_user=settings.max_sessions_per_user,
+                        throttle=LoginThrottle(settings.login_max_failures,
+                                               settings.login_window_seconds))
     jobs = JobRegistry()
     compiling = attach_compiling(stores, compiler, lambda ns: os.path.join(
         derived_dir(state, ns), "compiled.sqlite"), settings.work_time_limit_seconds)
     work = WorkQueue(jobs, workers=settings.work_threads,
                      retention_seconds=settings.work_retention_seconds)
+    limits = sql_limits(settings)
+    gate = Gate(limits.running, limits.waiting)  # one set of statement threads per server
     sql = {ns: open_sql(store, derived_dir(state, ns), state,
-                        getattr(settings, "system_mode", "") or "")
+                        getattr(settings, "system_mode", "") or "", limits, gate)
            for ns, store in stores.items()}
     return Services(settings, stores, sessions, compiler, jobs, workspaces=workspaces,
-                    compiling=compiling, work=work, sql=sql)
+                    compiling=compiling, work=work, sql=sql, sql_gate=gate)
+
+
+def sql_limits(settings: Settings) -> SqlLimits:
+    """The SQL budgets the settings name (the others keep their IRIS-given values)."""
+    return SqlLimits(time_limit=float(settings.sql_time_limit_seconds),
+                     max_result_rows=settings.sql_max_rows,
+                     max_result_bytes=settings.sql_max_result_bytes,
+                     projects_max_bytes=settings.projects_max_bytes,
+                     memory_bytes=settings.sql_memory_bytes,
+                     running=settings.sql_threads, waiting=settings.sql_queue)
 
 
 def with_default_namespaces(settings: Settings) -> Settings:

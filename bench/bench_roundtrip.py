@@ -274,11 +274,7 @@ def print_report(result: dict[str, Any]) -> None:
               f"{st['compile_reported_ms']:.1f} ms.")
     print("Each running poll answers 'Retry-After: 1'; a client that waited that second would "
           "spend it on every compile. This client polls again after --poll-interval.")
-    load0, load1 = result["loadavg_start"][0], result["environment"]["loadavg"][0]
-    cpus = result["environment"]["cpus"] or 1
-    if max(load0, load1) > cpus * 0.75:
-        print(f"\nNOTE: load average {load0:.1f} -> {load1:.1f} on {cpus} CPUs: other work shared "
-              "this machine; the interleaved ratio holds up better than the times.")
+    benchlib.print_load_note(result, "the interleaved ratio holds up better than the times.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -476,11 +476,7 @@ def print_report(result: dict[str, Any]) -> None:
     else:
         print("NOTE: the endless queries were still running after the attack ended: this "
               "server has no SQL time limit; the idle median is the phase before the attack.")
-    load0, load1 = result["loadavg_start"][0], result["environment"]["loadavg"][0]
-    cpus = result["environment"]["cpus"] or 1
-    if max(load0, load1) > cpus * 0.75:
-        print(f"\nNOTE: load average {load0:.1f} -> {load1:.1f} on {cpus} CPUs: other work shared "
-              "this machine; rerun on a quiet machine before concluding anything.")
+    benchlib.print_load_note(result, "rerun on a quiet machine before concluding anything.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -166,3 +166,14 @@ def write_json(result: dict[str, Any], stem: str) -> str:
         json.dump(result, handle, indent=2)
         handle.write("\n")
     return path
+
+
+def print_load_note(result: dict[str, Any], advice: str) -> None:
+    """A NOTE when the machine's load average (``result["loadavg_start"]`` at the start,
+    ``result["environment"]["loadavg"]`` at the end) says other work shared it; ``advice``
+    ends the note."""
+    load0, load1 = result["loadavg_start"][0], result["environment"]["loadavg"][0]
+    cpus = result["environment"]["cpus"] or 1
+    if max(load0, load1) > cpus * 0.75:
+        print(f"\nNOTE: load average {load0:.1f} -> {load1:.1f} on {cpus} CPUs: other work "
+              f"shared this machine; {advice}")

@@ -172,6 +172,12 @@ def _has_lone_surrogate(data: Any) -> bool:
 MAX_BULK_ITEMS = 10_000
 
 
+#: Text one bulk read (``POST docs``, ``cvt/doc/xml``, ``action/xml/export``) gathers for its
+#: answer at most: POST docs answers the documents past it with a per-document error (the
+#: client reads them in another request), an export larger than this is refused with a 400.
+MAX_BULK_RESPONSE_BYTES = 64 << 20
+
+
 def bulk_items(data: list[Any]) -> list[Any]:
     """``data`` when a bulk request's items are within ``MAX_BULK_ITEMS``, else a 400."""
     if len(data) > MAX_BULK_ITEMS:

@@ -19,6 +19,7 @@ from flask_smorest import Blueprint
 from atelier_api.adapters.contract import SystemDoc
 from atelier_api.adapters.system_library import bound, read_only_text
 from atelier_api.api.common import (
+    MAX_BULK_RESPONSE_BYTES,
     body_bytes,
     doc_response,
     error_responses,
@@ -243,16 +244,30 @@ def delete_doc(ns: str, name: str) -> Response:
 def get_docs(ns: str) -> Response:
     """GetDocs: read many documents.
 
-    System documents of the compiler adapter are read as GetDoc reads them.
+    System documents of the compiler adapter are read as GetDoc reads them. Once the
+    documents read hold 64 MB of text, the rest are answered unread, each with an error in
+    its ``status`` (#5001, saying to read it in another request).
     """
     store = store_for(ns)
     docs = []
+    room = MAX_BULK_RESPONSE_BYTES
     for raw in name_list_body():
+        if room <= 0:  # not read at all: the answer is full
+            docs.append(Document(str(raw), "", status=_answer_full(), content=[]))
+            continue
         try:
-            docs.append(_get(store, raw))
+            doc = _get(store, raw)
         except (InvalidName, DocumentNotFound) as exc:
-            docs.append(Document(str(raw), "", status=exc.text, content=[]))
+            doc = Document(str(raw), "", status=exc.text, content=[])
+        room -= sum(len(line) + 1 for line in doc.content)
+        docs.append(doc)
     return respond({"content": [d.to_dict() for d in docs]})
+
+
+def _answer_full() -> str:
+    """The status of a document POST docs did not read because its answer was full."""
+    return (f"ERROR #5001: The answer holds {MAX_BULK_RESPONSE_BYTES >> 20} MB of documents "
+            "already; read this one in another request")
 
 
 @blp.route(NS + "/docs", methods=["DELETE"])

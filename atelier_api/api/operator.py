@@ -1,8 +1,9 @@
 """Operator endpoints, outside ``/api/atelier/``: sandbox status, reset, and the change list.
 
 Basic auth with the server's credentials on every call (no session cookie: operators script
-these with curl). Bodies are the Atelier envelope, like every other answer of this server.
-This blueprint also keeps the idle clock: each request to ``/api/atelier/`` is API activity.
+these with curl), checked by the app's authentication hook under the login throttle. Bodies
+are the Atelier envelope, like every other answer of this server. This blueprint also keeps
+the idle clock: each request to ``/api/atelier/`` is API activity.
 """
 
 from __future__ import annotations
@@ -13,21 +14,11 @@ from flask_smorest import Blueprint
 from atelier_api import operations
 from atelier_api.api.common import API_PREFIX, doc_response, respond, services
 from atelier_api.api.schemas.documents import EnvelopeSchema
-from atelier_api.errors import Unauthorized
 
 blp = Blueprint("operator", __name__, url_prefix="/operator",
                 description="Operator endpoints (Basic auth): lifecycle status, reset of a "
                             "namespace to its original state, and the documents changed "
                             "through the API since then.")
-
-
-@blp.before_request
-def authenticate() -> None:
-    """Basic auth on every operator call (any credentials when auth is ``none``)."""
-    sessions = services().sessions
-    if sessions.auth_required and sessions.check_basic(
-            request.headers.get("Authorization")) is None:
-        raise Unauthorized()
 
 
 @blp.before_app_request

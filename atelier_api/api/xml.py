@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 
 from atelier_api.api.common import (
+    MAX_BULK_RESPONSE_BYTES,
     body_bytes,
     bulk_items,
     doc_response,
@@ -30,7 +31,8 @@ blp = Blueprint("xml", __name__, url_prefix="/api/atelier",
 NS = "/v<int:version>/<ns>"
 XML_TYPES = ("application/xml", "text/xml")
 ERRORS = {400: "malformed body, malformed XML, or XML with a DTD / entity declarations "
-               "(entity-expansion and XXE protection)",
+               "(entity-expansion and XXE protection); an export of more than 64 MB of "
+               "document text",
           401: "not logged in", 404: "no such namespace or document",
           413: "body larger than max_body_bytes",
           415: "wrong Content-Type (application/json; cvt/xml/doc: application/xml)"}
@@ -94,7 +96,7 @@ def cvt_doc_xml(ns: str) -> Response:
     store = store_for(ns)
     items = [item if isinstance(item, str) else _load(DocItemSchema(), item, index)
              for index, item in enumerate(bulk_items(json_body(expect=list)))]
-    return respond({"content": service.convert_to_xml(store, items)})
+    return respond({"content": service.convert_to_xml(store, items, MAX_BULK_RESPONSE_BYTES)})
 
 
 def _load(schema: Schema, item: Any, index: int, want: str = "a name or an object") -> Any:
@@ -115,7 +117,8 @@ def _load(schema: Schema, item: Any, index: int, want: str = "a name or an objec
 def xml_export(ns: str) -> Response:
     """Export documents to the lines of one XML export document."""
     store = store_for(ns)
-    return respond({"content": service.export_names(store, name_list_body())})
+    return respond({"content": service.export_names(store, name_list_body(),
+                                                    MAX_BULK_RESPONSE_BYTES)})
 
 
 def _files() -> list[dict[str, Any]]:

@@ -38,20 +38,11 @@ def isolated(sources: list[Source], query: SearchQuery, stop: Callable[[], str],
              owner: object) -> Generator[FileHits | str, None, None]:
     """Scan in a child process of ``owner`` (the store); killed when ``stop`` gives a reason
     or the caller stops."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-
-    def main() -> None:  # pragma: no cover - the child
-        _only_fds(send)
-        _child_scan(sources, query, send)
-    try:
-        pid = fork(main, owner)
-    except OSError as exc:
-        receive.close()
-        send.close()
-        no_fork(exc)
+    child = _one_off(lambda send: _child_scan(sources, query, send), owner)
+    if child is None:
         yield from inline(sources, query, stop)
         return
-    send.close()
+    pid, receive = child
     try:
         for message in _from_child(receive.recv, receive.poll, stop):
             if message is None:
@@ -81,19 +72,11 @@ def keep_in_child(paths: list[str], names: NameFilter, stop: Callable[[], str],
                   owner: object) -> list[bool] | str:
     """Which ``paths`` the include/exclude patterns keep, decided in a child process of
     ``owner`` (the patterns need the backtracking engine): the answers, or why it stopped."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-
-    def main() -> None:  # pragma: no cover - the child
-        _only_fds(send)
-        send.send_bytes(bytes(names.keeps(path) for path in paths))
-    try:
-        pid = fork(main, owner)
-    except OSError as exc:
-        receive.close()
-        send.close()
-        no_fork(exc)
+    child = _one_off(lambda send: send.send_bytes(bytes(names.keeps(path) for path in paths)),
+                     owner)
+    if child is None:
         return [names.keeps(path) for path in paths]
-    send.close()
+    pid, receive = child
     try:
         for message in _from_child(receive.recv_bytes, receive.poll, stop):
             if isinstance(message, str):
@@ -102,6 +85,26 @@ def keep_in_child(paths: list[str], names: NameFilter, stop: Callable[[], str],
         return "the search process ended unexpectedly"
     finally:
         reap(pid, receive)
+
+
+def _one_off(body: Callable[[Any], object], owner: object) -> tuple[int, Any] | None:
+    """Fork a child of ``owner`` that runs ``body`` with the sending end of a new pipe (and
+    no other inherited descriptor): its pid and the receiving end, or None (logged) when no
+    process could be forked and the caller works in the server process instead."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def main() -> None:  # pragma: no cover - the child
+        _only_fds(send)
+        body(send)
+    try:
+        pid = fork(main, owner)
+    except OSError as exc:
+        receive.close()
+        send.close()
+        no_fork(exc)
+        return None
+    send.close()
+    return pid, receive
 
 
 def no_fork(exc: OSError) -> None:
@@ -271,20 +274,11 @@ def _forked(chunks: list[Chunk], work: Work_, plan: Plan, limit: int,
             stop: Callable[[], str], owner: object) -> Generator[Found | str, None, None]:
     """A one-off child for one search; the child touches only the inherited chunks and its
     pipe, and leaves with ``os._exit``."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-
-    def main() -> None:  # pragma: no cover - the child
-        _only_fds(send)
-        scan_to(send, chunks, work, plan, limit)
-    try:
-        pid = fork(main, owner)
-    except OSError as exc:
-        receive.close()
-        send.close()
-        no_fork(exc)
+    child = _one_off(lambda send: scan_to(send, chunks, work, plan, limit), owner)
+    if child is None:
         yield from inline_chunks(chunks, work, plan, limit, stop)
         return
-    send.close()
+    pid, receive = child
     try:
         yield from _receive(receive, chunks, stop, _State())
     finally:

@@ -53,11 +53,10 @@ SQL_TIME_LIMIT_SECONDS = 10.0
 SQL_MAX_RUNNING = 2
 #: statements waiting for a slot; one more is refused at once (SQLCODE -400)
 SQL_MAX_WAITING = 14
-#: the memory ceiling: SQLite's hard heap limit for the whole process (<STORE> beyond)
-SQL_MEMORY_LIMIT_BYTES = 256 << 20
-#: SQLite heap of the process above which running statements are stopped (<STORE>), so that
+#: the memory ceiling: SQLite's hard heap limit for the whole process (<STORE> beyond);
+#: running statements are stopped (<STORE>) once three quarters of it are in use, so that
 #: other connections of the process (document index, compile state) keep some room
-SQL_MEMORY_STOP_BYTES = 192 << 20
+SQL_MEMORY_LIMIT_BYTES = 256 << 20
 #: longest value (string or blob) a statement may make or read: IRIS's longest string
 SQL_MAX_VALUE_BYTES = 3_641_144
 #: longest LIKE pattern (SQLite matches a pattern against a value in one uninterruptible step)
@@ -94,6 +93,14 @@ class SqlLimits:
     max_result_rows: int = SQL_MAX_RESULT_ROWS
     max_result_bytes: int = SQL_MAX_RESULT_BYTES
     projects_max_bytes: int = PROJECTS_MAX_BYTES
+    memory_bytes: int = SQL_MEMORY_LIMIT_BYTES
+    running: int = SQL_MAX_RUNNING  # statements at once (the Gate's size)
+    waiting: int = SQL_MAX_WAITING
+
+    @property
+    def memory_stop_bytes(self) -> int:
+        """SQLite heap in use above which running statements are stopped."""
+        return self.memory_bytes * 3 // 4
 
 
 class Stop(enum.Enum):
@@ -121,18 +128,19 @@ def _heap_meter() -> Callable[[], int] | None:
 
 HEAP_USED = _heap_meter()
 _hard_limit_lock = threading.Lock()
-_hard_limit_set = False
+_hard_limit = 0  # the process's hard heap limit once set (0: not yet)
 
 
-def apply_hard_heap_limit(conn: sqlite3.Connection) -> None:
-    """Set SQLite's hard heap limit once per process (a PRAGMA can only lower it)."""
-    global _hard_limit_set
-    if _hard_limit_set:
+def apply_hard_heap_limit(conn: sqlite3.Connection, limit: int) -> None:
+    """Set SQLite's hard heap limit for the process (once per value; a PRAGMA can only
+    lower it, so the lowest limit asked for wins)."""
+    global _hard_limit
+    if _hard_limit and _hard_limit <= limit:
         return
     with _hard_limit_lock:
-        if not _hard_limit_set:
-            conn.execute(f"PRAGMA hard_heap_limit = {int(SQL_MEMORY_LIMIT_BYTES)}")
-            _hard_limit_set = True
+        if not _hard_limit or limit < _hard_limit:
+            conn.execute(f"PRAGMA hard_heap_limit = {int(limit)}")
+            _hard_limit = limit
 
 
 class Budget:
@@ -181,7 +189,7 @@ class Budget:
         if time.monotonic() > self.deadline:
             self.cancel(Stop.TIMEOUT)
             return 1
-        if HEAP_USED is not None and HEAP_USED() > SQL_MEMORY_STOP_BYTES:
+        if HEAP_USED is not None and HEAP_USED() > self.limits.memory_stop_bytes:
             self.cancel(Stop.MEMORY)
             return 1
         return 0
@@ -207,11 +215,11 @@ class Budget:
                                          "disconnected")
         if self.stop is Stop.MEMORY:
             return unexpected("STORE", "the statement needs more memory than the "
-                              f"{megabytes(SQL_MEMORY_LIMIT_BYTES)} SQL memory ceiling")
+                              f"{megabytes(limits.memory_bytes)} SQL memory ceiling")
         if self.started is None:
             return SqlError(TIMEOUT, "Request timed out: no free slot to run the statement "
                                      f"within {limits.time_limit:g} s (the server runs "
-                                     f"{gate().running} statements at once)")
+                                     f"{limits.running} statements at once)")
         return SqlError(TIMEOUT, "Request timed out: the statement ran longer than its "
                                  f"time limit of {limits.time_limit:g} s and was stopped")
 
@@ -236,7 +244,7 @@ class Budget:
 def configure(conn: sqlite3.Connection, budget: Budget) -> None:
     """Put the budget's limits on a statement's connection (``proj`` attached)."""
     limits = budget.limits
-    apply_hard_heap_limit(conn)
+    apply_hard_heap_limit(conn, limits.memory_bytes)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limits.max_value_bytes)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, limits.max_like_pattern)
     conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, limits.max_columns)
@@ -260,12 +268,13 @@ def _lower_priority(nice: int) -> None:
 
 
 class Gate:
-    """Runs statements on ``running`` threads of their own, with ``waiting`` more queued."""
+    """Runs statements on ``running`` threads of their own, with ``waiting`` more queued
+    (one gate per server, shared by its namespaces: ``SqlLimits.running`` and ``waiting``)."""
 
-    def __init__(self, running: int | None = None, waiting: int | None = None,
+    def __init__(self, running: int = SQL_MAX_RUNNING, waiting: int = SQL_MAX_WAITING,
                  nice: int | None = None) -> None:
-        self.running = max(1, SQL_MAX_RUNNING if running is None else running)
-        self.waiting = max(0, SQL_MAX_WAITING if waiting is None else waiting)
+        self.running = max(1, running)
+        self.waiting = max(0, waiting)
         nice = SQL_THREAD_NICE if nice is None else nice
         self._pool = ThreadPoolExecutor(max_workers=self.running,
                                         thread_name_prefix="atelier-sql",
@@ -342,25 +351,3 @@ def record_stop(budget: Budget, detail: str = "") -> None:
     STOPPED[budget.stop.name] += 1
     log.warning("SQL statement stopped (%s) after %.2f s%s", budget.stop.value,
                 budget.elapsed(), f" {detail}" if detail else "")
-
-
-_gate_lock = threading.Lock()
-_gate: Gate | None = None
-
-
-def gate() -> Gate:
-    """The process's gate, made on first use with the module's defaults."""
-    global _gate
-    if _gate is None:
-        with _gate_lock:
-            if _gate is None:
-                _gate = Gate()
-    return _gate
-
-
-def set_gate(new: Gate | None) -> Gate | None:
-    """Replace the process's gate (settings, tests); returns the previous one."""
-    global _gate
-    with _gate_lock:
-        old, _gate = _gate, new
-    return old

@@ -16,7 +16,7 @@ from typing import Any
 
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import BadRequest
-from atelier_api.sql.budget import Budget, SqlLimits, Stop, configure, gate, record_stop
+from atelier_api.sql.budget import Budget, Gate, SqlLimits, Stop, configure, record_stop
 from atelier_api.sql.classqueries import Context
 from atelier_api.sql.codes import FATAL, SqlError
 from atelier_api.sql.dictionary import ClassDictionary
@@ -61,12 +61,16 @@ class SqlService:
     """The SQL facade of one namespace: the class dictionary, projects and class queries."""
 
     def __init__(self, store: DocumentStore, dictionary: ClassDictionary, projects: str,
-                 system_mode: str = "", limits: SqlLimits | None = None) -> None:
+                 system_mode: str = "", limits: SqlLimits | None = None,
+                 gate: Gate | None = None) -> None:
         self.store = store
         self.dictionary = dictionary
         self.projects = projects
         self.system_mode = system_mode
         self.limits = limits or SqlLimits()
+        #: the server's statement threads, shared by its namespaces (its own when alone)
+        self.gate = gate or Gate(self.limits.running, self.limits.waiting)
+        self._own_gate = gate is None
 
     def query(self, text: str, params: list[Any], max_rows: int = 0,
               client_gone: Callable[[], bool] | None = None) -> QueryAnswer:
@@ -75,7 +79,7 @@ class SqlService:
         on the calling thread while the statement waits or runs)."""
         budget = Budget(self.limits)
         try:
-            content = gate().run(lambda: self._statement(text, params, max_rows, budget),
+            content = self.gate.run(lambda: self._statement(text, params, max_rows, budget),
                                  budget, client_gone)
         except SqlError as exc:
             return _failed(exc.sqlcode, exc.message)
@@ -139,8 +143,10 @@ class SqlService:
         return conn
 
     def close(self) -> None:
-        """Close the dictionary's connection."""
+        """Close the dictionary's connection (and the gate, when it is this service's own)."""
         self.dictionary.close()
+        if self._own_gate:
+            self.gate.shutdown()
 
 
 def _failed(sqlcode: int, message: str) -> QueryAnswer:
@@ -154,12 +160,12 @@ def _row(columns: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def open_sql(store: DocumentStore, derived: str, state: str, system_mode: str = "",
-             limits: SqlLimits | None = None) -> SqlService:
+             limits: SqlLimits | None = None, gate: Gate | None = None) -> SqlService:
     """The SQL service of a namespace: dictionary under ``derived``, projects in ``state``."""
     dictionary = ClassDictionary(os.path.join(derived, "dictionary.sqlite"), store)
     safe = store.namespace.replace("%", "_")
     projects = open_projects(os.path.join(state, "projects", f"{safe}.sqlite"))
-    return SqlService(store, dictionary, projects, system_mode, limits)
+    return SqlService(store, dictionary, projects, system_mode, limits, gate)
 
 
 def preload() -> None:

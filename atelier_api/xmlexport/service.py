@@ -48,24 +48,47 @@ def _stored_bytes(store: DocumentStore, raw: str) -> tuple[DocName, bytes]:
     return parse_name(doc.name), textcodec.b64_join(list(doc.content))
 
 
-def export_names(store: DocumentStore, names: Iterable[str]) -> list[str]:
-    """action/xml/export: the named documents as the lines of one export."""
-    elements = [_element(store.layout, *_stored_bytes(store, raw)) for raw in names]
+class _Room:
+    """What is left of an export's ``max_bytes``: gathering past it is a 400, before the
+    export is built."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.left = max_bytes
+
+    def take(self, data: bytes) -> bytes:
+        self.left -= len(data)
+        if self.left < 0:
+            raise BadRequest(f"The documents to export hold more than {self.max_bytes >> 20} "
+                             "MB; export them in several requests")
+        return data
+
+
+def export_names(store: DocumentStore, names: Iterable[str], max_bytes: int) -> list[str]:
+    """action/xml/export: the named documents as the lines of one export (400 when their
+    contents hold more than ``max_bytes``)."""
+    room = _Room(max_bytes)
+    elements = []
+    for raw in names:
+        doc, data = _stored_bytes(store, raw)
+        elements.append(_element(store.layout, doc, room.take(data)))
     return export.export_lines(elements, zv())
 
 
-def convert_to_xml(store: DocumentStore, items: list[Any]) -> list[str]:
-    """cvt/doc/xml: names (read from the store) or ``{name, content[, enc]}`` objects."""
+def convert_to_xml(store: DocumentStore, items: list[Any], max_bytes: int) -> list[str]:
+    """cvt/doc/xml: names (read from the store) or ``{name, content[, enc]}`` objects (400
+    when their contents hold more than ``max_bytes``)."""
+    room = _Room(max_bytes)
     elements = []
     for item in items:
         if isinstance(item, str):
-            elements.append(_element(store.layout, *_stored_bytes(store, item)))
-            continue
-        doc = parse_name(item["name"])
-        content = item["content"]
-        data = (textcodec.b64_join(content) if item.get("enc")
-                else textcodec.encode(content, None))
-        elements.append(_element(store.layout, doc, data))
+            doc, data = _stored_bytes(store, item)
+        else:
+            doc = parse_name(item["name"])
+            content = item["content"]
+            data = (textcodec.b64_join(content) if item.get("enc")
+                    else textcodec.encode(content, None))
+        elements.append(_element(store.layout, doc, room.take(data)))
     return export.export_lines(elements, zv())
 
 

@@ -325,8 +325,7 @@ def test_the_docs_page_renders_in_a_real_browser_under_its_csp(served: str,
 
 def _throttled(api: Api, max_failures: int = 10, window: int = 60) -> Clock:
     clock = Clock()
-    api.app.extensions["atelier"].sessions.set_limits(100, LoginThrottle(max_failures, window,
-                                                                         clock))
+    api.app.extensions["atelier"].sessions.throttle = LoginThrottle(max_failures, window, clock)
     return clock
 
 
@@ -380,6 +379,18 @@ def test_operator_endpoints_share_the_throttle(make_api: Callable[..., Api]) -> 
     resp = api.client.get("/operator/status", headers={"Authorization": basic()})
     assert resp.status_code == 429 and resp.headers["Retry-After"]
     assert api.client.head("/api/atelier/", headers={"Authorization": basic()}).status_code == 429
+
+
+def test_operator_endpoints_take_basic_only(make_api: Callable[..., Api]) -> None:
+    """No credentials, wrong ones, or an API session cookie instead of them: 401 (checked
+    once, by the app's authentication hook); the right Basic credentials: the status."""
+    api = make_api(login=False)
+    login = api.client.head("/api/atelier/", headers={"Authorization": basic()})
+    cookie = login.headers["Set-Cookie"].split(";", 1)[0]
+    for headers in ({}, {"Authorization": basic(password="wrong")}, {"Cookie": cookie}):
+        assert api.client.get("/operator/status", headers=headers).status_code == 401
+    assert api.client.get("/operator/status", headers={"Authorization": basic()}
+                          ).status_code == 200
 
 
 def test_no_credentials_is_no_guess(make_api: Callable[..., Api]) -> None:

@@ -169,3 +169,47 @@ def test_bulk_requests_have_an_item_cap(api: Api, method: str, path: str) -> Non
     assert "At most 10000 documents" in resp.get_data(as_text=True)
     ok = api.call(method, url("USER", path), json=["R.mac"])
     assert ok.status_code == 200, (path, ok.status_code)
+
+
+# -- answers of bulk reads: bounded ----------------------------------------------------------
+def _big_routines(api: Api, count: int, size: int) -> list[str]:
+    names = []
+    for i in range(count):
+        text = f"ROUTINE Big{i}\n" + f" set x=\"{'a' * 990}\"\n" * (size // 1000)
+        resp = api.put(doc_url(f"Big{i}.mac"), json={"enc": False,
+                                                               "content": text.split("\n")})
+        assert resp.status_code in (200, 201), resp.data[:300]
+        names.append(f"Big{i}.mac")
+    return names
+
+
+def test_post_docs_stops_reading_when_its_answer_is_full(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(At a 1 MB cap, so the test stays small; the shipped cap is 64 MB.) Documents are read
+    until the answer holds the cap; the rest come back unread, each with a #5001 status that
+    says to ask again, and asking again for those reads them."""
+    from atelier_api.api import documents
+
+    monkeypatch.setattr(documents, "MAX_BULK_RESPONSE_BYTES", 1 << 20)
+    names = _big_routines(api, 5, 400_000)
+    content = body(api.post(url("USER", "docs"), json=[*names, "R.mac"]))["result"]["content"]
+    read = [d["name"] for d in content if d["status"] == ""]
+    unread = [d for d in content if d["status"]]
+    assert read == names[:3]  # 1.2 MB: the third crossed the cap
+    assert [d["name"] for d in unread] == [*names[3:], "R.mac"]
+    assert all(d["status"].startswith("ERROR #5001: The answer holds 1 MB") and d["content"] == []
+               for d in unread)
+    again = body(api.post(url("USER", "docs"), json=[d["name"] for d in unread]))
+    assert [d["status"] for d in again["result"]["content"]] == ["", "", ""]
+
+
+@pytest.mark.parametrize("path", ["cvt/doc/xml", "action/xml/export"])
+def test_exports_larger_than_the_cap_are_refused(
+        api: Api, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    from atelier_api.api import xml
+
+    monkeypatch.setattr(xml, "MAX_BULK_RESPONSE_BYTES", 1 << 20)
+    names = _big_routines(api, 3, 400_000)
+    resp = api.post(url("USER", path), json=names)
+    assert "more than 1 MB; export them in several requests" in _no_500(resp, 400)
+    assert api.post(url("USER", path), json=names[:2]).status_code == 200

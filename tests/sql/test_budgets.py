@@ -30,10 +30,12 @@ import pytest
 import requests
 from envelopes import PASSWORD, USER, basic
 
+from atelier_api.config import ConfigError, Settings, load_settings
+from atelier_api.services import sql_limits
 from atelier_api.sql import budget as budget_module
-from atelier_api.sql.budget import Gate, set_gate
+from atelier_api.sql.budget import Gate
 
-from .conftest import DIALOG, FILES, Client, dialog_params, envelope
+from .conftest import DIALOG, FILES, Client, build, dialog_params, envelope
 
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 ENDLESS_COPIES = 33
@@ -60,13 +62,18 @@ def sqlcode(env: dict[str, Any]) -> int:
     return int(err["params"][0])
 
 
+def use_gate(api: Client, new: Gate) -> None:
+    """Give every namespace of the test's server this gate (its statement threads)."""
+    for service in api.app.extensions["atelier"].sql.values():
+        service.gate = new
+
+
 @pytest.fixture
-def gate() -> Iterator[Gate]:
-    """A fresh process gate for the test (defaults), shut down afterwards."""
+def gate(api: Client) -> Iterator[Gate]:
+    """A fresh gate of the default size for the test's server, shut down afterwards."""
     fresh = Gate()
-    old = set_gate(fresh)
+    use_gate(api, fresh)
     yield fresh
-    set_gate(old)
     fresh.shutdown()
 
 
@@ -109,7 +116,7 @@ def test_max_takes_the_first_rows_of_an_endless_statement(api: Client, gate: Gat
 
 def test_statements_over_the_waiting_room_are_refused_at_once(api: Client) -> None:
     small = Gate(running=1, waiting=0)
-    old = set_gate(small)
+    use_gate(api, small)
     try:
         limit(api, time_limit=2.0)
         answers: list[dict[str, Any]] = []
@@ -124,7 +131,6 @@ def test_statements_over_the_waiting_room_are_refused_at_once(api: Client) -> No
         first.join(60)
         assert sqlcode(answers[0]) == -450
     finally:
-        set_gate(old)
         small.shutdown()
 
 
@@ -178,8 +184,10 @@ def test_growing_temporary_data_is_stopped_at_the_memory_check(
         api: Client, gate: Gate, monkeypatch: pytest.MonkeyPatch) -> None:
     if budget_module.HEAP_USED is None:
         pytest.skip("sqlite3_memory_used cannot be reached")
-    monkeypatch.setattr(budget_module, "SQL_MEMORY_STOP_BYTES",
-                        budget_module.HEAP_USED() + (16 << 20))
+    stop_at = budget_module.HEAP_USED() + (16 << 20)
+    # the stop mark only: lowering the hard heap limit would hold for the whole test process
+    monkeypatch.setattr(budget_module.SqlLimits, "memory_stop_bytes", property(
+        lambda _limits: stop_at))
     before = budget_module.STOPPED["MEMORY"]
     env = api.sql_error(
         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 3000000) "
@@ -514,23 +522,59 @@ def test_a_client_that_disconnects_stops_its_running_statement(server: Server) -
 
 
 def test_docs_show_the_defaults() -> None:
-    """docs/sql.md's budget table shows the constants' values."""
+    """docs/sql.md's budget table shows the constants' values and the settings' names."""
     text = (Path(__file__).parents[2] / "docs" / "sql.md").read_text(encoding="utf-8")
     b = budget_module
     shown = [
-        f"| time a statement may run | {b.SQL_TIME_LIMIT_SECONDS:g} s |",
-        f"| time a statement may wait for a free slot | {b.SQL_TIME_LIMIT_SECONDS:g} s |",
-        f"| statements running at once (whole server) | {b.SQL_MAX_RUNNING} |",
-        f"| statements waiting for a slot | {b.SQL_MAX_WAITING} |",
-        f"| {b.SQL_MEMORY_LIMIT_BYTES >> 20} MB |",
-        f"| SQLite heap at which running statements are stopped | "
-        f"{b.SQL_MEMORY_STOP_BYTES >> 20} MB |",
-        f"| {b.SQL_MAX_VALUE_BYTES:,} bytes |",
-        f"| longest `LIKE` pattern | {b.SQL_MAX_LIKE_PATTERN} characters |",
-        f"| rows of a result | {b.SQL_MAX_RESULT_ROWS:,} |",
-        f"| bytes of a result (values and column names) | {b.SQL_MAX_RESULT_BYTES >> 20} MB |",
-        f"| size of a namespace's projects database | {b.PROJECTS_MAX_BYTES >> 20} MB |",
+        f"| time a statement may run | `sql_time_limit_seconds` | {b.SQL_TIME_LIMIT_SECONDS:g} s |",
+        "| time a statement may wait for a free slot | `sql_time_limit_seconds` | "
+        f"{b.SQL_TIME_LIMIT_SECONDS:g} s |",
+        f"| statements running at once (whole server) | `sql_threads` | {b.SQL_MAX_RUNNING} |",
+        f"| statements waiting for a slot | `sql_queue` | {b.SQL_MAX_WAITING} |",
+        f"| `sql_memory_bytes` | {b.SQL_MEMORY_LIMIT_BYTES >> 20} MB |",
+        f"| SQLite heap at which running statements are stopped | three quarters of "
+        f"`sql_memory_bytes` | {b.SqlLimits().memory_stop_bytes >> 20} MB |",
+        f"| | {b.SQL_MAX_VALUE_BYTES:,} bytes |",
+        f"| longest `LIKE` pattern | | {b.SQL_MAX_LIKE_PATTERN} characters |",
+        f"| rows of a result | `sql_max_rows` | {b.SQL_MAX_RESULT_ROWS:,} |",
+        "| bytes of a result (values and column names) | `sql_max_result_bytes` | "
+        f"{b.SQL_MAX_RESULT_BYTES >> 20} MB |",
+        "| size of a namespace's projects database | `projects_max_bytes` | "
+        f"{b.PROJECTS_MAX_BYTES >> 20} MB |",
         f"every {b.PROGRESS_STEPS:,}",
         f"(niceness +{b.SQL_THREAD_NICE}",
     ]
     assert [s for s in shown if s not in text] == []
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_default_settings_make_the_default_limits() -> None:
+    """The settings table's defaults and the module's constants are one set of numbers."""
+    assert sql_limits(Settings()) == budget_module.SqlLimits()
+
+
+def test_settings_reach_every_namespace_and_one_shared_gate(tmp_path: Path) -> None:
+    api = build(tmp_path, sql_time_limit_seconds=1, sql_threads=1, sql_queue=0,
+                sql_max_rows=3)
+    services = api.app.extensions["atelier"]
+    assert services.sql["USER"].limits == dataclasses.replace(
+        budget_module.SqlLimits(), time_limit=1.0, running=1, waiting=0, max_result_rows=3)
+    assert {id(s.gate) for s in services.sql.values()} == {id(services.sql_gate)}
+    assert (services.sql_gate.running, services.sql_gate.waiting) == (1, 0)
+    env = api.sql_error(ENDLESS)
+    assert sqlcode(env) == -450 and "time limit of 1 s" in env["status"]["summary"]
+    env = api.sql_error("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c "
+                        "WHERE x < 4) SELECT x FROM c")
+    assert sqlcode(env) == -500 and "more than 3 rows" in env["status"]["summary"]
+    assert api.rows("SELECT 1 AS one") == [{"one": 1}]
+    services.close()
+
+
+@pytest.mark.parametrize("key", ["sql_time_limit_seconds", "sql_threads", "sql_max_rows",
+                                 "sql_max_result_bytes", "sql_memory_bytes",
+                                 "projects_max_bytes"])
+def test_settings_too_small_to_run_a_statement_are_refused(key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        load_settings(env={}, cli={key: 0})

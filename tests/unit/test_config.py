@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from atelier_api.cli import build_parser, settings_from_args
 from atelier_api.config import (
     OPTIONS,
     ConfigError,
@@ -240,3 +241,22 @@ def test_bad_work_settings_are_refused(env: dict[str, str]) -> None:
     """Nonsense limits stop start-up with a message naming the setting."""
     with pytest.raises(ConfigError, match="work_"):
         load_settings(env=env)
+
+
+def test_any_setting_from_the_command_line_with_set(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--set KEY=VALUE`` reaches every setting of the table; a named flag wins over it;
+    an unknown key or a bad value stops with the key named."""
+    for option in OPTIONS:
+        monkeypatch.delenv(option.env, raising=False)
+    args = build_parser().parse_args(
+        ["serve", "--state-dir", str(tmp_path), "--set", "sql_time_limit_seconds=30",
+         "--set", "min-body-rate-bytes=50", "--set", "watch=off", "--set", "threads=3",
+         "--threads", "5"])
+    settings = settings_from_args(args)
+    assert (settings.sql_time_limit_seconds, settings.min_body_rate_bytes, settings.watch,
+            settings.threads) == (30, 50, False, 5)
+    for bad, named in ((["--set", "no_such=1"], "no_such"), (["--set", "threads"], "threads"),
+                       (["--set", "sql_threads=many"], "sql_threads")):
+        with pytest.raises(ConfigError, match=named):
+            settings_from_args(build_parser().parse_args(["serve", *bad]))
