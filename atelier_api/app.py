@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import PathConverter
+from werkzeug.routing.exceptions import WebsocketMismatch
 
 from atelier_api.api.common import API_PREFIX, AsciiIntConverter
 from atelier_api.api.spec import AtelierApi
@@ -101,11 +102,13 @@ def _register_blueprints(api: AtelierApi) -> None:
         query,
         server,
         system,
+        terminal,
         work,
         xml,
     )
 
-    for module in (server, system, documents, actions, query, work, xml, ens, health, operator):
+    for module in (server, system, documents, actions, query, work, xml, ens, health, operator,
+                   terminal):
         api.register_blueprint(module.blp)
 
 
@@ -209,6 +212,10 @@ def _http_message(exc: HTTPException) -> str:
         return f"Method {request.method} is not allowed on {request.path}"
     if code == 413:
         return "Request body is larger than the configured limit (max_body_bytes)"
+    if isinstance(exc, WebsocketMismatch):
+        return ("This endpoint is a WebSocket: open it with an Upgrade: websocket request"
+                if request.headers.get("Upgrade", "").lower() != "websocket"
+                else "This endpoint is not a WebSocket")
     messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
     return f"{exc.name}: {messages or exc.description}"
 

@@ -87,6 +87,11 @@ class Settings:
     sql_max_rows: int = 250_000
     sql_max_result_bytes: int = 64 << 20
     sql_memory_bytes: int = 256 << 20
+    max_run_sessions: int = 8
+    run_cpu_seconds: int = 600
+    run_memory_bytes: int = 1 << 30
+    run_line_seconds: int = 300
+    run_output_bytes: int = 16 << 20
     projects_max_bytes: int = 32 << 20
     namespaces: tuple[NamespaceConfig, ...] = ()
     credentials_explicit: bool = False
@@ -237,10 +242,12 @@ def _check_values(settings: Settings) -> None:
 
 
 def _check_sql(settings: Settings) -> None:
-    """The SQL budgets (atelier_api.sql.budget): each needs room for an ordinary statement."""
+    """The SQL budgets (atelier_api.sql.budget) and the execution limits (atelier_api.run):
+    each needs room for ordinary work."""
     least = {"sql_time_limit_seconds": 1, "sql_threads": 1, "sql_queue": 0,
              "sql_max_rows": 1, "sql_max_result_bytes": 1 << 20, "sql_memory_bytes": 16 << 20,
-             "projects_max_bytes": 1 << 20}
+             "projects_max_bytes": 1 << 20, "max_run_sessions": 0, "run_cpu_seconds": 1,
+             "run_memory_bytes": 64 << 20, "run_line_seconds": 1, "run_output_bytes": 1024}
     for key, floor in least.items():
         if getattr(settings, key) < floor:
             raise ConfigError(f"{key} must be at least {floor}, not {getattr(settings, key)}")

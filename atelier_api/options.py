@@ -120,6 +120,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("sql_memory_bytes", 256 << 20, "SQLite's memory ceiling for all SQL statements of "
            "the process; a statement is stopped (`<STORE>`) when three quarters of it are in "
            "use. It can be lowered while the server runs, never raised.", int),
+    Option("max_run_sessions", 8, "Execution sessions (Lite Terminals, unit-test runs, debug "
+           "targets) open at once, each a process of its own and a request thread while its "
+           "WebSocket is open; one more is answered 503.", int),
+    Option("run_cpu_seconds", 600, "CPU time one session's process may use in all; then it "
+           "is ended (the terminal says so).", int),
+    Option("run_memory_bytes", 1 << 30, "Address space of one session's process; code that "
+           "needs more gets `<STORE>`.", int),
+    Option("run_line_seconds", 300, "Wall-clock time of one command line or call; then it is "
+           "interrupted (`<INTERRUPT>`), and its process ended if it does not stop.", int),
+    Option("run_output_bytes", 16 << 20, "Output one line or call may write; the rest is "
+           "dropped and the terminal says so.", int),
     Option("projects_max_bytes", 32 << 20, "Largest size of one namespace's projects "
            "database (`%Studio.Project`); writes beyond it fail with `<FILEFULL>`.", int),
 )

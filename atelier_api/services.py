@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from atelier_api.adapters.contract import Adapter
+from atelier_api.adapters.execution import ExecutionLimits
 from atelier_api.adapters.system_library import bind, system_library
 from atelier_api.auth import LoginThrottle, Sessions
 from atelier_api.compile.service import CompileService
@@ -22,6 +23,7 @@ from atelier_api.documents.layout import SKIPPED_DIRS, Layout, default_webapps
 from atelier_api.documents.store import DocumentStore
 from atelier_api.documents.textcodec import EOLS
 from atelier_api.documents.tsindex import TsIndex
+from atelier_api.run.sessions import Runs
 from atelier_api.sandbox.lifecycle import Lifecycle
 from atelier_api.sandbox.workspaces import Workspace, derived_dir, prepare_workspaces
 from atelier_api.search.corpus import close_corpus
@@ -56,6 +58,8 @@ class Services:
     sql: dict[str, SqlService] = field(default_factory=dict)
     #: the statement threads the namespaces' SQL services share
     sql_gate: Gate | None = None
+    #: execution sessions (terminals; atelier_api.run)
+    runs: Runs | None = None
     started: float = field(default_factory=time.time)
     _closed: threading.Event = field(default_factory=threading.Event)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -102,6 +106,8 @@ class Services:
             return
         self._closed.set()
         self.work.shutdown(cancel=True, timeout=10.0)  # running jobs end as cancelled
+        if self.runs is not None:
+            self.runs.close_all()
         for store in self.stores.values():
             close_corpus(store)
             store.index.close()
@@ -136,8 +142,11 @@ def build_services(settings: Settings, compiler: Adapter) -> Services:
     sql = {ns: open_sql(store, derived_dir(state, ns), state,
                         getattr(settings, "system_mode", "") or "", limits, gate)
            for ns, store in stores.items()}
+    runs = Runs(compiler, stores, lambda ns: derived_dir(state, ns), jobs, ExecutionLimits(
+        settings.run_cpu_seconds, settings.run_memory_bytes, float(settings.run_line_seconds),
+        settings.run_output_bytes), settings.max_run_sessions)
     return Services(settings, stores, sessions, compiler, jobs, workspaces=workspaces,
-                    compiling=compiling, work=work, sql=sql, sql_gate=gate)
+                    compiling=compiling, work=work, sql=sql, sql_gate=gate, runs=runs)
 
 
 def sql_limits(settings: Settings) -> SqlLimits:

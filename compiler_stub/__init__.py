@@ -28,6 +28,7 @@ from atelier_api.adapters.contract import (
     SystemDocsRequest,
     SystemDocsResult,
 )
+from atelier_api.adapters.execution import ExecutionRequest, ExecutionSession
 from compiler_stub.compile import run_compile
 from compiler_stub.index import run_index
 from compiler_stub.library.bundle import CLASS_DIR, INCLUDE_DIR, LibraryHolder
@@ -48,7 +49,7 @@ class StubCompiler(Adapter):
             name="stub",
             version=__version__,
             capabilities=frozenset({Capability.COMPILE, Capability.INDEX, Capability.MACROS,
-                                    Capability.SYSTEM_DOCUMENTS}),
+                                    Capability.SYSTEM_DOCUMENTS, Capability.EXECUTE}),
             description="tree-sitter based stand-in for the ObjectScript compiler",
         )
         self._library = LibraryHolder()
@@ -72,6 +73,12 @@ class StubCompiler(Adapter):
     def macros(self, request: MacroRequest) -> MacroResult:
         """Macro definition, location and list."""
         return run_macros(self._library.get(), request)
+
+    def open_session(self, request: ExecutionRequest) -> ExecutionSession:
+        """An ObjectScript process in a worker process of its own (``runtime.session``)."""
+        from compiler_stub.runtime.session import StubSession
+
+        return StubSession(request)
 
     def system_documents(self, request: SystemDocsRequest) -> SystemDocsResult:
         """The bundled system library as read-only documents (listing or read)."""

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
+from atelier_api.adapters.execution import ExecutionRequest, ExecutionSession
+
 ENTRY_POINT_GROUP = "atelier_api.compilers"
 
 
@@ -395,6 +397,10 @@ class Adapter:
     def system_documents(self, request: SystemDocsRequest) -> SystemDocsResult:
         """List or read the adapter's system documents (Capability.SYSTEM_DOCUMENTS)."""
         raise ContractError(f"adapter {self.info.name} has no system documents")
+
+    def open_session(self, request: ExecutionRequest) -> ExecutionSession:
+        """Open an execution session (Capability.EXECUTE; ``adapters.execution``)."""
+        raise ContractError(f"adapter {self.info.name} does not run code")
 
 
 def check_adapter(adapter: object) -> Adapter:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -26,11 +27,20 @@ class JobRow:
     device: str
     system: bool
     started: float
+    #: an execution session (``adapters.execution``): its namespace and the routine it
+    #: runs are read live
+    session: Any = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON shape of a ``%SYS/jobs`` row."""
-        return {"pid": self.pid, "namespace": self.namespace, "routine": self.routine,
-                "state": self.state, "device": self.device}
+        namespace, routine, state = self.namespace, self.routine, self.state
+        if self.session is not None:
+            namespace = self.session.namespace or namespace
+            running = self.session.routine()
+            routine = running or routine
+            state = "RUN" if self.session.running() else "READ"
+        return {"pid": self.pid, "namespace": namespace, "routine": routine,
+                "state": state, "device": self.device}
 
 
 class JobRegistry:

@@ -1,0 +1,128 @@
+"""The execution part of the adapter contract (standard library only): running code.
+
+An adapter that declares ``Capability.EXECUTE`` opens *execution sessions*: one ObjectScript
+process each (the Lite Terminal's, a unit-test run's, a debug target's), running outside the
+server's own process. A session is driven without blocking, so that one thread can serve many:
+
+- ``execute(line)`` runs one command line, ``call(entry, args)`` one entry point
+  (``##class(Pkg.C).Method``, ``$$label^routine``, ``label^routine``);
+- ``fileno()`` turns readable when events wait; ``events()`` returns them without waiting:
+  ``OUTPUT`` (text as the program wrote it, ``!`` as CRLF), ``READ`` (the program waits for
+  ``answer(text)``), ``DONE`` (the line or call ended: the namespace now current, the call's
+  value), ``ERROR`` (the line ended with an ObjectScript error: its text as IRIS prints it),
+  ``CLOSED`` (the session's process is gone: its reason);
+- ``interrupt()`` stops the running line with ``<INTERRUPT>``; ``close()`` ends the process;
+- ``color(text)`` colours a line being typed (the terminal's echo).
+
+One line at a time: ``execute`` or ``call`` while a line runs is a ``ContractError``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ExecutionLimits:
+    """What one session's process may use; beyond a limit the line (or the process) ends with
+    a clear error, and nothing else is affected."""
+
+    cpu_seconds: int = 600  # CPU time of the whole process (then it is ended)
+    memory_bytes: int = 1 << 30  # address space of the process
+    line_seconds: float = 300.0  # wall clock of one line or call (then it is interrupted)
+    output_bytes: int = 16 << 20  # output of one line or call (the rest is dropped, said so)
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """Open a session in ``namespace``.
+
+    ``documents`` reads a document's text by name (``Pkg.Cls.cls``, ``rtn.mac``, ``x.inc``)
+    as the server holds it, or None; it is called on the server's side, so the session's
+    process needs no access to the workspace. ``data_dir`` is the namespace's folder for the
+    data code makes (globals): outside the workspace, kept across sessions, wiped by a reset.
+    ``switch`` says whether a namespace name exists (ZNSPACE / SET $NAMESPACE) and returns
+    its ``(documents, data_dir)``, or None.
+    """
+
+    namespace: str
+    documents: Any  # Callable[[str], str | None]
+    data_dir: str
+    limits: ExecutionLimits = ExecutionLimits()
+    user: str = ""
+    switch: Any = None  # Callable[[str], tuple[documents, data_dir] | None] | None
+    zversion: str = ""  # $ZVERSION as the server reports it (empty: the adapter's own)
+
+
+class EventKind(enum.Enum):
+    """What happened in a session."""
+
+    OUTPUT = "output"
+    READ = "read"
+    DONE = "done"
+    ERROR = "error"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ExecutionEvent:
+    """One event of a session (see the module's docstring)."""
+
+    kind: EventKind
+    text: str = ""  # OUTPUT: the text; READ: the prompt; ERROR/CLOSED: the message
+    namespace: str = ""  # DONE and ERROR: the namespace now current
+    value: str | None = None  # DONE of a call: its value (None: no value)
+    max_chars: int = 0  # READ: most characters to take (0: a line)
+    single: bool = False  # READ *x: one character, answered as its code
+    timeout: float | None = None  # READ: seconds the program waits (None: forever)
+
+
+class ExecutionSession:
+    """One running ObjectScript process (see the module's docstring). Adapters subclass it."""
+
+    namespace: str = ""
+    pid: int = 0
+
+    def fileno(self) -> int:
+        """A descriptor that turns readable when events wait."""
+        raise NotImplementedError
+
+    def execute(self, line: str) -> None:
+        """Run one command line; its events follow, ending with DONE, ERROR or CLOSED."""
+        raise NotImplementedError
+
+    def call(self, entry: str, args: Sequence[str] = ()) -> None:
+        """Run one entry point with string arguments; DONE carries its value."""
+        raise NotImplementedError
+
+    def answer(self, text: str | None) -> None:
+        """The answer to the last READ (None: its timeout passed)."""
+        raise NotImplementedError
+
+    def events(self) -> list[ExecutionEvent]:
+        """The events waiting, without blocking (empty when none)."""
+        raise NotImplementedError
+
+    def running(self) -> bool:
+        """True while a line or call runs."""
+        raise NotImplementedError
+
+    def color(self, text: str) -> str:
+        """``text`` (a command line being typed) with ANSI colours for its syntax; the
+        default leaves it plain."""
+        return text
+
+    def routine(self) -> str:
+        """The routine the running line is in (``""`` when idle), for the jobs list."""
+        return ""
+
+    def interrupt(self) -> None:
+        """Stop the running line with ``<INTERRUPT>`` (no effect when idle)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End the process; safe to call twice."""
+        raise NotImplementedError

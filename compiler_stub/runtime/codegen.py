@@ -1,0 +1,1695 @@
+"""ObjectScript (tree-sitter tree) -> Python source.
+
+The generator works on one *Python function* at a time (``Fn``): a label section, a dot
+block, a procedure, a terminal line or an XECUTE string. Every emitted line carries the
+ObjectScript location it came from (``Loc``), so that an error can be mapped back to
+``label+offset^routine`` from the traceback alone: nothing is recorded while code runs.
+
+Conventions of the generated code (the names are bound in the module's globals by
+``translate.module_globals``):
+
+* ``P`` the ``Process``; ``V`` the values module; ``F`` the intrinsic functions;
+  ``SF`` the SET forms; ``_M`` the missing-value marker of a ``Node``; ``_A`` an omitted
+  argument; ``_BR`` by-reference wrapper; ``_J`` ``Jump``; ``E`` ``ObjectScriptError``.
+* a public variable ``x`` is the node ``n_x`` fetched once at function entry (re-fetched
+  after a NEW); a private variable of a procedure is ``p_x``, a closure cell of the
+  procedure's function.
+* a label function returns ``None`` (QUIT), a value (QUIT value) or a ``Jump`` (GOTO or
+  fall-through into the next label), followed by the caller's trampoline.
+
+ObjectScript evaluates expressions strictly left to right: ``2+3*4`` is 20.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Node as TSNode
+
+from compiler_stub.runtime import values as V
+
+# --------------------------------------------------------------------------- errors
+
+
+class TranslateError(Exception):
+    """A construct that cannot be translated: becomes ``<SYNTAX>`` (or ``code``) at run
+    time, raised when the command is reached."""
+
+    def __init__(self, code: str = "SYNTAX", detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+def text(node: TSNode) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def named(node: TSNode, *types: str) -> list[TSNode]:
+    return [c for c in node.named_children if c.type in types]
+
+
+def first(node: TSNode, *types: str) -> TSNode | None:
+    for c in node.named_children:
+        if c.type in types:
+            return c
+    return None
+
+
+def has_error(node: TSNode) -> bool:
+    return node.has_error
+
+
+def pyname(name: str) -> str:
+    """A Python identifier for an ObjectScript name (``%x`` -> ``_px``)."""
+    return name.replace("%", "_p")
+
+
+# --------------------------------------------------------------------------- names
+
+SPECIAL_VARS = {
+    "$T": "test", "$TEST": "test", "$X": "x", "$Y": "y", "$ZE": "zerror", "$ZERROR": "zerror",
+    "$EC": "ecode", "$ECODE": "ecode", "$NAMESPACE": "namespace", "$ZNSPACE": "namespace",
+    "$J": "job", "$JOB": "job", "$H": "horolog", "$HOROLOG": "horolog",
+    "$ZTS": "ztimestamp", "$ZTIMESTAMP": "ztimestamp", "$ZV": "zversion",
+    "$ZVERSION": "zversion", "$ST": "stack", "$STACK": "stack", "$TL": "tlevel",
+    "$TLEVEL": "tlevel", "$I": "io", "$IO": "io", "$ZPOS": "zpos", "$THIS": "this",
+    "$ZN": "zname", "$ZNAME": "zname", "$Q": "quit", "$QUIT": "quit", "$ZH": "zhorolog",
+    "$ZHOROLOG": "zhorolog", "$ZT": "ztrap", "$ZTRAP": "ztrap", "$ET": "etrap",
+    "$ETRAP": "etrap", "$ES": "estack", "$ESTACK": "estack", "$P": "principal",
+    "$PRINCIPAL": "principal", "$USERNAME": "username", "$ROLES": "roles",
+    "$ZTIMEZONE": "ztimezone", "$ZTZ": "ztimezone", "$D": "device", "$DEVICE": "device",
+    "$K": "key", "$KEY": "key", "$ZJOB": "zjob", "$ZJ": "zjob", "$ZPI": "zpi", "$ZEOF": "zeof",
+    "$ZREFERENCE": "zreference", "$ZR": "zreference", "$ZCHILD": "zchild", "$ZC": "zchild",
+    "$ZPARENT": "zparent", "$ZP": "zparent", "$ZMODE": "zmode", "$ZM": "zmode",
+    "$ZSTORAGE": "zstorage", "$ZS": "zstorage", "$ZTRAPX": "ztrap", "$SYSTEM": "system",
+    "$ZU": "zu", "$ZEXCEPTION": "zexception",
+}
+SETTABLE_SPECIALS = {"test", "x", "y", "zerror", "ecode", "namespace", "ztrap", "etrap",
+                     "key", "zstorage"}
+
+FUNC_ALIASES = {
+    "$D": "$DATA", "$DATA": "$DATA", "$G": "$GET", "$GET": "$GET", "$O": "$ORDER",
+    "$ORDER": "$ORDER", "$Q": "$QUERY", "$QUERY": "$QUERY", "$I": "$INCREMENT",
+    "$INCREMENT": "$INCREMENT", "$NA": "$NAME", "$NAME": "$NAME", "$S": "$SELECT",
+    "$SELECT": "$SELECT", "$CASE": "$CASE", "$T": "$TEXT", "$TEXT": "$TEXT",
+    "$LISTNEXT": "$LISTNEXT", "$LB": "$LISTBUILD", "$LISTBUILD": "$LISTBUILD",
+    "$ZOBJCLASSMETHOD": "$CLASSMETHOD", "$CLASSMETHOD": "$CLASSMETHOD",
+    "$CLASSNAME": "$CLASSNAME", "$ISOBJECT": "$ISOBJECT", "$ZU": "$ZU",
+    "$ZUTIL": "$ZU", "$STACK": "$STACK", "$ST": "$STACK", "$XECUTE": "$XECUTE",
+    "$ZDATA": "$DATA", "$ZORDER": "$QUERY", "$ZO": "$QUERY", "$PROPERTY": "$PROPERTY",
+    "$METHOD": "$METHOD", "$PARAMETER": "$PARAMETER", "$ZB": "$ZBOOLEAN",
+    "$ZBOOLEAN": "$ZBOOLEAN", "$SYSTEM": "$SYSTEM", "$ZSEARCH": "$ZSEARCH",
+    "$ZSEEK": "$ZSEEK", "$ZTRAP": "$ZTRAP", "$ZF": "$ZF", "$VIEW": "$VIEW", "$V": "$VIEW",
+}
+REF_FUNCS = {"$DATA", "$GET", "$ORDER", "$QUERY", "$INCREMENT", "$NAME", "$LISTNEXT"}
+
+_FNAME_RE = re.compile(r"\$[A-Za-z%][A-Za-z0-9]*")
+
+BINOPS = {
+    "+": "V.add", "-": "V.sub", "*": "V.mul", "/": "V.div", "\\": "V.idiv", "#": "V.mod",
+    "**": "V.power", "_": "V.concat", "=": "V.eq", "'=": "V.ne", "<": "V.lt", ">": "V.gt",
+    "<=": "V.le", ">=": "V.ge", "'<": "V.ge", "'>": "V.le", "[": "V.contains",
+    "'[": "!V.contains", "]": "V.follows", "']": "!V.follows", "]]": "V.sorts_after",
+    "']]": "!V.sorts_after",
+}
+_INT_FAST = {"+": "+", "-": "-", "*": "*"}
+_INT_CMP = {"<": "<", ">": ">", "=": "==", "'=": "!=", "<=": "<=", ">=": ">=",
+            "'<": ">=", "'>": "<="}
+_MAXM = 9_223_372_036_854_775_807
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where generated code comes from: the label, the offset from it, the routine line
+    (1-based, 0 for none) and the column of the command."""
+
+    label: str
+    offset: int
+    row: int
+
+
+@dataclass(eq=False)
+class Ctx:
+    """A block that QUIT/CONTINUE may target while generating code."""
+
+    kind: str                # "loop" (FOR/WHILE/DO-WHILE), "try" (TRY/CATCH body)
+    pyloop: bool             # it is a Python loop (break/continue work directly)
+    flag: str = ""           # flag variable of a dummy loop (try bodies)
+    needs_flag: bool = False
+
+
+@dataclass
+class Scope:
+    """The variable scope of a routine part: public code, or one procedure."""
+
+    proc: bool = False
+    publics: frozenset[str] = frozenset()
+    privates: set[str] = field(default_factory=set)
+    label: str = ""                       # the procedure's label
+    inner_labels: dict[str, str] = field(default_factory=dict)   # label -> python fn name
+
+    def is_private(self, name: str) -> bool:
+        return self.proc and name not in self.publics and not name.startswith("%")
+
+
+class Fn:
+    """One Python function being generated."""
+
+    def __init__(self, name: str, scope: Scope, kind: str) -> None:
+        self.name = name
+        self.scope = scope
+        self.kind = kind              # "label", "dot", "line", "proc", "offset", "xecute"
+        self.body: list[tuple[int, str, Loc | None]] = []
+        self.pubs: dict[str, None] = {}
+        self.temp = 0
+        self.has_new = False
+
+
+class LineCompiler:
+    """Turns commands (tree nodes) into Python statements inside an ``Fn``."""
+
+    def __init__(self, gen: Any, fn: Fn, loc: Loc, depth: int = 1) -> None:
+        self.gen = gen            # the translate.ModuleBuilder (constants, routine info)
+        self.fn = fn
+        self.loc = loc
+        self.depth = depth
+        self.ctx: list[Ctx] = []
+        self.loopvals: dict[str, str] = {}   # loop variables whose value is a Python local
+        self.int_loopvals: set[str] = set()  # ... of those, the ones known to be ints
+
+    # ------------------------------------------------------------------ emitting
+
+    def emit(self, line: str) -> None:
+        self.fn.body.append((self.depth, line, self.loc))
+
+    def tmp(self) -> str:
+        self.fn.temp += 1
+        return f"_t{self.fn.temp}"
+
+    def const(self, value: Any) -> str:
+        return str(self.gen.const(value))
+
+    # ------------------------------------------------------------------ variables
+
+    def var(self, name: str) -> str:
+        """The Python expression of the node of variable ``name``."""
+        if self.fn.scope.is_private(name):
+            self.fn.scope.privates.add(name)
+            return "p_" + pyname(name)
+        self.fn.pubs[name] = None
+        return "n_" + pyname(name)
+
+    def subs(self, args_node: TSNode | None, last_raw: bool = False) -> str:
+        """A tuple expression of subscript strings from a ``method_args`` node."""
+        if args_node is None:
+            return "()"
+        items = self.arg_list(args_node)
+        parts = []
+        for item in items:
+            if item is None:
+                raise TranslateError("SYNTAX")
+            parts.append(self.sub_expr(item))
+        if not parts:
+            return "()"
+        return "(" + ", ".join(parts) + ",)"
+
+    def sub_expr(self, node: TSNode) -> str:
+        """A subscript: the string form of an expression."""
+        inner = self.unwrap_arg(node)
+        if inner.type == "numeric_literal":
+            return repr(V.to_str(V.num(text(inner))))
+        if inner.type == "string_literal":
+            return repr(_string_literal(text(inner)))
+        e = self.expr(inner)
+        t = self.tmp()
+        # integers are canonical by construction: str() is their subscript form
+        return (f"({t} if type({t} := {e}) is str else str({t}) if type({t}) is int "
+                f"else V.to_str({t}))")
+
+    def unwrap_arg(self, node: TSNode) -> TSNode:
+        """``method_arg`` -> its expression; a one-operand ``expression`` -> the operand."""
+        while True:
+            if node.type == "method_arg" and node.named_child_count == 1:
+                node = node.named_children[0]
+                continue
+            if node.type == "expression" and node.child_count == 1:
+                node = node.children[0]
+                continue
+            return node
+
+    def arg_list(self, node: TSNode) -> list[TSNode | None]:
+        """The arguments of a call node, ``None`` for an omitted one (``f(1,,3)``)."""
+        out: list[TSNode | None] = []
+        cur: TSNode | None = None
+        seen_any = False
+        for c in node.children:
+            if not c.is_named:
+                t = c.type
+                if t == ",":
+                    out.append(cur)
+                    cur = None
+                    seen_any = True
+                elif t == ")":
+                    if cur is not None or seen_any:
+                        out.append(cur)
+                    cur = None
+                continue
+            if c.type in ("method_arg", "expression", "dollar_func_pos", "dollar_arg_pair",
+                          "byref_arg", "numeric_literal", "variadic_arg", "line_ref",
+                          "lvn", "gvn", "indirection"):
+                cur = c
+        if cur is not None:
+            out.append(cur)
+        return out
+
+    def read_var(self, name: str) -> str:
+        known = self.loopvals.get(name)
+        if known is not None:
+            return known
+        node = self.var(name)
+        return f"(_t if (_t := {node}.value) is not _M else P.undef({name!r}))"
+
+    # ------------------------------------------------------------------ references
+
+    def ref(self, node: TSNode, last_raw: bool = False) -> tuple[str, str]:
+        """(node expression, subscripts tuple expression) of a glvn reference."""
+        node = self.unwrap_arg(node)
+        t = node.type
+        if t == "lvn":
+            ident = node.named_children[0]
+            name = text(ident)
+            args = first(node, "method_args")
+            return self.var(name), self.subs(args, last_raw)
+        if t == "gvn":
+            return self.gref(node, last_raw)
+        if t == "indirection":
+            return self.ind_ref(node)
+        if t == "byref_arg":
+            return self.ref(node.named_children[0], last_raw)
+        raise TranslateError("SYNTAX")
+
+    def gref(self, node: TSNode, last_raw: bool = False) -> tuple[str, str]:
+        ident = first(node, "identifier", "objectscript_identifier")
+        name = text(ident) if ident is not None else ""
+        env = None
+        kids = node.children
+        if len(kids) > 1 and kids[1].type == "|":
+            env = first(node, "expression")
+        args = first(node, "method_args")
+        if env is not None:
+            return f"P.gext({self.expr(env)}, {name!r})", self.subs(args, last_raw)
+        if not name:
+            # naked reference ^(...)
+            return "P.naked()", self.subs(args, last_raw)
+        return f"P.g({name!r})", self.subs(args, last_raw)
+
+    def ind_ref(self, node: TSNode) -> tuple[str, str]:
+        """``@x`` / ``@x@(subs)`` as a reference: resolved at run time."""
+        inner = first(node, "expression")
+        assert inner is not None
+        name_e = self.expr(inner)
+        args = first(node, "method_args")
+        extra = self.subs(args) if args is not None else "()"
+        t = self.tmp()
+        return (f"({t} := P.ind_ref({name_e}, {extra}))[0]", f"{t}[1]")
+
+    def ref_text(self, node: TSNode) -> str:
+        """The name form of a reference (``$NAME``): an expression giving the string."""
+        n, s = self.ref(node)
+        return f"P.name_of({n}, {s})"
+
+    # ------------------------------------------------------------------ expressions
+
+    def expr(self, node: TSNode) -> str:
+        t = node.type
+        if t == "expression":
+            kids = node.children
+            if not kids:
+                raise TranslateError("SYNTAX")
+            if kids[0].type == "(" and not kids[0].is_named:
+                inner = [k for k in kids if k.is_named]
+                if len(inner) != 1:
+                    raise TranslateError("SYNTAX")
+                return self.expr(inner[0])
+            seq = self.flatten(node)
+            return self.chain(seq)
+        if t == "method_arg":
+            inner = [k for k in node.named_children]
+            if len(inner) != 1:
+                raise TranslateError("SYNTAX")
+            return self.expr(inner[0])
+        return self.atom(node)
+
+    def flatten(self, node: TSNode) -> list[TSNode]:
+        """Operands and operators of an unparenthesized expression, left to right."""
+        out: list[TSNode] = []
+        kids = [k for k in node.children if k.is_named or k.type not in ()]
+        for i, k in enumerate(kids):
+            if (i > 0 and k.type == "expression" and k.child_count > 1
+                    and not (k.children[0].type == "(" and not k.children[0].is_named)):
+                out.extend(self.flatten(k))
+            else:
+                out.append(k)
+        return out
+
+    def chain(self, seq: list[TSNode]) -> str:
+        if not seq:
+            raise TranslateError("SYNTAX")
+        a_kind: tuple[str, str, str] | None = None
+        if len(seq) > 1 and seq[1].type == "binary_operator" and \
+                text(seq[1]).strip() in _INT_FAST.keys() | _INT_CMP.keys():
+            a_kind = self.operand(seq[0])
+            acc = self.expr(seq[0]) if a_kind[0] == "raw" else a_kind[1]
+        else:
+            acc = self.expr(seq[0]) if seq[0].type == "expression" else self.atom(seq[0])
+        acc_node = seq[0]
+        i = 1
+        while i < len(seq):
+            op = seq[i]
+            if op.type == "pattern_operator":
+                neg = text(op).startswith("'")
+                pat = first(op, "pattern_expression")
+                if pat is None:
+                    raise TranslateError("SYNTAX")
+                pat_text = text(pat)
+                if pat_text.startswith("@"):
+                    pe = f"V.to_str({self.expr_text_ind(pat_text[1:])})"
+                else:
+                    pe = repr(pat_text)
+                acc = f"V.pattern({acc}, {pe})"
+                if neg:
+                    acc = f"(1 - {acc})"
+                i += 1
+                continue
+            if op.type != "binary_operator":
+                raise TranslateError("SYNTAX")
+            if i + 1 >= len(seq):
+                raise TranslateError("SYNTAX")
+            rhs_node = seq[i + 1]
+            sym = text(op).strip()
+            acc = self.binop(sym, acc, rhs_node, acc_node, a_kind)
+            a_kind = None
+            acc_node = op
+            i += 2
+        return acc
+
+    def expr_text_ind(self, name_text: str) -> str:
+        """An expression written after ``@`` inside a pattern (rare): a variable name."""
+        if re.fullmatch(r"%?[A-Za-z][A-Za-z0-9]*", name_text):
+            return self.read_var(name_text)
+        raise TranslateError("SYNTAX")
+
+    def operand(self, node: TSNode) -> tuple[str, str, str]:
+        """(kind, code, name) of an operand for the integer fast paths: ``int`` (a literal),
+        ``raw`` (a variable's ``.value``, maybe missing: checked on the slow path) or
+        ``val`` (any expression)."""
+        inner = self.unwrap_arg(node) if node.type in ("expression", "method_arg") else node
+        if inner.type == "numeric_literal":
+            v = V.num(text(inner))
+            if type(v) is int:
+                return "int", repr(v), ""
+        if inner.type == "lvn" and first(inner, "method_args") is None:
+            name = text(inner.named_children[0])
+            known = self.loopvals.get(name)
+            if known is not None:
+                # a range over integer literals yields Python ints only
+                return ("int" if known in self.int_loopvals else "val"), known, ""
+            return "raw", f"{self.var(name)}.value", name
+        return "val", self.expr(node), ""
+
+    def binop(self, sym: str, a: str, rhs: TSNode, lhs: TSNode,
+              a_kind: tuple[str, str, str] | None = None) -> str:
+        if sym in ("&&", "&"):
+            b = self.expr(rhs)
+            if sym == "&&":
+                return f"(1 if V.truth({a}) and V.truth({b}) else 0)"
+            return f"V.and_({a}, {b})"
+        if sym in ("||", "!"):
+            b = self.expr(rhs)
+            if sym == "||":
+                return f"(1 if V.truth({a}) or V.truth({b}) else 0)"
+            return f"V.or_({a}, {b})"
+        if sym in ("'&", "'!"):
+            b = self.expr(rhs)
+            fn = "V.and_" if sym == "'&" else "V.or_"
+            return f"(1 - {fn}({a}, {b}))"
+        if sym in _INT_FAST or sym in _INT_CMP:
+            ka = a_kind or ("val", a, "")
+            kb = self.operand(rhs)
+            # the left operand is evaluated once into a temp; the right one too unless it
+            # is cheap and side-effect free (a literal, a variable, a loop value), which the
+            # slow path may read again
+            x = self.tmp()
+            cheap_b = kb[0] in ("int", "raw") or _IDENT.fullmatch(kb[1]) is not None
+            y = kb[1] if cheap_b and kb[0] != "raw" else self.tmp()
+            checks = []
+            slow_args = []
+            if ka[0] == "int":
+                xv = ka[1]
+                slow_args.append(xv)
+            else:
+                xv = x
+                checks.append(f"type({x} := {ka[1]}) is int")
+                slow_args.append(f"({x} if {x} is not _M else P.undef({ka[2]!r}))"
+                                 if ka[0] == "raw" else x)
+            if kb[0] == "int":
+                yv = kb[1]
+                slow_args.append(yv)
+            elif kb[0] == "raw":
+                yv = y
+                checks.append(f"type({y} := {kb[1]}) is int")
+                slow_args.append(f"(_t if (_t := {kb[1]}) is not _M else P.undef({kb[2]!r}))")
+            elif cheap_b:
+                yv = y
+                checks.append(f"type({y}) is int")
+                slow_args.append(y)
+            else:
+                yv = y
+                slow_args.append(y)
+            if kb[0] == "val" and not cheap_b:
+                # both must be evaluated before either is tested
+                checks = [f"(type({x} := {ka[1]}) is int)" if ka[0] != "int" else "True",
+                          f"(type({y} := {kb[1]}) is int)"]
+                if ka[0] == "raw":
+                    slow_args[0] = f"({x} if {x} is not _M else P.undef({ka[2]!r}))"
+                cond = " & ".join(checks)
+            else:
+                cond = " and ".join(checks) if checks else "True"
+            if cond == "True":
+                # both operands are known integers
+                if sym == "*":
+                    r = self.tmp()
+                    return (f"({r} if -{_MAXM} <= ({r} := {xv} * {yv}) <= {_MAXM} "
+                            f"else V.mul({xv}, {yv}))")
+                if sym in _INT_FAST:
+                    return f"({xv} {_INT_FAST[sym]} {yv})"
+                return f"(1 if {xv} {_INT_CMP[sym]} {yv} else 0)"
+            if sym in _INT_FAST:
+                if sym == "*":
+                    r = self.tmp()
+                    return (f"({r} if {cond} and -{_MAXM} <= ({r} := {xv} * {yv}) <= {_MAXM} "
+                            f"else V.mul({', '.join(slow_args)}))")
+                # sums and differences of two integers are not re-checked against the
+                # 64-bit range here (two generic comparisons would triple the cost)
+                return (f"({xv} {_INT_FAST[sym]} {yv} if {cond} else "
+                        f"{BINOPS[sym]}({', '.join(slow_args)}))")
+            fn = BINOPS[sym]
+            slow = (f"(1 - {fn[1:]}({', '.join(slow_args)}))" if fn.startswith("!")
+                    else f"{fn}({', '.join(slow_args)})")
+            return f"((1 if {xv} {_INT_CMP[sym]} {yv} else 0) if {cond} else {slow})"
+        b = self.expr(rhs)
+        name = BINOPS.get(sym)
+        if name is None:
+            raise TranslateError("SYNTAX")
+        if name.startswith("!"):
+            return f"(1 - {name[1:]}({a}, {b}))"
+        return f"{name}({a}, {b})"
+
+    def atom(self, node: TSNode) -> str:
+        t = node.type
+        if t == "numeric_literal":
+            return self.const(V.num(text(node)))
+        if t == "string_literal":
+            return repr(_string_literal(text(node)))
+        if t == "lvn":
+            name = text(node.named_children[0])
+            args = first(node, "method_args")
+            if args is None:
+                return self.read_var(name)
+            return f"{self.var(name)}.get({self.subs(args)})"
+        if t == "gvn":
+            n, s = self.gref(node)
+            return f"{n}.get({s})"
+        if t == "ssvn":
+            raise TranslateError("UNIMPLEMENTED")
+        if t == "expression":
+            return self.expr(node)
+        if t == "unary_expression":
+            op = node.children[0].type
+            inner = first(node, "expression")
+            if inner is None:
+                raise TranslateError("SYNTAX")
+            e = self.expr(inner)
+            if op == "-":
+                t1 = self.tmp()
+                return (f"(-{t1} if type({t1} := {e}) is int and {t1} != -{_MAXM} - 1 "
+                        f"else V.neg({t1}))")
+            if op == "+":
+                return f"V.pos({e})"
+            if op == "'":
+                return f"V.not_({e})"
+            raise TranslateError("SYNTAX")
+        if t == "system_defined_variable":
+            return self.special(node)
+        if t == "system_defined_function":
+            return self.function(node)
+        if t == "extrinsic_function":
+            return self.extrinsic(node)
+        if t == "class_method_call":
+            return self.class_call(node, want=True)
+        if t == "oref_chain_expr":
+            return self.oref_chain(node)
+        if t == "relative_dot_property":
+            prop = first(node, "oref_property", "oref_method")
+            if prop is None or prop.type != "oref_property":
+                raise TranslateError("UNIMPLEMENTED")
+            return f"P.prop(P.this(), {text(first(prop, 'property_name') or prop)!r})"
+        if t == "indirection":
+            n, s = self.ind_ref(node)
+            return f"{n}.get({s})"
+        if t == "macro":
+            raise TranslateError("SYNTAX")
+        if t == "method_arg":
+            return self.expr(node)
+        if t == "dollar_func_pos":
+            return self.star_pos(node)
+        raise TranslateError("SYNTAX")
+
+    def star_pos(self, node: TSNode) -> str:
+        e = first(node, "expression")
+        if e is None:
+            return "_END(0)"
+        sign = "-" if any(c.type == "-" for c in node.children) else ""
+        return f"_END(int({sign}V.num({self.expr(e)})))"
+
+    # ------------------------------------------------------------------ special variables
+
+    def special(self, node: TSNode) -> str:
+        name = text(node).upper()
+        attr = SPECIAL_VARS.get(name)
+        if attr is None:
+            raise TranslateError("SYNTAX")
+        if attr in ("test", "x", "y", "zerror", "ecode", "namespace", "job", "io",
+                    "tlevel", "ztrap", "etrap", "key", "principal", "device", "username"):
+            return f"P.{attr}"
+        return f"P.sv_{attr}()"
+
+    # ------------------------------------------------------------------ functions
+
+    def fname(self, node: TSNode) -> str:
+        m = _FNAME_RE.match(text(node))
+        if m is None:
+            raise TranslateError("SYNTAX")
+        return m.group(0).upper()
+
+    def function(self, node: TSNode) -> str:
+        name = self.fname(node)
+        canon = FUNC_ALIASES.get(name, name)
+        args = self.arg_list(node)
+        if canon in ("$SELECT", "$CASE"):
+            return self.select_case(canon, node)
+        if canon in REF_FUNCS:
+            return self.ref_function(canon, args)
+        if canon == "$LISTBUILD":
+            parts = []
+            for a in args:
+                if a is None:
+                    parts.append("None")
+                    continue
+                inner = self.unwrap_arg(a)
+                if inner.type == "lvn" and first(inner, "method_args") is None:
+                    parts.append(f"P.lb_var({self.var(text(inner.named_children[0]))})")
+                else:
+                    parts.append(self.expr(inner))
+            return f"F['$LB']({', '.join(parts)})"
+        if canon == "$TEXT":
+            return self.text_function(node)
+        if canon in ("$CLASSMETHOD", "$CLASSNAME", "$ISOBJECT", "$STACK", "$XECUTE",
+                     "$PROPERTY", "$METHOD", "$PARAMETER", "$ZU", "$SYSTEM", "$ZBOOLEAN",
+                     "$ZSEARCH", "$ZTRAP", "$ZF", "$VIEW", "$ZSEEK"):
+            return f"P.fn_{canon[1:].lower()}({', '.join(self.plain_args(args))})"
+        fn = self.gen.function(name, len(args))
+        return f"{fn}({', '.join(self.plain_args(args, allow_missing=False))})"
+
+    def plain_args(self, args: list[TSNode | None], allow_missing: bool = True) -> list[str]:
+        out = []
+        for a in args:
+            if a is None:
+                if not allow_missing:
+                    raise TranslateError("SYNTAX")
+                out.append("None")
+            else:
+                out.append(self.expr(a) if a.type != "dollar_func_pos" else self.star_pos(a))
+        return out
+
+    def text_function(self, node: TSNode) -> str:
+        src = text(node)
+        inner = src[src.index("(") + 1:-1].strip()
+        m = re.fullmatch(r"(@?[%A-Za-z0-9]*)(?:\+(\d+))?(?:\^(%?[A-Za-z0-9.]+))?", inner)
+        if m is None or m.group(1).startswith("@"):
+            raise TranslateError("UNIMPLEMENTED")
+        label, off, rtn = m.group(1), int(m.group(2) or 0), m.group(3)
+        return f"P.text({label!r}, {off}, {rtn!r})"
+
+    def select_case(self, canon: str, node: TSNode) -> str:
+        items = [c for c in node.named_children if c.type in ("dollar_arg_pair", "expression",
+                                                              "method_arg")]
+        if canon == "$SELECT":
+            code = "P.select_fail()"
+            for pair in reversed(items):
+                if pair.type != "dollar_arg_pair":
+                    raise TranslateError("SYNTAX")
+                cond, val = named(pair, "expression")[:2]
+                code = f"({self.expr(val)} if V.truth({self.expr(cond)}) else {code})"
+            return code
+        if not items:
+            raise TranslateError("SYNTAX")
+        subject = self.expr(items[0])
+        t = self.tmp()
+        default = "P.case_fail()"
+        pairs = []
+        for it in items[1:]:
+            if it.type == "dollar_arg_pair":
+                kn, vn = named(it, "expression")[:2]
+                pairs.append((self.expr(kn), self.expr(vn)))
+            else:
+                default = self.expr(it)
+        out = default
+        for kc, vc in reversed(pairs):
+            out = f"({vc} if V.eq({t}, {kc}) else {out})"
+        return f"({out} if (({t} := {subject}) is not None) else None)"
+
+    def ref_function(self, canon: str, args: list[TSNode | None]) -> str:
+        if not args or args[0] is None:
+            raise TranslateError("SYNTAX")
+        first_arg = self.unwrap_arg(args[0])
+        rest = [a for a in args[1:]]
+        if canon == "$LISTNEXT":
+            if len(args) != 3 or any(a is None for a in args):
+                raise TranslateError("SYNTAX")
+            a0, a1, a2 = args[0], args[1], args[2]
+            assert a0 is not None and a1 is not None and a2 is not None
+            lst = self.expr(a0)
+            pn, ps = self.ref(a1)
+            vn, vs = self.ref(a2)
+            return f"P.listnext({lst}, {pn}, {ps}, {vn}, {vs})"
+        if first_arg.type not in ("lvn", "gvn", "indirection"):
+            if canon == "$GET":
+                raise TranslateError("SYNTAX")
+            if canon == "$DATA" and first_arg.type in ("oref_chain_expr",):
+                return "0"
+            raise TranslateError("SYNTAX")
+        n, s = self.ref(first_arg)
+        if canon == "$GET":
+            if len(rest) > 1:
+                raise TranslateError("SYNTAX")
+            dflt = self.expr(rest[0]) if rest and rest[0] is not None else "''"
+            if first_arg.type == "lvn" and s == "()":
+                tv = self.tmp()
+                return f"({tv} if ({tv} := {n}.value) is not _M else {dflt})"
+            return f"{n}.get_or({s}, {dflt})"
+        if canon == "$DATA":
+            if len(rest) == 1 and rest[0] is not None:
+                tn, ts = self.ref(rest[0])
+                return f"P.data_target({n}, {s}, {tn}, {ts})"
+            if rest:
+                raise TranslateError("SYNTAX")
+            return f"{n}.data({s})"
+        if canon == "$ORDER":
+            if len(rest) > 2:
+                raise TranslateError("SYNTAX")
+            d = self.expr(rest[0]) if rest and rest[0] is not None else "1"
+            if len(rest) == 2 and rest[1] is not None:
+                tn, ts = self.ref(rest[1])
+                return f"P.order_target({n}, {s}, {d}, {tn}, {ts})"
+            if s == "()":
+                raise TranslateError("FUNCTION")
+            return f"{n}.order({s}, {d})"
+        if canon == "$QUERY":
+            if len(rest) > 2:
+                raise TranslateError("SYNTAX")
+            d = self.expr(rest[0]) if rest and rest[0] is not None else "1"
+            if len(rest) == 2 and rest[1] is not None:
+                tn, ts = self.ref(rest[1])
+                return f"P.query_target({n}, {s}, {d}, {tn}, {ts})"
+            return f"P.query({n}, {s}, {d})"
+        if canon == "$INCREMENT":
+            if len(rest) > 1:
+                raise TranslateError("SYNTAX")
+            by = self.expr(rest[0]) if rest and rest[0] is not None else "1"
+            return f"{n}.increment({s}, {by})"
+        if canon == "$NAME":
+            if rest:
+                raise TranslateError("UNIMPLEMENTED")
+            if first_arg.type == "gvn" and n.startswith("P.g("):
+                return f"P.gname_of({n[4:-1]}, {s})"
+            return f"P.name_of({n}, {s})"
+        raise TranslateError("SYNTAX")
+
+    # ------------------------------------------------------------------ calls
+
+    def actuals(self, args_node: TSNode | None) -> str:
+        """The actual argument list (Python call arguments after ``P``)."""
+        if args_node is None:
+            return ""
+        parts = []
+        for a in self.arg_list(args_node):
+            if a is None:
+                parts.append("_A")
+                continue
+            inner = self.unwrap_arg(a)
+            if inner.type == "byref_arg":
+                target = inner.named_children[0]
+                if target.type == "lvn" and first(target, "method_args") is None:
+                    parts.append(f"_BR({self.var(text(target.named_children[0]))})")
+                    continue
+                raise TranslateError("SYNTAX")
+            if inner.type == "variadic_arg":
+                target = inner.named_children[0]
+                parts.append(f"*P.variadic({self.var(text(target.named_children[0]))})")
+                continue
+            if (inner.type == "lvn" and first(inner, "method_args") is None
+                    and text(a).endswith("...")):
+                parts.append(f"*P.variadic({self.var(text(inner.named_children[0]))})")
+                continue
+            parts.append(self.expr(a))
+        return "".join(", " + p for p in parts)
+
+    def line_ref(self, node: TSNode) -> tuple[str, str, int, bool]:
+        """(label, routine, offset, is_indirect) of a ``line_ref`` (or ``routine_tag_call``
+        children); label and routine are Python expressions of strings."""
+        label = "''"
+        rtn = "''"
+        offset = 0
+        ind = False
+        for c in node.named_children:
+            if c.type == "method_name":
+                label = repr(text(c))
+            elif c.type == "routine_ref":
+                rn = first(c, "routine_name")
+                ie = first(c, "indirection")
+                if ie is not None:
+                    inner = first(ie, "expression")
+                    assert inner is not None
+                    rtn = f"V.to_str({self.expr(inner)})"
+                else:
+                    rtn = repr(text(rn) if rn is not None else text(c).lstrip("^"))
+            elif c.type == "label_offset":
+                e = first(c, "expression")
+                if e is None:
+                    raise TranslateError("SYNTAX")
+                v = V.num(text(e)) if e.named_child_count == 1 and \
+                    e.named_children[0].type == "numeric_literal" else None
+                if v is None or type(v) is not int:
+                    raise TranslateError("UNIMPLEMENTED")
+                offset = v
+            elif c.type == "numeric_literal":
+                offset = int(V.num(text(c)))
+            elif c.type == "indirection":
+                ind = True
+                inner = first(c, "expression")
+                assert inner is not None
+                label = f"V.to_str({self.expr(inner)})"
+        return label, rtn, offset, ind
+
+    def extrinsic(self, node: TSNode) -> str:
+        lr = first(node, "line_ref")
+        if lr is None:
+            raise TranslateError("SYNTAX")
+        args = first(node, "method_args")
+        label, rtn, offset, ind = self.line_ref(lr)
+        acts = self.actuals(args)
+        if ind:
+            return f"P.call_ind({label}, True{acts})"
+        if offset:
+            raise TranslateError("SYNTAX")
+        return str(self.gen.call_expr(self, label, rtn, acts, want=True,
+                                      with_args=args is not None))
+
+    def class_call(self, node: TSNode, want: bool) -> str:
+        cref = first(node, "class_ref")
+        mname = first(node, "method_name")
+        args = first(node, "method_args")
+        if cref is None or mname is None:
+            raise TranslateError("SYNTAX")
+        cname = first(cref, "class_name")
+        cls = text(cname) if cname is not None else ""
+        acts = self.actuals(args)
+        return f"P.class_call({cls!r}, {text(mname)!r}, {want}{acts})"
+
+    def oref_chain(self, node: TSNode) -> str:
+        kids = node.named_children
+        if not kids:
+            raise TranslateError("SYNTAX")
+        base = kids[0]
+        cur = self.expr(base) if base.type != "oref_chain_segment" else "P.this()"
+        for seg in kids[1:]:
+            cur = self.oref_segment(cur, seg)
+        return cur
+
+    def oref_segment(self, cur: str, seg: TSNode) -> str:
+        inner = seg.named_children[0] if seg.type == "oref_chain_segment" else seg
+        if inner.type == "oref_property":
+            pn = first(inner, "property_name")
+            return f"P.prop({cur}, {text(pn or inner)!r})"
+        if inner.type == "oref_method":
+            mn = first(inner, "method_name")
+            args = first(inner, "method_args")
+            return f"P.method({cur}, {text(mn or inner)!r}{self.actuals(args)})"
+        raise TranslateError("SYNTAX")
+
+    # ------------------------------------------------------------------ commands
+
+    def command(self, node: TSNode) -> None:
+        """Emit one command (with its postconditional)."""
+        t = node.type
+        if self.gen.debug and t.startswith("command_"):
+            # the debugger build: a hook call before every command (never in normal code)
+            self.emit(f"P.line_hook(_RN, {self.loc.label!r}, {self.loc.offset}, {self.loc.row})")
+        handler = getattr(self, "c_" + t[len("command_"):], None) if t.startswith("command_") \
+            else None
+        if handler is None:
+            if t in ("line_comment_1", "line_comment_2", "line_comment_3", "block_comment",
+                     "bol_extra", "documatic_line"):
+                return
+            raise TranslateError("SYNTAX")
+        handler(node)
+
+    def postcond(self, node: TSNode) -> str | None:
+        pc = first(node, "post_conditional")
+        if pc is None:
+            return None
+        e = first(pc, "expression")
+        if e is None:
+            raise TranslateError("SYNTAX")
+        return f"V.truth({self.expr(e)})"
+
+    def guarded(self, node: TSNode) -> bool:
+        """Emit ``if <postcond>:`` and indent; returns whether it did."""
+        pc = self.postcond(node)
+        if pc is None:
+            return False
+        self.emit(f"if {pc}:")
+        self.depth += 1
+        return True
+
+    def unguard(self, did: bool) -> None:
+        if did:
+            self.depth -= 1
+
+    def statements(self, nodes: list[TSNode]) -> None:
+        """Emit nested statements (a block body or the rest of a line)."""
+        start = len(self.fn.body)
+        for st in nodes:
+            if st.type == "statement":
+                for c in st.named_children:
+                    self.with_loc(c, lambda c=c: self.command(c))
+            elif st.type in ("line_comment_1", "line_comment_2", "line_comment_3",
+                             "block_comment", "bol_extra"):
+                continue
+            elif st.type.startswith("command_"):
+                self.with_loc(st, lambda st=st: self.command(st))
+        if len(self.fn.body) == start:
+            self.emit("pass")
+
+    def with_loc(self, node: TSNode, fn: Any) -> None:
+        old = self.loc
+        row = node.start_point.row + 1 + self.gen.row_base
+        if row != old.row and old.row:
+            self.loc = Loc(old.label, old.offset + (row - old.row), row)
+        mark = (len(self.fn.body), self.depth, len(self.ctx), dict(self.loopvals))
+        try:
+            fn()
+        except TranslateError as e:
+            # drop what this command emitted so far: it raises instead
+            del self.fn.body[mark[0]:]
+            self.depth = mark[1]
+            del self.ctx[mark[2]:]
+            self.loopvals = mark[3]
+            self.emit(f"raise E({e.code!r}, {e.detail!r})")
+        finally:
+            self.loc = old
+
+    def body_nodes(self, node: TSNode) -> list[TSNode]:
+        return [c for c in node.named_children if c.type == "statement"]
+
+    # SET ---------------------------------------------------------------
+
+    def c_set(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for arg in named(node, "set_argument"):
+            kids = arg.named_children
+            if len(kids) == 1:
+                ind = kids[0] if kids[0].type == "indirection" else first(kids[0], "indirection")
+                if ind is not None:
+                    self.emit(f"P.xind('set', {self.expr(first(ind, 'expression'))})")  # type: ignore[arg-type]
+                    continue
+            if len(kids) < 2:
+                raise TranslateError("SYNTAX")
+            target, value = kids[0], kids[-1]
+            v = self.expr(value)
+            if target.type == "set_target_list":
+                tv = self.tmp()
+                self.emit(f"{tv} = {v}")
+                for tg in named(target, "set_target"):
+                    self.assign(tg, tv)
+            else:
+                self.assign(target, v)
+        self.unguard(did)
+
+    def assign(self, target: TSNode, v: str) -> None:
+        inner = target.named_children[0] if target.type == "set_target" else target
+        t = inner.type
+        if t == "lvn":
+            name = text(inner.named_children[0])
+            args = first(inner, "method_args")
+            if args is None:
+                self.emit(f"{self.var(name)}.value = {v}")
+            else:
+                tv = self.tmp()
+                self.emit(f"{tv} = {v}")
+                self.emit(f"{self.var(name)}.set({self.subs(args)}, {tv})")
+            return
+        if t == "gvn":
+            tv = self.tmp()
+            self.emit(f"{tv} = {v}")
+            n, s = self.gref(inner)
+            self.emit(f"{n}.set({s}, {tv})")
+            return
+        if t == "indirection":
+            tv = self.tmp()
+            self.emit(f"{tv} = {v}")
+            n, s = self.ind_ref(inner)
+            self.emit(f"{n}.set({s}, {tv})")
+            return
+        if t == "system_defined_variable":
+            name = text(inner).upper()
+            attr = SPECIAL_VARS.get(name)
+            if attr not in SETTABLE_SPECIALS:
+                raise TranslateError("SYNTAX")
+            self.emit(f"P.set_{attr}({v})")
+            return
+        if t == "system_defined_function":
+            fname = self.fname(inner)
+            fargs = self.arg_list(inner)
+            a0 = fargs[0] if fargs else None
+            if a0 is None:
+                raise TranslateError("SYNTAX")
+            setter = self.gen.set_form(fname)
+            tv = self.tmp()
+            self.emit(f"{tv} = {v}")
+            n, s = self.ref(a0)
+            extra = self.plain_args(fargs[1:])
+            nt, st = self.tmp(), self.tmp()
+            self.emit(f"{nt} = {n}; {st} = {s}")
+            self.emit(f"{nt}.set({st}, {setter}({nt}.get_or({st}, None), {tv}"
+                      f"{''.join(', ' + x for x in extra)}))")
+            return
+        if t == "oref_chain_expr":
+            kids = inner.named_children
+            base = self.oref_chain_prefix(kids)
+            last = kids[-1]
+            pinner = last.named_children[0] if last.type == "oref_chain_segment" else last
+            if pinner.type != "oref_property":
+                raise TranslateError("SYNTAX")
+            pn = first(pinner, "property_name")
+            self.emit(f"P.set_prop({base}, {text(pn or pinner)!r}, {v})")
+            return
+        if t == "relative_dot_property":
+            prop = first(inner, "oref_property")
+            if prop is None:
+                raise TranslateError("SYNTAX")
+            pn = first(prop, "property_name")
+            self.emit(f"P.set_prop(P.this(), {text(pn or prop)!r}, {v})")
+            return
+        raise TranslateError("SYNTAX")
+
+    def oref_chain_prefix(self, kids: list[TSNode]) -> str:
+        cur = self.expr(kids[0])
+        for seg in kids[1:-1]:
+            cur = self.oref_segment(cur, seg)
+        return cur
+
+    # WRITE -------------------------------------------------------------
+
+    def c_write(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        args = named(node, "write_argument")
+        if not args:
+            self.emit("P.zwrite_all()")
+        for arg in args:
+            ctl = first(arg, "write_device_control")
+            if ctl is not None:
+                for c in ctl.named_children:
+                    self.write_control(c)
+                continue
+            e = first(arg, "expression")
+            if e is None:
+                inner = arg.named_children[0] if arg.named_children else None
+                if inner is not None and inner.type == "indirection":
+                    self.emit(f"P.xind('write', {self.expr(first(inner, 'expression'))})")  # type: ignore[arg-type]
+                    continue
+                raise TranslateError("SYNTAX")
+            self.emit(f"P.w({self.expr(e)})")
+        self.unguard(did)
+
+    def write_control(self, c: TSNode) -> None:
+        t = c.type
+        if t == "write_device_fflf":
+            for ch in text(c):
+                if ch == "!":
+                    self.emit("P.nl()")
+                elif ch == "#":
+                    self.emit("P.ff()")
+        elif t == "write_device_tab":
+            e = first(c, "expression")
+            if e is None:
+                raise TranslateError("SYNTAX")
+            self.emit(f"P.tab({self.expr(e)})")
+        elif t == "write_device_char":
+            e = first(c, "expression")
+            if e is None:
+                raise TranslateError("SYNTAX")
+            self.emit(f"P.wchar({self.expr(e)})")
+        else:
+            # e.g. /mnemonic(...) device controls
+            self.emit("pass")
+
+    # QUIT / RETURN -----------------------------------------------------
+
+    def c_quit(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        e = first(node, "expression")
+        target = self.quit_target()
+        if target is None:
+            if e is None:
+                self.emit("return None")
+            else:
+                self.emit(f"return {self.expr(e)}")
+        else:
+            if e is not None:
+                self.emit(f"raise E('COMMAND')  # QUIT with a value inside a {target.kind}")
+            else:
+                self.exit_ctx(target, "break")
+        self.unguard(did)
+
+    def c_return(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        e = first(node, "expression")
+        self.emit(f"return {self.expr(e)}" if e is not None else "return None")
+        self.unguard(did)
+
+    def c_continue(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        target = None
+        for c in reversed(self.ctx):
+            if c.kind == "loop":
+                target = c
+                break
+        if target is None:
+            raise TranslateError("COMMAND")
+        self.exit_ctx(target, "continue")
+        self.unguard(did)
+
+    def quit_target(self) -> Ctx | None:
+        return self.ctx[-1] if self.ctx else None
+
+    def exit_ctx(self, target: Ctx, action: str) -> None:
+        """Leave the Python loops between here and ``target`` then ``action`` it."""
+        inner = [c for c in self.ctx[self.ctx.index(target) + 1:] if c.pyloop]
+        if not inner:
+            if target.pyloop:
+                self.emit(action)
+            else:
+                raise TranslateError("SYNTAX")
+            return
+        # pass through dummy loops of TRY/CATCH bodies with a flag
+        first_dummy = inner[-1]
+        first_dummy.needs_flag = True
+        code = 1 if action == "break" else 2
+        self.emit(f"{first_dummy.flag} = ({code}, {id(target)})")
+        self.emit("break")
+
+    # IF / ELSE ---------------------------------------------------------
+
+    def c_if(self, node: TSNode) -> None:
+        kw = node.named_children[0].type
+        conds = [c for c in node.named_children if c.type == "expression"]
+        if kw == "keyword_old_if":
+            rest = self.body_nodes(node)
+            if not conds:
+                self.emit("if P.test:")
+            else:
+                parts = [f"V.truth({self.expr(c)})" for c in conds]
+                self.emit(f"P.test = 1 if {' and '.join(parts)} else 0")
+                self.emit("if P.test:")
+            self.depth += 1
+            self.statements(rest)
+            self.depth -= 1
+            return
+        body = self.body_nodes(node)
+        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds)
+        self.emit(f"if {cond}:")
+        self.depth += 1
+        self.statements(body)
+        self.depth -= 1
+        for blk in node.named_children:
+            if blk.type == "elseif_block":
+                bconds = [c for c in blk.named_children if c.type == "expression"]
+                bc = " and ".join(f"V.truth({self.expr(c)})" for c in bconds)
+                self.emit(f"elif {bc}:")
+                self.depth += 1
+                self.statements(self.body_nodes(blk))
+                self.depth -= 1
+            elif blk.type == "else_block":
+                self.emit("else:")
+                self.depth += 1
+                self.statements(self.body_nodes(blk))
+                self.depth -= 1
+
+    def c_else(self, node: TSNode) -> None:
+        self.emit("if not P.test:")
+        self.depth += 1
+        self.statements(self.body_nodes(node))
+        self.depth -= 1
+
+    # FOR / WHILE / DO-WHILE ---------------------------------------------
+
+    def loop_body(self, nodes: list[TSNode]) -> None:
+        c = Ctx("loop", True)
+        self.ctx.append(c)
+        self.depth += 1
+        self.statements(nodes)
+        self.depth -= 1
+        self.ctx.pop()
+
+    def c_for(self, node: TSNode) -> None:
+        body = self.body_nodes(node)
+        param = first(node, "for_parameter")
+        if param is None:
+            self.emit("while True:")
+            self.loop_body(body)
+            return
+        lv = param.named_children[0]
+        if lv.type != "lvn" or first(lv, "method_args") is not None:
+            return self.for_general(param, body)
+        name = text(lv.named_children[0])
+        nd = self.var(name)
+        fargs = named(param, "for_parameter_arg")
+        if len(fargs) == 1:
+            parts = named(fargs[0], "expression")
+            if len(parts) == 1:
+                self.emit(f"{nd}.value = {self.expr(parts[0])}")
+                self.emit("for _ in P.ONCE:")
+                self.loop_body(body)
+                return
+            pv = [self.expr(p) for p in parts]
+            it = self.tmp()
+            modifies = self.may_modify(body, name)
+            if len(pv) == 2:
+                call = f"P.for_open({nd}, {pv[0]}, {pv[1]}, {modifies})"
+            else:
+                call = f"P.for_range({nd}, {pv[0]}, {pv[1]}, {pv[2]}, {modifies})"
+            self.emit(f"for {it} in {call}:")
+            self.depth += 1
+            self.emit(f"{nd}.value = {it}")
+            self.depth -= 1
+            if modifies:
+                self.loop_body(body)
+            else:
+                saved = self.loopvals.get(name)
+                self.loopvals[name] = it
+                if all(self._int_literal(x) for x in parts):
+                    self.int_loopvals.add(it)
+                self.loop_body(body)
+                if saved is None:
+                    self.loopvals.pop(name, None)
+                else:
+                    self.loopvals[name] = saved
+            return
+        return self.for_general(param, body)
+
+    def _int_literal(self, node: TSNode) -> bool:
+        inner = self.unwrap_arg(node)
+        if inner.type == "unary_expression" and inner.children[0].type in ("-", "+"):
+            e = first(inner, "expression")
+            inner = self.unwrap_arg(e) if e is not None else inner
+        return inner.type == "numeric_literal" and type(V.num(text(inner))) is int
+
+    def for_general(self, param: TSNode, body: list[TSNode]) -> None:
+        lv = param.named_children[0]
+        n, s = self.ref(lv)
+        specs = []
+        for fa in named(param, "for_parameter_arg"):
+            parts = named(fa, "expression")
+            specs.append("(" + ", ".join(f"lambda: {self.expr(p)}" for p in parts) + ",)")
+        nt, st = self.tmp(), self.tmp()
+        self.emit(f"{nt} = {n}; {st} = {s}")
+        it = self.tmp()
+        self.emit(f"for {it} in P.for_list({nt}, {st}, ({', '.join(specs)},)):")
+        self.depth += 1
+        self.emit(f"{nt}.set({st}, {it})")
+        self.depth -= 1
+        self.loop_body(body)
+
+    def may_modify(self, body: list[TSNode], name: str) -> bool:
+        """Whether the loop body might change the loop variable (then the loop re-reads it
+        after each pass, as ObjectScript requires)."""
+        private = self.fn.scope.is_private(name)
+        stack = list(body)
+        while stack:
+            n = stack.pop()
+            t = n.type
+            if t in ("command_do", "command_xecute", "extrinsic_function", "class_method_call",
+                     "indirection", "command_goto", "oref_chain_expr", "command_job",
+                     "oref_method") and not private:
+                return True
+            if t == "command_do" and not named(n, "do_parameter"):
+                return True     # a dot block shares the variables
+            if t in ("byref_arg", "set_target", "kill_target", "command_new", "read_variable",
+                     "merge_argument", "kill_target_list", "command_kill", "for_parameter",
+                     "command_zkill", "command_merge", "command_read",
+                     "system_defined_function", "catch_block") and \
+                    (name in _idents(n) or t in ("command_kill", "command_new")):
+                return True
+            stack.extend(n.named_children)
+        return False
+
+    def c_while(self, node: TSNode) -> None:
+        conds = [c for c in node.named_children if c.type == "expression"]
+        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds) or "True"
+        self.emit(f"while {cond}:")
+        self.loop_body(self.body_nodes(node))
+
+    def c_dowhile(self, node: TSNode) -> None:
+        conds = [c for c in node.named_children if c.type == "expression"]
+        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds) or "True"
+        f = self.tmp()
+        self.emit(f"{f} = True")
+        self.emit(f"while {f} or ({cond}):")
+        self.depth += 1
+        self.emit(f"{f} = False")
+        self.depth -= 1
+        self.loop_body(self.body_nodes(node))
+
+    # TRY / CATCH / THROW -----------------------------------------------
+
+    def c_trycatch(self, node: TSNode) -> None:
+        body = self.body_nodes(node)
+        catch = first(node, "catch_block")
+        self.emit("try:")
+        self.depth += 1
+        self.guarded_block(body)
+        self.depth -= 1
+        ev = self.tmp()
+        self.emit(f"except _CATCHABLE as {ev}:")
+        self.depth += 1
+        self.emit(f"{ev} = P.caught({ev})")
+        if catch is not None:
+            var = first(catch, "lvn")
+            if var is not None:
+                self.assign(var, ev)
+            self.guarded_block(self.body_nodes(catch))
+        else:
+            self.emit("pass")
+        self.depth -= 1
+
+    def guarded_block(self, body: list[TSNode]) -> None:
+        """A TRY or CATCH body: QUIT leaves the block (a one-pass dummy loop)."""
+        flag = f"_f{id(body) % 100000}_{self.fn.temp}"
+        self.fn.temp += 1
+        c = Ctx("try", True, flag)
+        start = len(self.fn.body)
+        self.emit(f"{flag} = None")
+        self.emit("for _ in P.ONCE:")
+        self.ctx.append(c)
+        self.depth += 1
+        self.statements(body)
+        self.depth -= 1
+        self.ctx.pop()
+        if c.needs_flag:
+            self.emit(f"if {flag} is not None:")
+            self.depth += 1
+            for outer in reversed(self.ctx):
+                self.emit(f"if {flag}[1] == {id(outer)}:")
+                self.depth += 1
+                self.emit(f"{flag} = {flag}[0]")
+                self.exit_ctx_plain(outer, flag)
+                self.depth -= 1
+                if outer.kind == "loop":
+                    break   # targets lie at or inside the innermost real loop
+            self.depth -= 1
+        else:
+            # no flag needed: drop the initialisation
+            del self.fn.body[start]
+
+    def exit_ctx_plain(self, target: Ctx, flag: str) -> None:
+        inner = [c for c in self.ctx[self.ctx.index(target) + 1:] if c.pyloop]
+        if not inner:
+            self.emit(f"if {flag} == 1: break")
+            self.emit("continue")
+            return
+        d = inner[-1]
+        d.needs_flag = True
+        self.emit(f"{d.flag} = ({flag}, {id(target)})")
+        self.emit("break")
+
+    def c_throw(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        e = first(node, "expression")
+        self.emit(f"P.throw({self.expr(e)})" if e is not None else "P.throw(None)")
+        self.unguard(did)
+
+    # DO / GOTO ---------------------------------------------------------
+
+    def c_do(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        params = named(node, "do_parameter")
+        if not params:
+            self.gen.dot_block(self)
+        for p in params:
+            self.do_param(p)
+        self.unguard(did)
+        after = first(node, "do_statement_after")
+        if after is not None:
+            for c in after.named_children:
+                if c.type.startswith("command_"):
+                    self.command(c)
+                elif c.type == "statement":
+                    self.statements([c])
+
+    def do_param(self, p: TSNode) -> None:
+        pc = self.postcond(p)
+        if pc is not None:
+            self.emit(f"if {pc}:")
+            self.depth += 1
+        inner = p.named_children[0]
+        if inner.type == "routine_tag_call":
+            lr = first(inner, "line_ref")
+            args = first(inner, "method_args")
+            if lr is None:
+                label, rtn, offset, ind = self.line_ref(inner)
+            else:
+                label, rtn, offset, ind = self.line_ref(lr)
+            acts = self.actuals(args)
+            if ind and args is None:
+                self.emit(f"P.xind('do', {label})")
+            elif ind:
+                self.emit(f"P.call_ind({label}, False{acts})")
+            else:
+                self.emit(self.gen.call_expr(self, label, rtn, acts, want=False, offset=offset,
+                                             with_args=args is not None))
+        elif inner.type == "class_method_call":
+            self.emit(self.class_call(inner, want=False))
+        elif inner.type in ("lvn", "oref_chain_expr") or inner.type == "relative_dot_method":
+            if inner.type == "lvn":
+                obj = self.expr(inner)
+                meth = first(p, "oref_method")
+                if meth is None:
+                    raise TranslateError("SYNTAX")
+                self.emit(self.oref_segment(obj, meth))
+            else:
+                self.emit(self.oref_chain(inner))
+        else:
+            raise TranslateError("SYNTAX")
+        if pc is not None:
+            self.depth -= 1
+
+    def c_goto(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for arg in named(node, "goto_argument"):
+            pc = self.postcond(arg)
+            if pc is not None:
+                self.emit(f"if {pc}:")
+                self.depth += 1
+            lr = first(arg, "line_ref") or arg
+            label, rtn, offset, ind = self.line_ref(lr)
+            if ind:
+                self.emit(f"return P.goto_ind({label})")
+            else:
+                self.emit("return " + self.gen.jump_expr(self, label, rtn, offset))
+            if pc is not None:
+                self.depth -= 1
+        if not named(node, "goto_argument"):
+            raise TranslateError("COMMAND")
+        self.unguard(did)
+
+    # KILL / NEW / MERGE ------------------------------------------------
+
+    def c_kill(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        targets = [c for c in node.named_children if c.type in ("kill_target", "kill_target_list")]
+        if not targets:
+            self.emit("P.kill_all(())")
+        for tg in targets:
+            if tg.type == "kill_target_list":
+                names = [text(x.named_children[0].named_children[0]) for x in
+                         named(tg, "set_target")]
+                self.emit(f"P.kill_all({tuple(names)!r})")
+                self.refresh_privates_after_kill(names)
+                continue
+            if tg.children and tg.children[0].type == "(":
+                names = [text(lv.named_children[0]) for e in named(tg, "expression")
+                         for lv in named(e, "lvn")]
+                self.emit(f"P.kill_all({tuple(names)!r})")
+                self.refresh_privates_after_kill(names)
+                continue
+            inner = tg.named_children[0]
+            if inner.type == "indirection" and first(inner, "method_args") is None:
+                self.emit(f"P.xind('kill', {self.expr(first(inner, 'expression'))})")  # type: ignore[arg-type]
+                continue
+            n, s = self.ref(inner)
+            self.emit(f"{n}.kill({s})")
+        self.unguard(did)
+
+    def refresh_privates_after_kill(self, keep: list[str]) -> None:
+        for name in sorted(self.fn.scope.privates):
+            if name not in keep:
+                self.emit(f"p_{pyname(name)}.kill(())")
+
+    def c_new(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.fn.has_new = True
+        args = named(node, "command_new_argument")
+        if not args:
+            self.emit("P.new_all(())")
+        for a in args:
+            items = named(a, "command_new_item")
+            is_excl = text(a).startswith("(")
+            names = []
+            for it in items:
+                lv = first(it, "lvn")
+                if lv is not None:
+                    names.append(text(lv.named_children[0]))
+                elif first(it, "system_defined_variable") is not None:
+                    sv = text(first(it, "system_defined_variable")).upper()  # type: ignore[arg-type]
+                    self.emit(f"P.new_special({sv!r})")
+                elif first(it, "indirection") is not None:
+                    ind = first(it, "indirection")
+                    self.emit(f"P.xind('new', {self.expr(first(ind, 'expression'))})")  # type: ignore[arg-type]
+            if is_excl:
+                self.emit(f"P.new_all({tuple(names)!r})")
+            else:
+                pub = [n for n in names if not self.fn.scope.is_private(n)]
+                for n in names:
+                    if self.fn.scope.is_private(n):
+                        self.emit(f"{self.var(n)}.kill(())")
+                if pub:
+                    self.emit(f"P.sym.new({tuple(pub)!r})")
+        self.emit("#REFETCH")
+        self.unguard(did)
+
+    def c_merge(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for arg in named(node, "merge_argument"):
+            kids = arg.named_children
+            if len(kids) != 2:
+                raise TranslateError("SYNTAX")
+            tgt = kids[0].named_children[0] if kids[0].type == "set_target" else kids[0]
+            src = self.unwrap_arg(kids[1])
+            tn, ts = self.ref(tgt)
+            sn, ss = self.ref(src)
+            self.emit(f"{tn}.merge_from({ts}, {sn}, {ss})")
+        self.unguard(did)
+
+    # XECUTE / HANG / HALT / READ / ZWRITE / JOB / ZN ----------------------
+
+    def c_xecute(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for a in named(node, "xecute_argument"):
+            e = first(a, "expression")
+            if e is None:
+                raise TranslateError("SYNTAX")
+            pc = self.postcond(a)
+            code = f"P.xecute({self.expr(e)})"
+            if pc is not None:
+                self.emit(f"if {pc}: {code}")
+            else:
+                self.emit(code)
+        self.unguard(did)
+
+    def c_halt_or_hang(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        kw = node.named_children[0]
+        e = first(node, "expression")
+        if kw.type == "keyword_hang" and e is not None:
+            self.emit(f"P.hang({self.expr(e)})")
+        elif kw.type == "keyword_hang":
+            self.emit("P.halt()")
+        else:
+            self.emit("P.halt()")
+        self.unguard(did)
+
+    def c_halt(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.halt()")
+        self.unguard(did)
+
+    def c_hang(self, node: TSNode) -> None:
+        self.c_halt_or_hang(node)
+
+    def c_read(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for a in named(node, "read_argument"):
+            kids = a.named_children
+            if not kids:
+                raise TranslateError("SYNTAX")
+            k = kids[0]
+            if k.type == "string_literal":
+                self.emit(f"P.w({self.atom(k)})")
+            elif k.type == "read_fchar":
+                self.write_control_text(text(k))
+            elif k.type in ("write_device_control",):
+                for c in k.named_children:
+                    self.write_control(c)
+            elif k.type == "read_variable":
+                self.read_var_arg(k)
+            elif k.type == "expression":
+                self.emit(f"P.w({self.expr(k)})")
+            else:
+                raise TranslateError("SYNTAX")
+        self.unguard(did)
+
+    def write_control_text(self, s: str) -> None:
+        for ch in s:
+            if ch == "!":
+                self.emit("P.nl()")
+            elif ch == "#":
+                self.emit("P.ff()")
+        m = re.search(r"\?(\d+)", s)
+        if m:
+            self.emit(f"P.tab({int(m.group(1))})")
+
+    def read_var_arg(self, k: TSNode) -> None:
+        src = text(k)
+        single = src.startswith("*")
+        target = first(k, "lvn", "gvn", "indirection")
+        if target is None:
+            raise TranslateError("SYNTAX")
+        exprs = named(k, "expression")
+        # forms: x, x#n, x:t, x#n:t, *x, *x:t
+        after = src[len(text(target)) + (1 if single else 0):]
+        maxlen = "None"
+        timeout = "None"
+        if after.startswith("#"):
+            maxlen = self.expr(exprs[0])
+            if ":" in after and len(exprs) > 1:
+                timeout = self.expr(exprs[1])
+        elif after.startswith(":") and exprs:
+            timeout = self.expr(exprs[0])
+        n, s = self.ref(target)
+        self.emit(f"{n}.set({s}, P.read({maxlen}, {timeout}, {single}))")
+
+    def c_zwrite(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        args = [c for c in node.named_children if c.type == "expression"]
+        if not args:
+            self.emit(f"P.zwrite_all({self.private_map()})")
+        for a in args:
+            inner = self.unwrap_arg(a)
+            if inner.type in ("lvn", "gvn", "indirection"):
+                n, s = self.ref(inner)
+                self.emit(f"P.zwrite({n}, {s})")
+            else:
+                self.emit(f"P.zwrite_value({self.expr(a)})")
+        self.unguard(did)
+
+    def private_map(self) -> str:
+        if not self.fn.scope.proc:
+            return "None"
+        self.gen.want_private_map(self)
+        return "_privmap()"
+
+    def c_job(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("raise E('UNIMPLEMENTED', 'JOB is not available in this runtime')")
+        self.unguard(did)
+
+    def c_zn(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        e = first(node, "expression")
+        if e is None:
+            raise TranslateError("SYNTAX")
+        self.emit(f"P.set_namespace({self.expr(e)})")
+        self.unguard(did)
+
+    def c_lock(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.test = 1")
+        self.unguard(did)
+
+    def c_tstart(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.tstart()")
+        self.unguard(did)
+
+    def c_tcommit(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.tcommit()")
+        self.unguard(did)
+
+    def c_trollback(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.trollback()")
+        self.unguard(did)
+
+    def c_break(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("pass  # BREAK")
+        self.unguard(did)
+
+    def c_view(self, node: TSNode) -> None:
+        raise TranslateError("UNIMPLEMENTED")
+
+    def c_open(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("P.test = 1")
+        self.unguard(did)
+
+    def c_use(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("pass  # USE: one principal device")
+        self.unguard(did)
+
+    def c_close(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        self.emit("pass  # CLOSE")
+        self.unguard(did)
+
+    def c_zkill(self, node: TSNode) -> None:
+        did = self.guarded(node)
+        for tg in node.named_children:
+            inner = tg.named_children[0] if tg.named_children and tg.type != "lvn" else tg
+            if inner.type in ("lvn", "gvn"):
+                n, s = self.ref(inner)
+                self.emit(f"{n}.zkill({s})")
+        self.unguard(did)
+
+
+def _idents(node: TSNode) -> set[str]:
+    out = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type in ("objectscript_identifier", "identifier"):
+            out.add(text(n))
+        stack.extend(n.named_children)
+    return out
+
+
+def _string_literal(src: str) -> str:
+    return src[1:-1].replace('""', '"')

@@ -1,0 +1,1055 @@
+"""An ObjectScript process: the state translated code runs against.
+
+``Process(namespace, globals, load, device)`` holds the public local variables (``sym``),
+the globals of the current namespace, the principal device with ``$X``/``$Y``, ``$TEST``,
+``$ZERROR``, the stack of frames and the cache of translated routines. Surfaces (terminal,
+unit tests, debugger) drive it through a few methods:
+
+* ``execute(line_text)`` runs one terminal line; an error is raised as ``ObjectScriptError``
+  (with ``location`` set when the error happened inside a routine: ``zRun+3^Pkg.Cls.1``;
+  empty for an error in the terminal line itself) after ``$ZERROR`` is set.
+* ``call(entry_ref, args)`` runs ``label^routine``, ``label+n^routine``, ``^routine`` or
+  ``##class(Pkg.Cls).Method`` with Python values as arguments and returns what it QUITs with
+  (``None`` for no value).
+* ``interrupt()`` (from another thread) makes the running code raise ``<INTERRUPT>``; a
+  SIGINT does the same.
+* properties: ``test``, ``x``, ``y``, ``zerror``, ``namespace``; ``stack_lines()`` the
+  ObjectScript stack (routine, label, offset, line) innermost first.
+
+Routines come from ``load(name) -> list[str] | None`` (INT lines). If the loader has a
+``version(name)`` attribute its value is the version token of the cache; otherwise the
+lines themselves are compared. The namespace switch (ZNSPACE, ``SET $NAMESPACE``) calls
+``switch_namespace(name) -> GlobalStore | None``; ``None`` (or no callback) is ``<NAMESPACE>``.
+Objects are not there yet: ``class_hook(cls, method, args) -> value`` lets an owner supply
+class methods the routine loader does not have (return ``NotImplemented`` to decline).
+"""
+
+from __future__ import annotations
+
+import _thread
+import itertools
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from compiler_stub.runtime import values as V
+from compiler_stub.runtime.dates import horolog, ztimestamp
+from compiler_stub.runtime.errors import ObjectScriptError
+from compiler_stub.runtime.frames import (
+    MISSING as MISSING_ARG,
+)
+from compiler_stub.runtime.frames import (
+    ByRef,
+    Frame,
+    Jump,
+    OSException,
+    Symtab,
+    ThrownObject,
+)
+from compiler_stub.runtime.functions import ZVERSION
+from compiler_stub.runtime.translate import (
+    CODE_INFO,
+    RoutineCode,
+    translate_line,
+    translate_ref,
+    translate_routine,
+)
+from compiler_stub.runtime.variables import MISSING, Node, format_ref, zwrite_lines
+
+#: deepest ObjectScript stack (DO, $$, XECUTE and dot-block levels) before <FRAMESTACK>
+MAX_DEPTH = 1500
+_PY_FRAMES_PER_LEVEL = 4
+
+
+class Device(Protocol):
+    """The principal device: where WRITE goes and READ comes from."""
+
+    def write(self, text: str) -> None: ...
+
+    def read(self, prompt: str, max_chars: int | None, timeout: float | None,
+             single: bool) -> str | None: ...
+
+
+class Halt(BaseException):
+    """HALT: ends the process (not catchable by TRY/CATCH)."""
+
+
+class BufferDevice:
+    """A device for tests and batch runs: output collected in ``out``, input from a list
+    (``None`` in the list is a timed-out read)."""
+
+    def __init__(self, inputs: list[str | None] | None = None) -> None:
+        self.parts: list[str] = []
+        self.inputs = list(inputs or [])
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def read(self, prompt: str, max_chars: int | None, timeout: float | None,
+             single: bool) -> str | None:
+        if prompt:
+            self.parts.append(prompt)
+        if not self.inputs:
+            return None
+        s = self.inputs.pop(0)
+        if s is None:
+            return None
+        if single:
+            return s[:1]
+        return s if max_chars is None else s[:max_chars]
+
+    @property
+    def out(self) -> str:
+        return "".join(self.parts)
+
+    def take(self) -> str:
+        s = "".join(self.parts)
+        self.parts.clear()
+        return s
+
+
+_ONCE = (None,)
+_CTRL = frozenset(chr(i) for i in range(32))
+_PIDS = itertools.count(os.getpid())
+
+
+class Process:
+    """One ObjectScript process (see the module docstring)."""
+
+    ONCE = _ONCE
+
+    def __init__(self, namespace: str, globals_: Any, load: Callable[[str], list[str] | None],
+                 device: Device, *, switch_namespace: Callable[[str], Any] | None = None,
+                 class_hook: Callable[..., Any] | None = None, job: int | None = None,
+                 max_depth: int = MAX_DEPTH,
+                 debug_hook: Callable[..., Any] | None = None) -> None:
+        self.namespace = namespace.upper()
+        self.gstore = globals_
+        self.loader = load
+        self.device = device
+        self.switch_namespace = switch_namespace
+        self.class_hook = class_hook
+        #: with a debug hook, code is translated in its debugger build: the hook is called
+        #: as ``debug_hook(process, routine, label, offset, line)`` before every command
+        self.debug_hook = debug_hook
+        self.debug = debug_hook is not None
+        self.sym = Symtab()
+        self.frames: list[Frame] = []
+        self.routines: dict[str, RoutineCode] = {}
+        self.test = 0
+        self.x = 0
+        self.y = 0
+        self.zerror = ""
+        self.ecode = ""
+        self.ztrap = ""
+        self.etrap = ""
+        self.key = ""
+        self.io = "|TRM|"
+        self.principal = "|TRM|"
+        self.device_status = ""
+        self.username = "UnknownUser"
+        self.zversion = ZVERSION  # $ZVERSION (a session sets the server's)
+        self.job = job if job is not None else os.getpid()
+        self.max_depth = max_depth
+        self._validated: set[str] = set()   # routines checked against the loader this run
+        self._main_thread = threading.get_ident()
+        need = max_depth * _PY_FRAMES_PER_LEVEL + 2000
+        if sys.getrecursionlimit() < need:
+            sys.setrecursionlimit(need)
+
+    # ================================================================== the public API
+
+    def execute(self, line_text: str) -> None:
+        """Run one terminal line (see the module docstring)."""
+        lc = translate_line(line_text, self.debug)
+        self._validated.clear()
+        try:
+            r = lc.fn(self)
+            while type(r) is Jump:
+                r = r.fn(self)
+        except Halt:
+            raise
+        except BaseException as e:  # noqa: BLE001 - every failure becomes an ObjectScript error
+            err = self.error_of(e)
+            raise err from None
+
+    def call(self, entry_ref: str, args: tuple[Any, ...] | list[Any] = ()) -> Any:
+        """Call ``label^routine`` / ``label+n^routine`` / ``^routine`` /
+        ``##class(Cls).Method`` and return its value (``None`` for none)."""
+        ref = entry_ref.strip()
+        self._validated.clear()
+        try:
+            if ref.lower().startswith("##class("):
+                close = ref.index(")")
+                cls = ref[8:close]
+                meth = ref[close + 2:]
+                if "(" in meth:
+                    meth = meth[:meth.index("(")]
+                return self.class_call(cls, meth, False, *args)
+            label, _, rtn = ref.partition("^")
+            offset = 0
+            if "+" in label:
+                label, _, off = label.partition("+")
+                offset = int(off)
+            if "(" in rtn:
+                rtn = rtn[:rtn.index("(")]
+            return self.call_ext(rtn, label, offset, False, *args)
+        except Halt:
+            raise
+        except BaseException as e:  # noqa: BLE001
+            raise self.error_of(e) from None
+
+    def line_hook(self, routine: str, label: str, offset: int, row: int) -> None:
+        """Called before every command by the debugger build."""
+        if self.debug_hook is not None:
+            self.debug_hook(self, routine, label, offset, row)
+
+    def interrupt(self) -> None:
+        """Ask the running code to stop with ``<INTERRUPT>`` (thread-safe)."""
+        if threading.get_ident() == self._main_thread:
+            raise KeyboardInterrupt
+        _thread.interrupt_main()
+
+    # ================================================================== errors
+
+    def error_of(self, e: BaseException) -> ObjectScriptError:
+        """The ObjectScript error for any exception raised by translated code, with its
+        location filled in from the traceback; sets ``$ZERROR``/``$ECODE``."""
+        if isinstance(e, ThrownObject):
+            obj = e.obj
+            err = obj.to_error() if isinstance(obj, OSException) else \
+                ObjectScriptError("THROW", V.to_str(obj))
+            if not err.location:
+                err.location = self.locate(e)
+        else:
+            err = self._as_error(e)
+            if not err.location:
+                err.location = self.locate(e)
+        self.zerror = err.zerror()
+        self.ecode = _ecode(err)
+        return err
+
+    @staticmethod
+    def _as_error(e: BaseException) -> ObjectScriptError:
+        if isinstance(e, ObjectScriptError):
+            return e
+        if isinstance(e, KeyboardInterrupt):
+            return ObjectScriptError("INTERRUPT")
+        if isinstance(e, RecursionError):
+            return ObjectScriptError("FRAMESTACK")
+        if isinstance(e, ZeroDivisionError):
+            return ObjectScriptError("DIVIDE")
+        if isinstance(e, MemoryError):
+            return ObjectScriptError("STORE")
+        if isinstance(e, (OverflowError, ArithmeticError)):
+            return ObjectScriptError("MAXNUMBER")
+        return ObjectScriptError("SYSTEM", type(e).__name__)
+
+    def locate(self, e: BaseException) -> str:
+        """``label+offset^routine`` of the innermost translated line in ``e``'s traceback."""
+        tb = e.__traceback__
+        found = None
+        while tb is not None:
+            info = CODE_INFO.get(tb.tb_frame.f_code.co_filename)
+            if info is not None:
+                idx = tb.tb_lineno - 1
+                loc = info.table[idx] if 0 <= idx < len(info.table) else None
+                if loc is not None:
+                    found = (info.routine, loc)
+            tb = tb.tb_next
+        if found is None:
+            return ""
+        return _format_loc(found[0], found[1].label, found[1].offset)
+
+    def stack_lines(self) -> list[tuple[str, str, int, int]]:
+        """The ObjectScript stack as (routine, label, offset, line), innermost first
+        (read from the Python frames of translated code; nothing is tracked while running)."""
+        out = []
+        f: Any = sys._getframe(1)  # noqa: SLF001 - reading our own frames
+        while f is not None:
+            info = CODE_INFO.get(f.f_code.co_filename)
+            if info is not None and info.routine:
+                idx = f.f_lineno - 1
+                loc = info.table[idx] if 0 <= idx < len(info.table) else None
+                if loc is not None:
+                    out.append((info.routine, loc.label, loc.offset, loc.row))
+            f = f.f_back
+        return out
+
+    def caught(self, e: BaseException) -> Any:
+        """The object a CATCH receives for ``e`` (sets ``$ZERROR`` for system errors)."""
+        if isinstance(e, ThrownObject):
+            return e.obj
+        if isinstance(e, Halt):
+            raise e
+        err = self._as_error(e)
+        if not err.location:
+            err.location = self.locate(e)
+        self.zerror = err.zerror()
+        self.ecode = _ecode(err)
+        return OSException.from_error(err)
+
+    def throw(self, v: Any) -> None:
+        if v is None:
+            raise ObjectScriptError("COMMAND")
+        if isinstance(v, (str, int, float)) or type(v).__name__ == "Decimal":
+            raise ObjectScriptError("THROW", V.to_str(v))
+        raise ThrownObject(v)
+
+    def undef(self, name: str) -> Any:
+        raise ObjectScriptError("UNDEFINED", "*" + name)
+
+    def bad_default(self) -> Any:
+        raise ObjectScriptError("PARAMETER")
+
+    def select_fail(self) -> Any:
+        raise ObjectScriptError("SELECT")
+
+    def case_fail(self) -> Any:
+        raise ObjectScriptError("ILLEGAL VALUE")
+
+    # ================================================================== calls
+
+    def current_routine(self) -> str:
+        for fr in reversed(self.frames):
+            if fr.routine:
+                return fr.routine
+        return ""
+
+    def routine(self, name: str) -> RoutineCode:
+        """The translated routine ``name`` (translated again when its version changed)."""
+        rc = self.routines.get(name)
+        if rc is not None and name in self._validated:
+            return rc
+        loader = self.loader
+        version_of = getattr(loader, "version", None)
+        if rc is not None and version_of is not None:
+            if version_of(name) == rc.version:
+                self._validated.add(name)
+                return rc
+            rc = None
+        lines = loader(name)
+        if lines is None:
+            raise ObjectScriptError("NOROUTINE", f"*{name}")
+        version = version_of(name) if version_of is not None else tuple(lines)
+        if rc is None or rc.version != version:
+            rc = translate_routine(name, lines, version, self.debug)
+            self.routines[name] = rc
+        self._validated.add(name)
+        return rc
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Forget translated routines (all, or one) so the next call reloads them."""
+        self._validated.clear()
+        if name is None:
+            self.routines.clear()
+        else:
+            self.routines.pop(name, None)
+
+    def call_fn(self, fn: Any, rn: str, label: str, want: bool, proc: bool, *args: Any) -> Any:
+        """DO / ``$$`` of a function of translated code (a new stack level)."""
+        frames = self.frames
+        if len(frames) >= self.max_depth:
+            raise ObjectScriptError("FRAMESTACK")
+        sym = self.sym
+        fr = Frame("$$" if want else "DO", rn, label, len(sym.saved))
+        if proc or want:
+            fr.test = self.test
+        frames.append(fr)
+        try:
+            r = fn(self, *args)
+            while type(r) is Jump:
+                fr.routine = r.routine
+                fr.label = r.label
+                r = r.fn(self)
+        finally:
+            frames.pop()
+            if len(sym.saved) != fr.mark:
+                sym.restore(fr.mark)
+            if fr.test >= 0:
+                self.test = fr.test
+        if want and r is None:
+            raise ObjectScriptError("COMMAND")
+        return r
+
+    def call_ext(self, rtn: str | None, label: str, offset: int, want: bool, *args: Any) -> Any:
+        """DO / ``$$`` of ``label+offset^rtn`` (``rtn`` empty: the current routine)."""
+        name = rtn or self.current_routine()
+        if not name:
+            raise ObjectScriptError("NOLINE", f"{label}{'+' + str(offset) if offset else ''}")
+        rc = self.routine(name)
+        outside = name != self.current_routine()
+        if not label and offset == 0:
+            label = _first_label(rc)
+        fn, proc = rc.entry(label, offset, outside)
+        return self.call_fn(fn, name, label, want, proc, *args)
+
+    def noline(self, label: str, rn: str) -> Any:
+        raise ObjectScriptError("NOLINE", f"{label}^{rn or self.current_routine()}")
+
+    def jump(self, rtn: str | None, label: str, offset: int) -> Jump:
+        """A GOTO target: ``label+offset^rtn``."""
+        name = rtn or self.current_routine()
+        if not name:
+            raise ObjectScriptError("NOLINE", label)
+        rc = self.routine(name)
+        if not label and offset == 0:
+            label = _first_label(rc)
+        fn, _proc = rc.entry(label, offset)
+        return Jump(fn, name, label)
+
+    def dot(self, fn: Any) -> Any:
+        """Argumentless DO: run a dot block as a new stack level; returns None or a Jump."""
+        frames = self.frames
+        if len(frames) >= self.max_depth:
+            raise ObjectScriptError("FRAMESTACK")
+        cur = frames[-1] if frames else None
+        sym = self.sym
+        fr = Frame("BLOCK", cur.routine if cur else "", cur.label if cur else "", len(sym.saved))
+        fr.test = self.test
+        frames.append(fr)
+        try:
+            r = fn(self)
+        finally:
+            frames.pop()
+            if len(sym.saved) != fr.mark:
+                sym.restore(fr.mark)
+            self.test = fr.test
+        return r if type(r) is Jump else None
+
+    def xecute(self, code: Any) -> None:
+        """XECUTE: the string as a line of code at a new stack level."""
+        lc = translate_line(V.to_str(code), self.debug)
+        frames = self.frames
+        if len(frames) >= self.max_depth:
+            raise ObjectScriptError("FRAMESTACK")
+        cur = frames[-1] if frames else None
+        sym = self.sym
+        fr = Frame("XECUTE", cur.routine if cur else "", cur.label if cur else "",
+                   len(sym.saved))
+        frames.append(fr)
+        try:
+            r = lc.fn(self)
+            while type(r) is Jump:
+                fr.routine, fr.label = r.routine, r.label
+                r = r.fn(self)
+        finally:
+            frames.pop()
+            if len(sym.saved) != fr.mark:
+                sym.restore(fr.mark)
+
+    def xind(self, command: str, arg: Any) -> None:
+        """Argument indirection (``set @x``, ``do @x``, ``kill @x``…): the command with the
+        argument text, run in the current stack level."""
+        lc = translate_line(f" {command} {V.to_str(arg)}", self.debug)
+        r = lc.fn(self)
+        if type(r) is Jump:
+            raise ObjectScriptError("COMMAND")
+
+    def call_ind(self, ref: Any, want: bool, *args: Any) -> Any:
+        """``do @x(args)`` / ``$$@x(args)``: the entry reference is the value of x."""
+        text_ = V.to_str(ref)
+        label, _, rtn = text_.partition("^")
+        offset = 0
+        if "+" in label:
+            label, _, off = label.partition("+")
+            offset = int(V.num(off))
+        return self.call_ext(rtn or None, label, offset, want, *args)
+
+    def goto_ind(self, ref: Any) -> Jump:
+        text_ = V.to_str(ref)
+        label, _, rtn = text_.partition("^")
+        offset = 0
+        if "+" in label:
+            label, _, off = label.partition("+")
+            offset = int(V.num(off))
+        return self.jump(rtn or None, label, offset)
+
+    # ------------------------------------------------------------------ classes and objects
+
+    def class_call(self, cls: str, method: str, want: bool, *args: Any) -> Any:
+        """``##class(cls).method(args)``: label ``zmethod`` of routine ``cls.1``."""
+        full = _full_class(cls)
+        builtin = _BUILTIN_CLASSES.get((full, method))
+        if builtin is not None:
+            return builtin(*[None if a is MISSING_ARG else a for a in args])
+        if self.class_hook is not None:
+            r = self.class_hook(full, method, args)
+            if r is not NotImplemented:
+                return r
+        try:
+            rc = self.routine(full + ".1")
+        except ObjectScriptError as e:
+            if e.code == "NOROUTINE":
+                raise ObjectScriptError("CLASS DOES NOT EXIST", f"*{full}") from None
+            raise
+        entry = rc.labels.get("z" + method)
+        if entry is None:
+            raise ObjectScriptError("METHOD DOES NOT EXIST", f"*{method},{full}")
+        return self.call_fn(entry.fn, rc.name, "z" + method, want, True, *args)
+
+    def this(self) -> Any:
+        return ""
+
+    def sv_this(self) -> Any:
+        return ""
+
+    def prop(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, OSException):
+            if name in ("Name", "Code", "Location", "Data", "InnerException"):
+                return getattr(obj, name)
+            raise ObjectScriptError("PROPERTY DOES NOT EXIST", f"*{name},{obj.__os_class__}")
+        getter = getattr(obj, "__os_get__", None)
+        if getter is not None:
+            return getter(name)
+        raise ObjectScriptError("INVALID OREF")
+
+    def set_prop(self, obj: Any, name: str, v: Any) -> None:
+        if isinstance(obj, OSException) and name in ("Name", "Code", "Location", "Data"):
+            setattr(obj, name, v)
+            return
+        setter = getattr(obj, "__os_set__", None)
+        if setter is not None:
+            setter(name, v)
+            return
+        raise ObjectScriptError("INVALID OREF")
+
+    def method(self, obj: Any, name: str, *args: Any) -> Any:
+        if isinstance(obj, OSException):
+            fn = {"DisplayString": obj.DisplayString, "AsStatus": obj.AsStatus,
+                  "Log": obj.Log}.get(name)
+            if fn is None:
+                raise ObjectScriptError("METHOD DOES NOT EXIST", f"*{name},{obj.__os_class__}")
+            return fn(*args)
+        invoker = getattr(obj, "__os_call__", None)
+        if invoker is not None:
+            return invoker(name, *args)
+        raise ObjectScriptError("INVALID OREF")
+
+    # ------------------------------------------------------------------ arguments
+
+    def variadic(self, node: Node) -> list[Any]:
+        """``f(args...)``: the values args(1..args)."""
+        n = node.value
+        if n is MISSING:
+            return []
+        out = []
+        for i in range(1, int(V.num(n)) + 1):
+            v = node.get_or((str(i),), MISSING)
+            out.append(MISSING_ARG if v is MISSING else v)
+        return out
+
+    @staticmethod
+    def fill_variadic(node: Node, args: tuple[Any, ...]) -> None:
+        node.value = len(args)
+        for i, a in enumerate(args, 1):
+            if type(a) is ByRef:
+                a = a.node.value
+            if a is not MISSING_ARG and a is not MISSING:
+                node.set((str(i),), a)
+
+    @staticmethod
+    def lb_var(node: Node) -> Any:
+        v = node.value
+        return None if v is MISSING else v
+
+    # ================================================================== variables
+
+    def g(self, name: str) -> Any:
+        return self.gstore.glob(name)
+
+    def gext(self, env: Any, name: str) -> Any:
+        ns = V.to_str(env).upper()
+        if ns == self.namespace:
+            return self.gstore.glob(name)
+        raise ObjectScriptError("UNIMPLEMENTED", f"^|{ns}|{name}")
+
+    def naked(self) -> Any:
+        raise ObjectScriptError("UNIMPLEMENTED", "naked reference")
+
+    def ind_ref(self, name_value: Any, extra: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+        """Name indirection: the (node, subscripts) a name string refers to."""
+        text_ = V.to_str(name_value)
+        node, subs = _parse_ref(self, text_)
+        return node, subs + extra
+
+    def name_of(self, node: Any, subs: tuple[str, ...]) -> str:
+        name = node.name if isinstance(node.name, str) else ""
+        return format_ref(name, subs)
+
+    @staticmethod
+    def gname_of(name: str, subs: tuple[str, ...]) -> str:
+        return format_ref("^" + name, subs)
+
+    def kill_all(self, keep: tuple[str, ...]) -> None:
+        self.sym.kill_all(keep)
+
+    def new_all(self, keep: tuple[str, ...]) -> None:
+        self.sym.new_all_except(keep)
+
+    def new_special(self, name: str) -> None:
+        if name in ("$ET", "$ETRAP", "$ES", "$ESTACK", "$NAMESPACE", "$ROLES"):
+            return
+        raise ObjectScriptError("SYNTAX")
+
+    def data_target(self, n: Any, s: tuple[str, ...], tn: Any, ts: tuple[str, ...]) -> int:
+        d = n.data(s)
+        if d % 2:
+            tn.set(ts, n.get(s))
+        return int(d)
+
+    @staticmethod
+    def order(n: Any, s: tuple[str, ...], d: Any = 1) -> str:
+        if not s:
+            raise ObjectScriptError("FUNCTION")
+        return str(n.order(s, d))
+
+    @staticmethod
+    def order_target(n: Any, s: tuple[str, ...], d: Any, tn: Any, ts: tuple[str, ...]) -> str:
+        if not s:
+            raise ObjectScriptError("FUNCTION")
+        nxt = n.order(s, d)
+        if nxt != "":
+            v = n.get_or(s[:-1] + (nxt,), MISSING)
+            if v is not MISSING:
+                tn.set(ts, v)
+        return str(nxt)
+
+    def query(self, n: Any, s: tuple[str, ...], d: Any = 1) -> str:
+        r = n.query(s, d)
+        if r is None:
+            return ""
+        return format_ref(n.name, r)
+
+    def query_target(self, n: Any, s: tuple[str, ...], d: Any, tn: Any,
+                     ts: tuple[str, ...]) -> str:
+        r = n.query(s, d)
+        if r is None:
+            return ""
+        tn.set(ts, n.get(r))
+        return format_ref(n.name, r)
+
+    def listnext(self, lst: Any, pn: Any, ps: tuple[str, ...], vn: Any,
+                 vs: tuple[str, ...]) -> int:
+        from compiler_stub.runtime.lists import listnext  # noqa: PLC0415
+        ptr = pn.get(ps)
+        ok, newptr, value = listnext(lst, ptr)
+        pn.set(ps, newptr)
+        if ok:
+            from compiler_stub.runtime.lists import UNDEF  # noqa: PLC0415
+            if value is UNDEF or value is None:
+                vn.kill(vs)
+            else:
+                vn.set(vs, value)
+        return ok
+
+    # ================================================================== FOR
+
+    @staticmethod
+    def for_range(node: Node, start: Any, step: Any, end: Any, modifies: bool) -> Iterator[Any]:
+        s, st, e = V.num(start), V.num(step), V.num(end)
+        if not modifies and type(s) is int and type(st) is int and type(e) is int:
+            if st > 0:
+                return iter(range(s, e + 1, st))
+            if st < 0:
+                return iter(range(s, e - 1, st))
+            return itertools.repeat(s) if s <= e else iter(())
+        return _for_gen(node, s, st, e, modifies)
+
+    @staticmethod
+    def for_open(node: Node, start: Any, step: Any, modifies: bool) -> Iterator[Any]:
+        s, st = V.num(start), V.num(step)
+        if not modifies and type(s) is int and type(st) is int:
+            return itertools.count(s, st)
+        return _for_gen(node, s, st, None, modifies)
+
+    @staticmethod
+    def for_list(node: Any, subs: tuple[str, ...], specs: tuple[Any, ...]) -> Iterator[Any]:
+        for spec in specs:
+            if len(spec) == 1:
+                yield spec[0]()
+                continue
+            v = V.num(spec[0]())
+            st = V.num(spec[1]())
+            e = V.num(spec[2]()) if len(spec) > 2 else None
+            while True:
+                if e is not None and ((V.truth(V.ge(st, 0)) and V.truth(V.gt(v, e))) or
+                                      (V.truth(V.lt(st, 0)) and V.truth(V.lt(v, e)))):
+                    break
+                yield v
+                v = V.add(node.get(subs), st)
+
+    # ================================================================== devices
+
+    def w(self, v: Any) -> None:
+        s = v if type(v) is str else V.to_str(v)
+        if not s:
+            return
+        self.device.write(s)
+        if _CTRL.isdisjoint(s):
+            self.x += len(s)
+        else:
+            self._track(s)
+
+    def _track(self, s: str) -> None:
+        x, y = self.x, self.y
+        for ch in s:
+            if ch == "\r":
+                x = 0
+            elif ch == "\n":
+                y += 1
+            elif ch == "\f":
+                x = y = 0
+            elif ch == "\b":
+                x = max(0, x - 1)
+            elif ch >= " " or ch == "\t":
+                x += 1
+        self.x, self.y = x, y
+
+    def nl(self) -> None:
+        self.device.write("\r\n")
+        self.x = 0
+        self.y += 1
+
+    def ff(self) -> None:
+        self.device.write("\r\f")
+        self.x = 0
+        self.y = 0
+
+    def tab(self, n: Any) -> None:
+        col = int(V.num(n))
+        if col > self.x:
+            self.device.write(" " * (col - self.x))
+            self.x = col
+
+    def wchar(self, n: Any) -> None:
+        code = int(V.num(n))
+        if code >= 0:
+            self.device.write(chr(code))
+
+    def read(self, maxlen: Any, timeout: Any, single: bool) -> Any:
+        t = None if timeout is None else float(V.num(timeout))
+        m = None if maxlen is None else int(V.num(maxlen))
+        s = self.device.read("", m, t, single)
+        if t is not None:
+            self.test = 0 if s is None else 1
+        if single:
+            return -1 if not s else ord(s[0])
+        s = s or ""
+        self.x += len(s)
+        return s
+
+    def hang(self, seconds: Any) -> None:
+        t = float(V.num(seconds))
+        if t > 0:
+            time.sleep(t)
+
+    def halt(self) -> None:
+        raise Halt
+
+    def zwrite(self, node: Any, subs: tuple[str, ...]) -> None:
+        name = node.name
+        for line in zwrite_lines(name, node, subs):
+            self.w(line)
+            self.nl()
+
+    def zwrite_value(self, v: Any) -> None:
+        from compiler_stub.runtime.variables import zwrite_value  # noqa: PLC0415
+        self.w(zwrite_value(v))
+        self.nl()
+
+    def zwrite_all(self, privates: dict[str, Node] | None = None) -> None:
+        found: dict[str, Node] = {k: n for k, n in self.sym.vars.items() if n.data(())}
+        if privates:
+            found.update({k: n for k, n in privates.items() if n.data(())})
+        for name in sorted(found):
+            for line in zwrite_lines(name, found[name]):
+                self.w(line)
+                self.nl()
+
+    # ================================================================== special variables
+
+    def set_test(self, v: Any) -> None:
+        self.test = 1 if V.truth(v) else 0
+
+    def set_x(self, v: Any) -> None:
+        n = int(V.num(v))
+        if n < 0:
+            raise ObjectScriptError("ILLEGAL VALUE")
+        self.x = n
+
+    def set_y(self, v: Any) -> None:
+        n = int(V.num(v))
+        if n < 0:
+            raise ObjectScriptError("ILLEGAL VALUE")
+        self.y = n
+
+    def set_zerror(self, v: Any) -> None:
+        self.zerror = V.to_str(v)
+
+    def set_ecode(self, v: Any) -> None:
+        s = V.to_str(v)
+        self.ecode = s
+        if s:
+            raise ObjectScriptError("ECODETRAP")
+
+    def set_ztrap(self, v: Any) -> None:
+        self.ztrap = V.to_str(v)
+
+    def set_etrap(self, v: Any) -> None:
+        self.etrap = V.to_str(v)
+
+    def set_key(self, v: Any) -> None:
+        self.key = V.to_str(v)
+
+    def set_zstorage(self, v: Any) -> None:
+        return None
+
+    def set_namespace(self, v: Any) -> None:
+        ns = V.to_str(v).upper()
+        if ns == self.namespace:
+            return
+        store = self.switch_namespace(ns) if self.switch_namespace is not None else None
+        if store is None:
+            raise ObjectScriptError("NAMESPACE", f"*{ns}")
+        self.gstore = store
+        self.namespace = ns
+
+    @property
+    def tlevel(self) -> int:
+        return int(getattr(self.gstore, "tlevel", 0) or 0)
+
+    def tstart(self) -> None:
+        self.gstore.tstart()
+
+    def tcommit(self) -> None:
+        if self.tlevel == 0:
+            raise ObjectScriptError("COMMAND")
+        self.gstore.tcommit()
+
+    def trollback(self) -> None:
+        self.gstore.trollback()
+
+    @staticmethod
+    def sv_horolog() -> str:
+        return horolog()
+
+    @staticmethod
+    def sv_ztimestamp() -> str:
+        return ztimestamp()
+
+    def sv_zversion(self) -> str:
+        return self.zversion
+
+    def sv_stack(self) -> int:
+        return len(self.frames)
+
+    def sv_zpos(self) -> str:
+        lines = self.stack_lines()
+        if not lines:
+            return ""
+        rtn, label, off, _row = lines[0]
+        return _format_loc(rtn, label, off)
+
+    def sv_zname(self) -> str:
+        return self.current_routine()
+
+    def sv_quit(self) -> int:
+        fr = self.frames[-1] if self.frames else None
+        return 1 if fr is not None and fr.kind == "$$" else 0
+
+    @staticmethod
+    def sv_zhorolog() -> Any:
+        return V.num(f"{time.monotonic():.6f}")
+
+    def sv_estack(self) -> int:
+        return len(self.frames)
+
+    @staticmethod
+    def sv_ztimezone() -> int:
+        return int(time.timezone / 60)
+
+    def sv_zjob(self) -> int:
+        return 1
+
+    @staticmethod
+    def sv_zpi() -> Any:
+        return V.num("3.141592653589793238")
+
+    @staticmethod
+    def sv_zeof() -> int:
+        return 0
+
+    @staticmethod
+    def sv_zreference() -> str:
+        return ""
+
+    @staticmethod
+    def sv_zchild() -> int:
+        return 0
+
+    @staticmethod
+    def sv_zparent() -> int:
+        return 0
+
+    @staticmethod
+    def sv_zmode() -> str:
+        return "RY\\Latin1\\K\\UTF8\\"
+
+    @staticmethod
+    def sv_zstorage() -> int:
+        return 262144
+
+    @staticmethod
+    def sv_roles() -> str:
+        return "%All"
+
+    @staticmethod
+    def sv_system() -> str:
+        return "localhost:IRIS"
+
+    def sv_zu(self) -> str:
+        raise ObjectScriptError("SYNTAX")
+
+    def sv_zexception(self) -> str:
+        return ""
+
+    # ------------------------------------------------------------------ other functions
+
+    def text(self, label: str, offset: int, rtn: str | None) -> str:
+        """``$TEXT(label+offset^rtn)``: the source line ("" when there is none)."""
+        name = rtn or self.current_routine()
+        if not name:
+            return ""
+        try:
+            rc = self.routine(name)
+        except ObjectScriptError:
+            return ""
+        if label:
+            base = rc.label_rows.get(label)
+            if base is None:
+                return ""
+            row = base + offset
+        else:
+            if offset == 0:
+                return name
+            row = offset
+        if 1 <= row <= len(rc.source):
+            line = rc.source[row - 1]
+            return line.replace("\t", " ", 1) if line.startswith("\t") else line
+        return ""
+
+    def fn_classmethod(self, cls: Any, method: Any, *args: Any) -> Any:
+        return self.class_call(V.to_str(cls), V.to_str(method), True, *args)
+
+    def fn_classname(self, *args: Any) -> str:
+        if args and isinstance(args[0], OSException):
+            return args[0].__os_class__
+        return ""
+
+    def fn_isobject(self, v: Any = "") -> int:
+        return 0 if isinstance(v, (str, int, float)) or type(v).__name__ == "Decimal" else 1
+
+    def fn_stack(self, *args: Any) -> Any:
+        if not args:
+            return len(self.frames)
+        level = int(V.num(args[0]))
+        if level == -1:
+            return len(self.frames)
+        if len(args) == 1:
+            if level == 0:
+                return "JOB"
+            fr = self.frames[level - 1] if 0 < level <= len(self.frames) else None
+            return {"DO": "DO", "$$": "$$", "XECUTE": "XECUTE", "BLOCK": "DO"}.get(
+                fr.kind, "") if fr else ""
+        what = V.to_str(args[1]).upper()
+        lines = list(reversed(self.stack_lines()))
+        if what == "PLACE" and 0 < level <= len(lines):
+            rtn, lab, off, _ = lines[level - 1]
+            return _format_loc(rtn, lab, off) + " +1"
+        return ""
+
+    def fn_xecute(self, code: Any, *args: Any) -> Any:
+        raise ObjectScriptError("UNIMPLEMENTED", "$XECUTE")
+
+    def _unimplemented(self, *args: Any) -> Any:
+        raise ObjectScriptError("UNIMPLEMENTED")
+
+    fn_property = fn_method = fn_parameter = fn_zu = fn_system = _unimplemented
+    fn_zboolean = fn_zsearch = fn_ztrap = fn_zf = fn_view = fn_zseek = _unimplemented
+
+
+# --------------------------------------------------------------------------- helpers
+
+#: ANSI M error codes for $ECODE (",M9," for a division by zero); other errors ",Z<NAME>,"
+_ECODES = {"DIVIDE": 9}
+
+
+def _ecode(err: ObjectScriptError) -> str:
+    if err.code == "UNDEFINED":
+        return ",M7," if err.detail.startswith("^") else ",M6,"
+    n = _ECODES.get(err.code)
+    return f",M{n}," if n is not None else f",Z{err.code},"
+
+
+def _format_loc(routine: str, label: str, offset: int) -> str:
+    if not routine:
+        return ""
+    if offset:
+        return f"{label}+{offset}^{routine}"
+    return f"{label}^{routine}"
+
+
+def _first_label(rc: RoutineCode) -> str:
+    """The label at the top of a routine (``DO ^rtn`` starts there)."""
+    if "" in rc.labels:
+        return ""
+    rows = sorted(rc.label_rows.items(), key=lambda kv: kv[1])
+    return rows[0][0] if rows else ""
+
+
+def _full_class(cls: str) -> str:
+    if cls.startswith("%") and "." not in cls:
+        return "%Library." + cls[1:]
+    return cls
+
+
+def _exception_new(cls: str) -> Callable[..., OSException]:
+    def new(name: Any = "", code: Any = "", location: Any = "", data: Any = "",
+            inner: Any = "") -> OSException:
+        return OSException(name if name is not None else "", code if code is not None else "",
+                           location if location is not None else "",
+                           data if data is not None else "", cls)
+    return new
+
+
+_BUILTIN_CLASSES: dict[tuple[str, str], Callable[..., Any]] = {
+    ("%Exception.General", "%New"): _exception_new("%Exception.General"),
+    ("%Exception.SystemException", "%New"): _exception_new("%Exception.SystemException"),
+    ("%Exception.StatusException", "%New"): _exception_new("%Exception.StatusException"),
+}
+
+
+def _for_gen(node: Node, s: Any, st: Any, e: Any, modifies: bool) -> Iterator[Any]:
+    v = s
+    up = V.truth(V.ge(st, 0))
+    while True:
+        if e is not None and (V.truth(V.gt(v, e)) if up else V.truth(V.lt(v, e))):
+            return
+        yield v
+        if modifies:
+            cur = node.value
+            if cur is MISSING:
+                raise ObjectScriptError("UNDEFINED", "*" + (node.name or ""))
+            v = V.add(cur, st)
+        else:
+            v = V.add(v, st)
+
+
+def _parse_ref(p: Process, text_: str) -> tuple[Any, tuple[str, ...]]:
+    """Resolve a name string (``x``, ``x(1,"a")``, ``^g(2)``) to (node, subscripts)."""
+    n, s = translate_ref(text_)(p)
+    return n, s

@@ -1,0 +1,246 @@
+"""Execution sessions of the stand-in adapter: one ObjectScript process per session, in a
+worker process of its own (``worker.main``), driven through a pipe without blocking.
+
+The worker is started from a forkserver that has already imported the runtime and the
+grammars, so a session starts in milliseconds and shares nothing with the server's threads.
+The server side answers the worker's requests for documents (the worker never opens the
+workspace) and enforces the wall clock of a line; the worker enforces CPU time and memory
+on itself (``resource`` limits) and turns SIGINT into ``<INTERRUPT>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from atelier_api.adapters.contract import ContractError
+from atelier_api.adapters.execution import (
+    EventKind,
+    ExecutionEvent,
+    ExecutionRequest,
+    ExecutionSession,
+)
+
+#: modules the forkserver imports once, so every worker starts with them loaded
+PRELOAD = ["compiler_stub.runtime.worker"]
+#: after an interrupt for the line time limit, how long the line may take to stop
+KILL_GRACE = 2.0
+
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def _ctx() -> Any:
+    """The forkserver context (made once per server process)."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(PRELOAD)
+        return _context
+
+
+class StubSession(ExecutionSession):
+    """One worker process (see the module's docstring)."""
+
+    def __init__(self, request: ExecutionRequest) -> None:
+        self.request = request
+        self.namespace = request.namespace.upper()
+        self._documents = request.documents
+        self._data_dir = request.data_dir
+        self._limits = request.limits
+        ctx = _ctx()
+        self._conn, child = ctx.Pipe()
+        limits = (request.limits.cpu_seconds, request.limits.memory_bytes,
+                  request.limits.output_bytes)
+        from compiler_stub.runtime import worker
+
+        self._proc = ctx.Process(target=worker.main, name=f"atelier-session-{self.namespace}",
+                                 args=(child, self.namespace, request.data_dir, limits,
+                                       request.zversion),
+                                 daemon=True)
+        self._proc.start()
+        child.close()
+        self.pid = int(self._proc.pid or 0)
+        self._running = False
+        self._deadline = 0.0
+        self._interrupted_at = 0.0
+        self._routine = ""
+        self._closed = False
+        self._ended: ExecutionEvent | None = None
+        self._end_reported = False
+        self._lock = threading.Lock()
+
+    # -- driving ----------------------------------------------------------------------------
+    def fileno(self) -> int:
+        return int(self._conn.fileno())
+
+    def running(self) -> bool:
+        return self._running
+
+    def routine(self) -> str:
+        return self._routine if self._running else ""
+
+    def color(self, text: str) -> str:
+        from compiler_stub.runtime.colors import color
+
+        return color(text)
+
+    def execute(self, line: str) -> None:
+        self._start(("exec", line))
+
+    def call(self, entry: str, args: Sequence[str] = ()) -> None:
+        self._start(("call", entry, list(args)))
+
+    def _start(self, message: tuple[Any, ...]) -> None:
+        if self._closed or self._ended is not None:
+            raise ContractError("the session has ended")
+        if self._running:
+            raise ContractError("a line is still running in this session")
+        self._running = True
+        self._deadline = time.monotonic() + self._limits.line_seconds
+        self._interrupted_at = 0.0
+        self._send(message)
+
+    def answer(self, text: str | None) -> None:
+        self._send(("answer", text))
+
+    def interrupt(self) -> None:
+        if self._running and self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGINT)
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self._conn.send(message)
+        except (OSError, ValueError):
+            self._gone("the session's process ended")
+
+    # -- events -----------------------------------------------------------------------------
+    def events(self) -> list[ExecutionEvent]:
+        out: list[ExecutionEvent] = []
+        with self._lock:
+            self._watch_clock(out)
+            while self._ended is None:
+                try:
+                    if not self._conn.poll(0):
+                        break
+                    message = self._conn.recv()
+                except (EOFError, OSError, ValueError):
+                    self._gone(self._exit_reason())
+                    break
+                event = self._handle(message)
+                if event is not None:
+                    out.append(event)
+            if self._ended is not None and not self._end_reported:
+                out.append(self._ended)
+                self._end_reported = True
+        return out
+
+    def _handle(self, message: tuple[Any, ...]) -> ExecutionEvent | None:
+        kind = message[0]
+        if kind == "out":
+            return ExecutionEvent(EventKind.OUTPUT, message[1])
+        if kind == "need":  # a document's text, for the worker's routine loader
+            self._send(("doc", message[1], *self._document(message[1])))
+            return None
+        if kind == "switch":  # ZNSPACE: does the namespace exist, and its data folder
+            self._send(("ns", message[1], self._switch(message[1])))
+            return None
+        if kind == "at":
+            self._routine = message[1]
+            return None
+        if kind == "read":
+            _, prompt, max_chars, single, timeout = message
+            return ExecutionEvent(EventKind.READ, prompt, max_chars=max_chars, single=single,
+                                  timeout=timeout)
+        self._running = False
+        self._routine = ""
+        if kind == "done":
+            self.namespace = message[1]
+            return ExecutionEvent(EventKind.DONE, namespace=message[1], value=message[2])
+        if kind == "error":
+            self.namespace = message[2]
+            return ExecutionEvent(EventKind.ERROR, message[1], namespace=message[2])
+        return ExecutionEvent(EventKind.ERROR, f"unexpected message {kind!r} from the worker",
+                              namespace=self.namespace)
+
+    def _document(self, name: str) -> tuple[str | None, str]:
+        try:
+            found = self._documents(name)
+        except Exception as exc:  # noqa: BLE001 - a document that cannot be read is absent
+            return None, f"unreadable: {exc}"
+        if found is None:
+            return None, ""
+        text, version = found
+        return text, str(version)
+
+    def _switch(self, namespace: str) -> tuple[str, str] | None:
+        switch = self.request.switch
+        found = switch(namespace) if switch is not None else None
+        if found is None:
+            return None
+        documents, data_dir = found
+        self._documents = documents
+        self._data_dir = data_dir
+        return namespace.upper(), data_dir
+
+    def _watch_clock(self, out: list[ExecutionEvent]) -> None:
+        """The line time limit: interrupt the line, and end the process when the interrupt
+        does not stop it (a line stuck where Python does not check for signals)."""
+        if not self._running or self._ended is not None:
+            return
+        now = time.monotonic()
+        if now < self._deadline:
+            return
+        if not self._interrupted_at:
+            self._interrupted_at = now
+            out.append(ExecutionEvent(EventKind.OUTPUT, "\r\nThe line ran longer than its "
+                                      f"{self._limits.line_seconds:g} s time limit; "
+                                      "interrupting it.\r\n"))
+            self.interrupt()
+        elif now > self._interrupted_at + KILL_GRACE:
+            self._kill()
+            self._gone(f"the line ran longer than its {self._limits.line_seconds:g} s time "
+                       "limit and did not stop when interrupted: the session's process was "
+                       "ended")
+
+    def _exit_reason(self) -> str:
+        self._proc.join(1.0)
+        code = self._proc.exitcode
+        if code == -signal.SIGXCPU:
+            return (f"the session used its {self._limits.cpu_seconds} s of CPU time and was "
+                    "ended")
+        if code is not None and code < 0:
+            return f"the session's process was ended by signal {-code}"
+        return "the session's process ended"
+
+    def _gone(self, reason: str) -> None:
+        self._running = False
+        if self._ended is None:
+            self._ended = ExecutionEvent(EventKind.CLOSED, reason)
+
+    # -- ending -----------------------------------------------------------------------------
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(("bye",))
+        self._proc.join(0.5)
+        if self._proc.is_alive():
+            self._kill()
+            self._proc.join(2.0)
+        with contextlib.suppress(OSError):
+            self._conn.close()
+

@@ -1,0 +1,186 @@
+"""The worker process of one execution session (``session.StubSession`` starts it).
+
+It limits itself (CPU time, address space, its own process group, ended with its parent),
+then serves the server's messages one at a time:
+
+- ``("exec", line)`` / ``("call", entry, args)`` run ObjectScript in the session's ``Process``;
+  the worker answers ``("out", text)`` while it writes, ``("read", prompt, max, single,
+  timeout)`` when it waits for ``("answer", text)``, and ends with ``("done", namespace,
+  value)`` or ``("error", text, namespace)``;
+- it asks ``("need", "<routine>.int")`` for a routine's code (answered ``("doc", name, text,
+  version)``) and ``("switch", namespace)`` for ZNSPACE (answered ``("ns", name, found)``);
+- ``("bye",)``, or the server's end of the pipe closing, ends it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import resource
+import signal
+import sys
+from multiprocessing.connection import Connection
+from typing import Any
+
+from compiler_stub.runtime.errors import ObjectScriptError
+from compiler_stub.runtime.host import Host  # imported by the forkserver, once
+
+#: output is sent in pieces of about this size (and whenever the program waits or ends)
+OUTPUT_PIECE = 16 * 1024
+_PR_SET_PDEATHSIG = 1
+
+
+class Pipe:
+    """The worker's side of the pipe: output buffering, reads, document requests."""
+
+    def __init__(self, conn: Connection, output_limit: int) -> None:
+        self.conn = conn
+        self.output_limit = output_limit
+        self.buffer: list[str] = []
+        self.buffered = 0
+        self.written = 0  # output of the current line
+        self.dropped = False
+
+    # the device of the Process
+    def write(self, text: str) -> None:
+        if not text:
+            return
+        if self.written + len(text) > self.output_limit:
+            room = max(0, self.output_limit - self.written)
+            if room:
+                self._add(text[:room])
+            self.written = self.output_limit
+            self.dropped = True
+            return
+        self.written += len(text)
+        self._add(text)
+
+    def _add(self, text: str) -> None:
+        self.buffer.append(text)
+        self.buffered += len(text)
+        if self.buffered >= OUTPUT_PIECE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.conn.send(("out", "".join(self.buffer)))
+            self.buffer, self.buffered = [], 0
+
+    def read(self, prompt: str, max_chars: int | None, timeout: float | None,
+             single: bool) -> str | None:
+        self.flush()
+        self.conn.send(("read", prompt, max_chars or 0, single, timeout))
+        while True:
+            message = self.conn.recv()
+            if message[0] == "answer":
+                answer: str | None = message[1]
+                return answer
+            if message[0] == "bye":
+                raise SystemExit(0)
+
+    def ask(self, message: tuple[Any, ...], answer_kind: str) -> tuple[Any, ...]:
+        """A request to the server and its answer."""
+        self.flush()
+        self.conn.send(message)
+        while True:
+            reply = self.conn.recv()
+            if reply[0] == answer_kind:
+                return tuple(reply)
+            if reply[0] == "bye":
+                raise SystemExit(0)
+
+    def line_done(self) -> str:
+        """Flush; the note about dropped output (empty when none was dropped)."""
+        note = ""
+        if self.dropped:
+            note = (f"\r\n[output beyond {self.output_limit} characters was dropped "
+                    "(the session's output limit)]\r\n")
+        self.flush()
+        self.written, self.dropped = 0, False
+        return note
+
+
+def _limit_self(cpu_seconds: int, memory_bytes: int) -> None:
+    """CPU time and address space limits; a process group of its own; ended with its
+    parent (the forkserver, which ends with the server)."""
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    with contextlib.suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as IRIS prints it in a terminal."""
+    if isinstance(exc, ObjectScriptError):
+        return exc.zerror()
+    if isinstance(exc, KeyboardInterrupt):
+        return "<INTERRUPT>"
+    if isinstance(exc, MemoryError):
+        return "<STORE>"
+    if isinstance(exc, RecursionError):
+        return "<FRAMESTACK>"
+    return f"<SYSTEM> {type(exc).__name__}: {exc}"
+
+
+def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int, int],
+         zversion: str = "") -> None:  # pragma: no cover - runs in the worker
+    """The worker's life (see the module's docstring)."""
+    cpu_seconds, memory_bytes, output_bytes = limits
+    _limit_self(cpu_seconds, memory_bytes)
+    pipe = Pipe(conn, output_bytes)
+    host = Host(pipe, namespace, data_dir, zversion)
+    try:
+        serve(pipe, host)
+    finally:
+        host.close()
+
+
+class _Interrupts:
+    """SIGINT interrupts running ObjectScript only (``<INTERRUPT>``); one that arrives
+    while the worker waits for work or talks to the server is dropped."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        signal.signal(signal.SIGINT, self._on_signal)
+
+    def _on_signal(self, _signum: int, _frame: Any) -> None:
+        if self.armed:
+            raise KeyboardInterrupt
+
+
+def serve(pipe: Pipe, host: Any) -> None:  # pragma: no cover - runs in the worker
+    """Answer the server's messages until it says bye or goes away."""
+    interrupts = _Interrupts()
+    while True:
+        try:
+            message = pipe.conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = message[0]
+        if kind == "bye":
+            return
+        if kind not in ("exec", "call"):
+            continue
+        try:
+            interrupts.armed = True
+            try:
+                value = host.execute(message[1]) if kind == "exec" else host.call(*message[1:])
+            finally:
+                interrupts.armed = False
+        except SystemExit:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - every failure is the line's error
+            note = pipe.line_done()
+            pipe.conn.send(("error", note + error_text(exc), host.namespace))
+            continue
+        note = pipe.line_done()
+        if note:
+            pipe.conn.send(("out", note))
+        pipe.conn.send(("done", host.namespace, value))
