@@ -41,7 +41,10 @@ def terminal(ns: str) -> Response:
     accept = check_handshake()
     runs.check()  # 501 / 503 before the handshake is answered
     sock = raw_socket()
-    socket_ = WebSocket(sock, accept)
+    # a client that takes nothing of what is sent for this long is disconnected, the same
+    # window a slow HTTP client gets
+    socket_ = WebSocket(sock, accept,
+                        send_timeout=float(services().settings.request_head_timeout_seconds))
     session = g.get("session")
     user = getattr(session, "user", "") or services().settings.username
     term = Terminal(runs, user=user, device=request.remote_addr or "", version=version_string(),

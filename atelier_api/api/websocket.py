@@ -33,7 +33,8 @@ from atelier_api.errors import BadRequest
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: the largest message a client may send (a larger one closes the socket with 1009)
 MAX_MESSAGE = 1 << 20
-#: how long a send may wait for a client that does not read (then the socket is closed)
+#: how long a send may wait for a client that does not read, by default (then the socket is
+#: closed); the terminal uses the server's ``request_head_timeout_seconds``
 SEND_TIMEOUT = 30.0
 #: how often the loop wakes up without traffic (clocks of the other side)
 TICK = 0.2
@@ -73,13 +74,13 @@ def check_handshake() -> str:
 class WebSocket:
     """An open WebSocket on the request's socket."""
 
-    def __init__(self, sock: socket.socket, accept: str, extra_headers: Iterable[str] = ()
-                 ) -> None:
+    def __init__(self, sock: socket.socket, accept: str, extra_headers: Iterable[str] = (),
+                 send_timeout: float = SEND_TIMEOUT) -> None:
         self.sock = sock
         pace_off = getattr(sock, "pace_off", None)  # the slow-client guard lets go of it
         if pace_off is not None:
             pace_off()
-        sock.settimeout(SEND_TIMEOUT)
+        sock.settimeout(send_timeout)
         head = ["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket",
                 "Connection: Upgrade", f"Sec-WebSocket-Accept: {accept}", *extra_headers]
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))

@@ -98,6 +98,30 @@ def check_declared_encoding(name: str | None, start: bytes = b"") -> None:
         "are single-byte and ASCII-compatible (such as windows-1252); send UTF-8")
 
 
+#: deepest element nesting accepted (an export is a few levels deep; the limit keeps every
+#: recursive walk of the tree far from Python's recursion limit, whatever it is set to)
+MAX_DEPTH = 256
+
+
+class _DepthLimited(ET.TreeBuilder):
+    """A tree builder that refuses nesting deeper than ``MAX_DEPTH``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise XmlInputError("XML input is not well-formed: nested too deeply "
+                                f"(more than {MAX_DEPTH} levels)")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
+        return super().end(tag)
+
+
 def parse(data: bytes | str) -> ET.Element:
     """Parse XML text with entity expansion, DTDs and external entities refused.
 
@@ -105,7 +129,7 @@ def parse(data: bytes | str) -> ET.Element:
     encoding); a declaration naming an encoding it cannot read is a 400 before it is used.
     Text (``str``) is already decoded, and its declaration's encoding is ignored.
     """
-    parser = DefusedXMLParser(target=ET.TreeBuilder(), forbid_dtd=True,
+    parser = DefusedXMLParser(target=_DepthLimited(), forbid_dtd=True,
                               forbid_entities=True, forbid_external=True)
     if isinstance(data, bytes):
         start = data[:4]

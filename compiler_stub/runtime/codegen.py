@@ -62,6 +62,17 @@ def has_error(node: TSNode) -> bool:
     return node.has_error
 
 
+def _json_text(src: str) -> str:
+    """The string a JSON string literal stands for (JSON escapes)."""
+    import json  # noqa: PLC0415 - only for JSON literals
+
+    try:
+        v = json.loads(src)
+    except ValueError:
+        return src[1:-1]
+    return v if isinstance(v, str) else src[1:-1]
+
+
 def pyname(name: str) -> str:
     """A Python identifier for an ObjectScript name (``%x`` -> ``_px``)."""
     return name.replace("%", "_p")
@@ -118,8 +129,21 @@ BINOPS = {
 _INT_FAST = {"+": "+", "-": "-", "*": "*"}
 _INT_CMP = {"<": "<", ">": ">", "=": "==", "'=": "!=", "<=": "<=", ">=": ">=",
             "'<": ">=", "'>": "<="}
+_TYPED_OPS = _INT_FAST.keys() | _INT_CMP.keys() | {"#"}
+# intrinsics that neither change a variable nor run ObjectScript code (a FOR loop's variable
+# stays a Python local across them); and those that may run code
+_PURE_FUNCS = frozenset({
+    "$PIECE", "$P", "$EXTRACT", "$E", "$LENGTH", "$L", "$FIND", "$F", "$TRANSLATE", "$TR",
+    "$REPLACE", "$ZCONVERT", "$ZCVT", "$ASCII", "$A", "$CHAR", "$C", "$JUSTIFY", "$J",
+    "$FNUMBER", "$FN", "$NUMBER", "$NUM", "$GET", "$G", "$SELECT", "$S", "$CASE", "$LIST",
+    "$LI", "$LISTBUILD", "$LB", "$LISTLENGTH", "$LL", "$LISTGET", "$LG", "$LISTFIND", "$LF",
+    "$REVERSE", "$RE", "$ZSTRIP", "$ZABS", "$ISVALIDNUM", "$LISTSAME", "$LS",
+})
+_CODE_FUNCS = frozenset({"$XECUTE", "$CLASSMETHOD", "$METHOD", "$PROPERTY", "$ZU", "$SYSTEM",
+                         "$ZF"})
 _MAXM = 9_223_372_036_854_775_807
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INT_LITERAL = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -180,6 +204,11 @@ class LineCompiler:
         self.ctx: list[Ctx] = []
         self.loopvals: dict[str, str] = {}   # loop variables whose value is a Python local
         self.int_loopvals: set[str] = set()  # ... of those, the ones known to be ints
+        # generated expressions known to give a Python int without side effects or errors
+        # (integer literals, integer loop values, +, - and # by a literal of those)
+        self.int_codes: set[str] = set()
+        # comparison expressions (giving 1/0) -> the same test as a Python bool expression
+        self.bool_codes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ emitting
 
@@ -224,11 +253,39 @@ class LineCompiler:
             return repr(V.to_str(V.num(text(inner))))
         if inner.type == "string_literal":
             return repr(_string_literal(text(inner)))
+        if inner.type == "lvn" and first(inner, "method_args") is None:
+            name = text(inner.named_children[0])
+            if name not in self.loopvals:
+                # a variable: its value read once, type-tested first, MISSING last
+                t = self.tmp()
+                return (f"({t} if type({t} := {self.var(name)}.value) is str else str({t}) "
+                        f"if type({t}) is int else V.to_str({t}) if {t} is not _M "
+                        f"else P.undef({name!r}))")
         e = self.expr(inner)
+        if self.is_int(e):
+            return f"str({e})"
         t = self.tmp()
         # integers are canonical by construction: str() is their subscript form
         return (f"({t} if type({t} := {e}) is str else str({t}) if type({t}) is int "
                 f"else V.to_str({t}))")
+
+    def is_int(self, code: str) -> bool:
+        """``code`` is known to give a Python int, without side effects or errors."""
+        return (code in self.int_codes or code in self.int_loopvals
+                or _INT_LITERAL.fullmatch(code) is not None)
+
+    def truth_of(self, code: str) -> str:
+        """A Python bool expression for the truth value of the generated ``code``."""
+        b = self.bool_codes.get(code)
+        if b is not None:
+            return b
+        if self.is_int(code):
+            return f"({code} != 0)"
+        return f"V.truth({code})"
+
+    def cond(self, node: TSNode) -> str:
+        """The truth value of an expression node as a Python bool expression."""
+        return self.truth_of(self.expr(node))
 
     def unwrap_arg(self, node: TSNode) -> TSNode:
         """``method_arg`` -> its expression; a one-operand ``expression`` -> the operand."""
@@ -292,6 +349,29 @@ class LineCompiler:
             return self.ref(node.named_children[0], last_raw)
         raise TranslateError("SYNTAX")
 
+    def ref1(self, node: TSNode) -> tuple[str, str] | None:
+        """(node expression, subscript expression) of a local or global reference with
+        exactly one subscript (``x(s)``, ``^g(s)``), for the one-subscript fast paths;
+        None for anything else."""
+        node = self.unwrap_arg(node)
+        if node.type not in ("lvn", "gvn"):
+            return None
+        args = first(node, "method_args")
+        if args is None:
+            return None
+        items = self.arg_list(args)
+        if len(items) != 1 or items[0] is None:
+            return None
+        if node.type == "lvn":
+            n = self.var(text(node.named_children[0]))
+        else:
+            kids = node.children
+            ident = first(node, "identifier", "objectscript_identifier")
+            if (len(kids) > 1 and kids[1].type == "|") or ident is None or not text(ident):
+                return None
+            n = f"P.gstore.nodes[{text(ident)!r}]"
+        return n, self.sub_expr(items[0])
+
     def gref(self, node: TSNode, last_raw: bool = False) -> tuple[str, str]:
         ident = first(node, "identifier", "objectscript_identifier")
         name = text(ident) if ident is not None else ""
@@ -331,10 +411,15 @@ class LineCompiler:
             if not kids:
                 raise TranslateError("SYNTAX")
             if kids[0].type == "(" and not kids[0].is_named:
-                inner = [k for k in kids if k.is_named]
-                if len(inner) != 1:
+                close = next((i for i, k in enumerate(kids)
+                              if k.type == ")" and not k.is_named), -1)
+                inner = [k for k in kids[1:close] if k.is_named]
+                if close < 0 or len(inner) != 1:
                     raise TranslateError("SYNTAX")
-                return self.expr(inner[0])
+                if close == len(kids) - 1:
+                    return self.expr(inner[0])
+                # "(a)+b": the parenthesised part is the first operand of the chain
+                return self.chain([inner[0], *self.flatten_from(kids[close + 1:])])
             seq = self.flatten(node)
             return self.chain(seq)
         if t == "method_arg":
@@ -346,8 +431,11 @@ class LineCompiler:
 
     def flatten(self, node: TSNode) -> list[TSNode]:
         """Operands and operators of an unparenthesized expression, left to right."""
+        return self.flatten_from(list(node.children))
+
+    def flatten_from(self, kids: list[TSNode]) -> list[TSNode]:
+        """``flatten`` of a run of an expression's children."""
         out: list[TSNode] = []
-        kids = [k for k in node.children if k.is_named or k.type not in ()]
         for i, k in enumerate(kids):
             if (i > 0 and k.type == "expression" and k.child_count > 1
                     and not (k.children[0].type == "(" and not k.children[0].is_named)):
@@ -361,7 +449,7 @@ class LineCompiler:
             raise TranslateError("SYNTAX")
         a_kind: tuple[str, str, str] | None = None
         if len(seq) > 1 and seq[1].type == "binary_operator" and \
-                text(seq[1]).strip() in _INT_FAST.keys() | _INT_CMP.keys():
+                text(seq[1]).strip() in _TYPED_OPS:
             a_kind = self.operand(seq[0])
             acc = self.expr(seq[0]) if a_kind[0] == "raw" else a_kind[1]
         else:
@@ -392,7 +480,7 @@ class LineCompiler:
             rhs_node = seq[i + 1]
             sym = text(op).strip()
             acc = self.binop(sym, acc, rhs_node, acc_node, a_kind)
-            a_kind = None
+            a_kind = ("int", acc, "") if self.is_int(acc) else None
             acc_node = op
             i += 2
         return acc
@@ -419,20 +507,31 @@ class LineCompiler:
                 # a range over integer literals yields Python ints only
                 return ("int" if known in self.int_loopvals else "val"), known, ""
             return "raw", f"{self.var(name)}.value", name
-        return "val", self.expr(node), ""
+        code = self.expr(node)
+        return ("int" if self.is_int(code) else "val"), code, ""
 
     def binop(self, sym: str, a: str, rhs: TSNode, lhs: TSNode,
               a_kind: tuple[str, str, str] | None = None) -> str:
         if sym in ("&&", "&"):
             b = self.expr(rhs)
             if sym == "&&":
-                return f"(1 if V.truth({a}) and V.truth({b}) else 0)"
+                test = f"({self.truth_of(a)} and {self.truth_of(b)})"
+                code = f"(1 if {test} else 0)"
+                self.bool_codes[code] = test
+                return code
             return f"V.and_({a}, {b})"
         if sym in ("||", "!"):
             b = self.expr(rhs)
             if sym == "||":
-                return f"(1 if V.truth({a}) or V.truth({b}) else 0)"
+                test = f"({self.truth_of(a)} or {self.truth_of(b)})"
+                code = f"(1 if {test} else 0)"
+                self.bool_codes[code] = test
+                return code
             return f"V.or_({a}, {b})"
+        if sym == "#":
+            return self.modulo(a, rhs, a_kind)
+        if sym in ("=", "'=") and self.unwrap_arg(rhs).type == "string_literal":
+            return self.string_equality(sym, a, rhs, a_kind)
         if sym in ("'&", "'!"):
             b = self.expr(rhs)
             fn = "V.and_" if sym == "'&" else "V.or_"
@@ -486,8 +585,13 @@ class LineCompiler:
                     return (f"({r} if -{_MAXM} <= ({r} := {xv} * {yv}) <= {_MAXM} "
                             f"else V.mul({xv}, {yv}))")
                 if sym in _INT_FAST:
-                    return f"({xv} {_INT_FAST[sym]} {yv})"
-                return f"(1 if {xv} {_INT_CMP[sym]} {yv} else 0)"
+                    code = f"({xv} {_INT_FAST[sym]} {yv})"
+                    self.int_codes.add(code)
+                    return code
+                test = f"({xv} {_INT_CMP[sym]} {yv})"
+                code = f"(1 if {test} else 0)"
+                self.bool_codes[code] = test
+                return code
             if sym in _INT_FAST:
                 if sym == "*":
                     r = self.tmp()
@@ -500,7 +604,9 @@ class LineCompiler:
             fn = BINOPS[sym]
             slow = (f"(1 - {fn[1:]}({', '.join(slow_args)}))" if fn.startswith("!")
                     else f"{fn}({', '.join(slow_args)})")
-            return f"((1 if {xv} {_INT_CMP[sym]} {yv} else 0) if {cond} else {slow})"
+            code = f"((1 if {xv} {_INT_CMP[sym]} {yv} else 0) if {cond} else {slow})"
+            self.bool_codes[code] = f"({xv} {_INT_CMP[sym]} {yv} if {cond} else {slow})"
+            return code
         b = self.expr(rhs)
         name = BINOPS.get(sym)
         if name is None:
@@ -508,6 +614,43 @@ class LineCompiler:
         if name.startswith("!"):
             return f"(1 - {name[1:]}({a}, {b}))"
         return f"{name}({a}, {b})"
+
+    def modulo(self, a: str, rhs: TSNode, a_kind: tuple[str, str, str] | None) -> str:
+        """``a#b``: Python's ``%`` when both are integers (its result has the divisor's sign,
+        as ObjectScript's); ``V.mod`` otherwise (and for a divisor that may be 0)."""
+        ka = a_kind or ("val", a, "")
+        kb = self.operand(rhs)
+        if kb[0] == "int" and _INT_LITERAL.fullmatch(kb[1]) and int(kb[1]) != 0:
+            lit = kb[1]
+            if ka[0] == "int":
+                code = f"({ka[1]} % {lit})"
+                self.int_codes.add(code)
+                return code
+            x = self.tmp()
+            if ka[0] == "raw":
+                return (f"({x} % {lit} if type({x} := {ka[1]}) is int else "
+                        f"V.mod({x} if {x} is not _M else P.undef({ka[2]!r}), {lit}))")
+            return f"({x} % {lit} if type({x} := {ka[1]}) is int else V.mod({x}, {lit}))"
+        b = kb[1] if kb[0] != "raw" else self.read_var(kb[2])
+        return f"V.mod({a}, {b})"
+
+    def string_equality(self, sym: str, a: str, rhs: TSNode,
+                        a_kind: tuple[str, str, str] | None) -> str:
+        """``a="lit"`` / ``a'="lit"``: the string form of ``a`` against the literal."""
+        lit = repr(_string_literal(text(self.unwrap_arg(rhs))))
+        ka = a_kind or ("val", a, "")
+        x = self.tmp()
+        if ka[0] == "int":
+            form = f"str({ka[1]})"
+        elif ka[0] == "raw":
+            form = (f"({x} if type({x} := {ka[1]}) is str else V.to_str({x}) "
+                    f"if {x} is not _M else P.undef({ka[2]!r}))")
+        else:
+            form = f"({x} if type({x} := {ka[1]}) is str else V.to_str({x}))"
+        test = f"({form} {'==' if sym == '=' else '!='} {lit})"
+        code = f"(1 if {test} else 0)"
+        self.bool_codes[code] = test
+        return code
 
     def atom(self, node: TSNode) -> str:
         t = node.type
@@ -558,6 +701,10 @@ class LineCompiler:
             if prop is None or prop.type != "oref_property":
                 raise TranslateError("UNIMPLEMENTED")
             return f"P.prop(P.this(), {text(first(prop, 'property_name') or prop)!r})"
+        if t in ("relative_dot_method", "relative_dot_parameter", "instance_variable",
+                 "superclass_method_call", "json_object_literal", "json_array_literal",
+                 "class_ref"):
+            return self.object_atom(node, want=True)
         if t == "indirection":
             n, s = self.ind_ref(node)
             return f"{n}.get({s})"
@@ -599,6 +746,8 @@ class LineCompiler:
     def function(self, node: TSNode) -> str:
         name = self.fname(node)
         canon = FUNC_ALIASES.get(name, name)
+        if canon == "$SYSTEM" and first(node, "class_name") is not None:
+            return self.system_call(node, want=True)
         args = self.arg_list(node)
         if canon in ("$SELECT", "$CASE"):
             return self.select_case(canon, node)
@@ -623,7 +772,50 @@ class LineCompiler:
                      "$ZSEARCH", "$ZTRAP", "$ZF", "$VIEW", "$ZSEEK"):
             return f"P.fn_{canon[1:].lower()}({', '.join(self.plain_args(args))})"
         fn = self.gen.function(name, len(args))
+        if name in ("$P", "$PIECE"):
+            fast = self.piece_fast(args)
+            if fast is not None:
+                return fast
         return f"{fn}({', '.join(self.plain_args(args, allow_missing=False))})"
+
+    def piece_fast(self, args: list[TSNode | None]) -> str | None:
+        """``$PIECE(s, "d"[, f])`` with a non-empty literal delimiter: a direct call of a
+        fast helper, or a table look-up when ``s`` is a literal too (None: not that form)."""
+        if len(args) not in (2, 3) or any(a is None or a.type == "dollar_func_pos"
+                                          for a in args):
+            return None
+        a0, a1 = args[0], args[1]
+        assert a0 is not None and a1 is not None
+        dnode = self.unwrap_arg(a1)
+        if dnode.type != "string_literal":
+            return None
+        d = _string_literal(text(dnode))
+        if d == "":
+            return None
+        snode = self.unwrap_arg(a0)
+        if snode.type == "string_literal":
+            lit = _string_literal(text(snode))
+            if len(args) == 2:
+                return repr(lit.split(d, 1)[0])
+            parts = tuple(lit.split(d))
+            f = self.expr(args[2])  # type: ignore[arg-type]
+            k, t, n = self.const(parts), self.tmp(), len(parts)
+            if self.is_int(f):
+                return f"({k}[{t} - 1] if 0 < ({t} := {f}) <= {n} else '')"
+            return (f"({k}[{t} - 1] if type({t} := {f}) is int and 0 < {t} <= {n} "
+                    f"else _PIECE({lit!r}, {d!r}, {t}))")
+        s = self.expr(a0)
+        if len(args) == 2:
+            return f"_PIECE1({s}, {d!r})"
+        return f"_PIECE({s}, {d!r}, {self.expr(args[2])})"  # type: ignore[arg-type]
+
+    def system_call(self, node: TSNode, want: bool) -> str:
+        """``$SYSTEM.Status.IsOK(sc)``: a class method of ``%SYSTEM.Status``."""
+        cn, mn = first(node, "class_name"), first(node, "method_name")
+        if cn is None or mn is None:
+            raise TranslateError("SYNTAX")
+        acts = self.actuals(first(node, "method_args"))
+        return f"P.class_call({'%SYSTEM.' + text(cn)!r}, {text(mn)!r}, {want}{acts})"
 
     def plain_args(self, args: list[TSNode | None], allow_missing: bool = True) -> list[str]:
         out = []
@@ -712,6 +904,12 @@ class LineCompiler:
         if canon == "$ORDER":
             if len(rest) > 2:
                 raise TranslateError("SYNTAX")
+            if not rest or (len(rest) == 1 and rest[0] is not None
+                            and self.unwrap_arg(rest[0]).type == "numeric_literal"
+                            and text(self.unwrap_arg(rest[0])) == "1"):
+                r1 = self.ref1(first_arg)
+                if r1 is not None:
+                    return f"{r1[0]}.next1({r1[1]})"
             d = self.expr(rest[0]) if rest and rest[0] is not None else "1"
             if len(rest) == 2 and rest[1] is not None:
                 tn, ts = self.ref(rest[1])
@@ -831,17 +1029,75 @@ class LineCompiler:
         acts = self.actuals(args)
         return f"P.class_call({cls!r}, {text(mname)!r}, {want}{acts})"
 
-    def oref_chain(self, node: TSNode) -> str:
+    def object_atom(self, node: TSNode, want: bool) -> str:
+        """``..Method()``, ``..#PARAM``, ``i%Prop``, ``##super()``, JSON literals and the
+        ``##class(C)`` base of ``##class(C).#PARAM``."""
+        t = node.type
+        if t == "relative_dot_method":
+            meth = first(node, "oref_method")
+            if meth is None:
+                raise TranslateError("SYNTAX")
+            mn = first(meth, "method_name")
+            acts = self.actuals(first(meth, "method_args"))
+            return f"P.rel_method({text(mn or meth)!r}, {want}{acts})"
+        if t == "relative_dot_parameter":
+            par = first(node, "oref_parameter")
+            pn = first(par, "parameter_name") if par is not None else None
+            return f"P.param(P.this(), {text(pn or par or node)!r})"
+        if t == "instance_variable":
+            pn = first(node, "property_name")
+            return f"P.ivar({text(pn or node)!r})"
+        if t == "superclass_method_call":
+            return f"P.super_call({want}{self.actuals(first(node, 'method_args'))})"
+        if t == "class_ref":
+            cname = first(node, "class_name")
+            return repr(text(cname) if cname is not None else "")
+        return f"P.json({self.json_spec(node)})"
+
+    def json_spec(self, node: TSNode) -> str:
+        """A JSON literal as nested tuples for ``dynamic.build``."""
+        t = node.type
+        if t == "json_object_literal":
+            pairs = []
+            for pr in named(node, "json_object_literal_pair"):
+                kids = pr.named_children
+                if len(kids) != 2:
+                    raise TranslateError("SYNTAX")
+                pairs.append(f"({_json_text(text(kids[0]))!r}, {self.json_spec(kids[1])})")
+            return f"('O', ({''.join(x + ', ' for x in pairs)}))"
+        if t == "json_array_literal":
+            items = [self.json_spec(c) for c in node.named_children]
+            return f"('A', ({''.join(x + ', ' for x in items)}))"
+        if t == "json_string_literal":
+            return repr(("s", _json_text(text(node))))
+        if t == "numeric_literal":
+            return f"('n', {self.const(V.num(text(node)))})"
+        if t == "json_boolean_literal":
+            return repr(("b", 1 if text(node) == "true" else 0))
+        if t == "json_null_literal":
+            return "('z',)"
+        return self.expr(node)
+
+    def oref_chain(self, node: TSNode, want: bool = True) -> str:
         kids = node.named_children
         if not kids:
             raise TranslateError("SYNTAX")
         base = kids[0]
         cur = self.expr(base) if base.type != "oref_chain_segment" else "P.this()"
-        for seg in kids[1:]:
-            cur = self.oref_segment(cur, seg)
+        start = 1
+        if base.type == "class_ref" and len(kids) > 1:
+            seg = kids[1]
+            meth = seg.named_children[0] if seg.type == "oref_chain_segment" else seg
+            if meth.type == "oref_method":  # ##class(C).M(args).more
+                mn = first(meth, "method_name")
+                acts = self.actuals(first(meth, "method_args"))
+                cur = f"P.class_call({cur}, {text(mn or meth)!r}, {want or len(kids) > 2}{acts})"
+                start = 2
+        for i, seg in enumerate(kids[start:], start + 1):
+            cur = self.oref_segment(cur, seg, want or i < len(kids))
         return cur
 
-    def oref_segment(self, cur: str, seg: TSNode) -> str:
+    def oref_segment(self, cur: str, seg: TSNode, want: bool = True) -> str:
         inner = seg.named_children[0] if seg.type == "oref_chain_segment" else seg
         if inner.type == "oref_property":
             pn = first(inner, "property_name")
@@ -849,7 +1105,11 @@ class LineCompiler:
         if inner.type == "oref_method":
             mn = first(inner, "method_name")
             args = first(inner, "method_args")
-            return f"P.method({cur}, {text(mn or inner)!r}{self.actuals(args)})"
+            call = "P.method" if want else "P.do_method"
+            return f"{call}({cur}, {text(mn or inner)!r}{self.actuals(args)})"
+        if inner.type == "oref_parameter":
+            pn = first(inner, "parameter_name")
+            return f"P.param({cur}, {text(pn or inner)!r})"
         raise TranslateError("SYNTAX")
 
     # ------------------------------------------------------------------ commands
@@ -876,7 +1136,7 @@ class LineCompiler:
         e = first(pc, "expression")
         if e is None:
             raise TranslateError("SYNTAX")
-        return f"V.truth({self.expr(e)})"
+        return self.cond(e)
 
     def guarded(self, node: TSNode) -> bool:
         """Emit ``if <postcond>:`` and indent; returns whether it did."""
@@ -962,11 +1222,19 @@ class LineCompiler:
             else:
                 tv = self.tmp()
                 self.emit(f"{tv} = {v}")
-                self.emit(f"{self.var(name)}.set({self.subs(args)}, {tv})")
+                r1 = self.ref1(inner)
+                if r1 is not None:
+                    self.emit(f"{r1[0]}.set1({r1[1]}, {tv})")
+                else:
+                    self.emit(f"{self.var(name)}.set({self.subs(args)}, {tv})")
             return
         if t == "gvn":
             tv = self.tmp()
             self.emit(f"{tv} = {v}")
+            r1 = self.ref1(inner)
+            if r1 is not None:
+                self.emit(f"{r1[0]}.set1({r1[1]}, {tv})")
+                return
             n, s = self.gref(inner)
             self.emit(f"{n}.set({s}, {tv})")
             return
@@ -982,6 +1250,16 @@ class LineCompiler:
             if attr not in SETTABLE_SPECIALS:
                 raise TranslateError("SYNTAX")
             self.emit(f"P.set_{attr}({v})")
+            return
+        if t == "instance_variable":
+            pn = first(inner, "property_name")
+            self.emit(f"P.set_ivar({text(pn or inner)!r}, {v})")
+            return
+        if t == "system_defined_function" and FUNC_ALIASES.get(self.fname(inner)) == "$PROPERTY":
+            pargs = self.arg_list(inner)
+            if len(pargs) != 2 or pargs[0] is None or pargs[1] is None:
+                raise TranslateError("SYNTAX")
+            self.emit(f"P.set_fn_property({self.expr(pargs[0])}, {self.expr(pargs[1])}, {v})")
             return
         if t == "system_defined_function":
             fname = self.fname(inner)
@@ -1134,7 +1412,7 @@ class LineCompiler:
             if not conds:
                 self.emit("if P.test:")
             else:
-                parts = [f"V.truth({self.expr(c)})" for c in conds]
+                parts = [self.cond(c) for c in conds]
                 self.emit(f"P.test = 1 if {' and '.join(parts)} else 0")
                 self.emit("if P.test:")
             self.depth += 1
@@ -1142,7 +1420,7 @@ class LineCompiler:
             self.depth -= 1
             return
         body = self.body_nodes(node)
-        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds)
+        cond = " and ".join(self.cond(c) for c in conds)
         self.emit(f"if {cond}:")
         self.depth += 1
         self.statements(body)
@@ -1150,7 +1428,7 @@ class LineCompiler:
         for blk in node.named_children:
             if blk.type == "elseif_block":
                 bconds = [c for c in blk.named_children if c.type == "expression"]
-                bc = " and ".join(f"V.truth({self.expr(c)})" for c in bconds)
+                bc = " and ".join(self.cond(c) for c in bconds)
                 self.emit(f"elif {bc}:")
                 self.depth += 1
                 self.statements(self.body_nodes(blk))
@@ -1181,6 +1459,8 @@ class LineCompiler:
         body = self.body_nodes(node)
         param = first(node, "for_parameter")
         if param is None:
+            if self.order_loop(body):
+                return
             self.emit("while True:")
             self.loop_body(body)
             return
@@ -1223,6 +1503,100 @@ class LineCompiler:
             return
         return self.for_general(param, body)
 
+    def order_loop(self, body: list[TSNode]) -> bool:
+        """``for { set k=$order(x(k)) quit:k=""  ... }`` (a local or global ``x`` with one
+        subscript): the step's answer, a string, is tested directly instead of reading
+        ``k`` back. Returns False (nothing emitted) for any other loop."""
+        cmds = [c for st in body for c in st.named_children if c.type.startswith("command_")]
+        if len(cmds) < 2 or cmds[0].type != "command_set" or cmds[1].type != "command_quit":
+            return False
+        set_cmd, quit_cmd = cmds[0], cmds[1]
+        args = named(set_cmd, "set_argument")
+        if (self.gen.debug or first(set_cmd, "post_conditional") is not None or len(args) != 1
+                or len(args[0].named_children) != 2):
+            return False
+        target, value = args[0].named_children
+        lv = target.named_children[0] if target.type == "set_target" and \
+            target.named_children else None
+        if lv is None or lv.type != "lvn" or first(lv, "method_args") is not None:
+            return False
+        name = text(lv.named_children[0])
+        fn = self.unwrap_arg(value)
+        if name in self.loopvals or fn.type != "system_defined_function" or \
+                FUNC_ALIASES.get(self.fname(fn)) != "$ORDER":
+            return False
+        fargs = self.arg_list(fn)
+        if len(fargs) != 1 or fargs[0] is None:
+            return False
+        ref = self.unwrap_arg(fargs[0])
+        margs = first(ref, "method_args") if ref.type in ("lvn", "gvn") else None
+        items = self.arg_list(margs) if margs is not None else []
+        if len(items) != 1 or items[0] is None:
+            return False
+        sub = self.unwrap_arg(items[0])
+        if sub.type != "lvn" or first(sub, "method_args") is not None or \
+                text(sub.named_children[0]) != name:
+            return False
+        # QUIT:k="" with no argument
+        pc = first(quit_cmd, "post_conditional")
+        e = first(pc, "expression") if pc is not None else None
+        if e is None or first(quit_cmd, "expression") is not None:
+            return False
+        seq = self.flatten(e)
+        if (len(seq) != 3 or seq[0].type != "lvn" or first(seq[0], "method_args") is not None
+                or text(seq[0].named_children[0]) != name
+                or seq[1].type != "binary_operator" or text(seq[1]).strip() != "="
+                or self.unwrap_arg(seq[2]).type != "string_literal"
+                or _string_literal(text(self.unwrap_arg(seq[2]))) != ""):
+            return False
+        r1 = self.ref1(ref)
+        if r1 is None:
+            return False
+        step = self.tmp()
+        node_var = self.var(name)
+        rest = cmds[2:]
+        if ref.type == "lvn" and not self.may_modify(rest, name) and \
+                not self.may_modify(rest, text(ref.named_children[0])):
+            # nothing in the body can change the array or k: the walk is a plain loop over
+            # the children after k (at the end k is "", as the QUIT leaves it)
+            self.with_loc(set_cmd, lambda: self.emit(
+                f"for {step} in {r1[0]}.keys_after({r1[1]}):"))
+            c = Ctx("loop", True)
+            self.ctx.append(c)
+            self.depth += 1
+            self.emit(f"{node_var}.value = {step}")
+            for cmd in rest:
+                self.with_loc(cmd, lambda cmd=cmd: self.command(cmd))
+            self.depth -= 1
+            self.ctx.pop()
+            self.with_loc(quit_cmd, lambda: self.emit("else:"))
+            self.depth += 1
+            self.with_loc(quit_cmd, lambda: self.emit(f"{node_var}.value = ''"))
+            self.depth -= 1
+            return True
+
+        def emit_step() -> None:
+            self.emit(f"{step} = {r1[0]}.next1({r1[1]})")
+            self.emit(f"{node_var}.value = {step}")
+
+        def emit_quit() -> None:
+            self.emit(f"if {step} == '':")
+            self.depth += 1
+            self.emit("break")
+            self.depth -= 1
+
+        self.emit("while True:")
+        c = Ctx("loop", True)
+        self.ctx.append(c)
+        self.depth += 1
+        self.with_loc(set_cmd, emit_step)
+        self.with_loc(quit_cmd, emit_quit)
+        for cmd in cmds[2:]:
+            self.with_loc(cmd, lambda cmd=cmd: self.command(cmd))
+        self.depth -= 1
+        self.ctx.pop()
+        return True
+
     def _int_literal(self, node: TSNode) -> bool:
         inner = self.unwrap_arg(node)
         if inner.type == "unary_expression" and inner.children[0].type in ("-", "+"):
@@ -1256,10 +1630,28 @@ class LineCompiler:
             t = n.type
             if t in ("command_do", "command_xecute", "extrinsic_function", "class_method_call",
                      "indirection", "command_goto", "oref_chain_expr", "command_job",
-                     "oref_method") and not private:
+                     "oref_method", "relative_dot_method", "superclass_method_call") and \
+                    not private:
                 return True
             if t == "command_do" and not named(n, "do_parameter"):
                 return True     # a dot block shares the variables
+            if t == "set_target" and n.named_children and \
+                    n.named_children[0].type in ("lvn", "gvn"):
+                # SET of another variable or of a global: only its subscripts may matter
+                inner = n.named_children[0]
+                if inner.type == "lvn" and inner.named_children and \
+                        text(inner.named_children[0]) == name:
+                    return True
+                stack.extend(n.named_children)
+                continue
+            if t == "system_defined_function":
+                m = _FNAME_RE.match(text(n))
+                fname = m.group(0).upper() if m is not None else ""
+                if fname in _PURE_FUNCS:
+                    stack.extend(n.named_children)   # its arguments may hold others
+                    continue
+                if FUNC_ALIASES.get(fname, fname) in _CODE_FUNCS and not private:
+                    return True
             if t in ("byref_arg", "set_target", "kill_target", "command_new", "read_variable",
                      "merge_argument", "kill_target_list", "command_kill", "for_parameter",
                      "command_zkill", "command_merge", "command_read",
@@ -1271,13 +1663,13 @@ class LineCompiler:
 
     def c_while(self, node: TSNode) -> None:
         conds = [c for c in node.named_children if c.type == "expression"]
-        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds) or "True"
+        cond = " and ".join(self.cond(c) for c in conds) or "True"
         self.emit(f"while {cond}:")
         self.loop_body(self.body_nodes(node))
 
     def c_dowhile(self, node: TSNode) -> None:
         conds = [c for c in node.named_children if c.type == "expression"]
-        cond = " and ".join(f"V.truth({self.expr(c)})" for c in conds) or "True"
+        cond = " and ".join(self.cond(c) for c in conds) or "True"
         f = self.tmp()
         self.emit(f"{f} = True")
         self.emit(f"while {f} or ({cond}):")
@@ -1395,15 +1787,22 @@ class LineCompiler:
                                              with_args=args is not None))
         elif inner.type == "class_method_call":
             self.emit(self.class_call(inner, want=False))
-        elif inner.type in ("lvn", "oref_chain_expr") or inner.type == "relative_dot_method":
+        elif inner.type in ("relative_dot_method", "superclass_method_call"):
+            self.emit(self.object_atom(inner, want=False))
+        elif inner.type == "system_defined_function" and first(inner, "class_name") is not None:
+            self.emit(self.system_call(inner, want=False))
+        elif inner.type in ("lvn", "oref_chain_expr"):
             if inner.type == "lvn":
                 obj = self.expr(inner)
-                meth = first(p, "oref_method")
-                if meth is None:
+                segs = [c for c in p.named_children[1:]
+                        if c.type in ("oref_chain_segment", "oref_method", "oref_property")]
+                if not segs or segs[-1].type != "oref_method":
                     raise TranslateError("SYNTAX")
-                self.emit(self.oref_segment(obj, meth))
+                for seg in segs[:-1]:
+                    obj = self.oref_segment(obj, seg)
+                self.emit(self.oref_segment(obj, segs[-1], want=False))
             else:
-                self.emit(self.oref_chain(inner))
+                self.emit(self.oref_chain(inner, want=False))
         else:
             raise TranslateError("SYNTAX")
         if pc is not None:
@@ -1628,8 +2027,29 @@ class LineCompiler:
         self.unguard(did)
 
     def c_lock(self, node: TSNode) -> None:
+        """LOCK: ``P.lock_cmd(op, refs, timeout)`` per argument (``op`` "+", "-" or "" for a
+        plain LOCK that first releases this process's locks); argumentless LOCK releases
+        them all."""
         did = self.guarded(node)
-        self.emit("P.test = 1")
+        args = [c for c in node.named_children if c.type == "command_lock_argument"]
+        if not args:
+            self.emit("P.lock_cmd('', [], None)")
+        for arg in args:
+            op = arg.children[0].type if arg.children[0].type in ("+", "-") else ""
+            refs = []
+            for la in (c for c in arg.named_children if c.type == "lock_arg"):
+                inner = la.named_children[0] if la.named_children else None
+                if inner is None or inner.type not in ("gvn", "lvn"):
+                    raise TranslateError("UNIMPLEMENTED")
+                ident = first(inner, "identifier", "objectscript_identifier")
+                if ident is None:
+                    raise TranslateError("SYNTAX")
+                name = ("^" if inner.type == "gvn" else "") + text(ident)
+                refs.append(f"({name!r}, {self.subs(first(inner, 'method_args'))})")
+            timeout = first(arg, "timeout")
+            texpr = first(timeout, "expression") if timeout is not None else None
+            t = self.expr(texpr) if texpr is not None else "None"
+            self.emit(f"P.lock_cmd({op!r}, [{', '.join(refs)}], {t})")
         self.unguard(did)
 
     def c_tstart(self, node: TSNode) -> None:
@@ -1656,18 +2076,23 @@ class LineCompiler:
         raise TranslateError("UNIMPLEMENTED")
 
     def c_open(self, node: TSNode) -> None:
-        did = self.guarded(node)
-        self.emit("P.test = 1")
-        self.unguard(did)
+        self.device_command(node, "OPEN")
 
     def c_use(self, node: TSNode) -> None:
-        did = self.guarded(node)
-        self.emit("pass  # USE: one principal device")
-        self.unguard(did)
+        self.device_command(node, "USE")
 
     def c_close(self, node: TSNode) -> None:
+        self.device_command(node, "CLOSE")
+
+    def device_command(self, node: TSNode, command: str) -> None:
+        """OPEN / USE / CLOSE: each argument's device goes to ``P.device_cmd`` (the terminal
+        only; any other device is ``<PROTECT>``)."""
         did = self.guarded(node)
-        self.emit("pass  # CLOSE")
+        for arg in node.named_children:
+            device = first(arg, "device")
+            e = first(device, "expression") if device is not None else None
+            if e is not None:
+                self.emit(f"P.device_cmd({command!r}, {self.expr(e)})")
         self.unguard(did)
 
     def c_zkill(self, node: TSNode) -> None:

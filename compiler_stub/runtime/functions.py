@@ -42,7 +42,7 @@ from compiler_stub.runtime.values import (
     to_str,
 )
 
-__all__ = ["FUNCTIONS", "SET_FORMS", "ZVERSION", "End"]
+__all__ = ["FUNCTIONS", "SET_FORMS", "ZVERSION", "End", "piece_at", "piece_first"]
 
 ZVERSION_PRODUCT = "IRIS for UNIX (atelier-api compiler_stub)"
 ZVERSION_RELEASE = "2024.1"
@@ -221,6 +221,25 @@ def piece(s: Any, delim: Any, start: Any = 1, end: Any = None) -> str:
         return ""
     parts = t.split(d, e)
     return d.join(parts[f - 1 : e])
+
+
+def piece_at(s: Any, d: str, f: Any) -> str:
+    """``$PIECE(s, d, f)`` with ``d`` a non-empty string literal (the translator's fast
+    path; anything but an integer ``f`` goes to ``piece``)."""
+    if type(f) is int:
+        if f < 1:
+            return ""
+        parts = (s if type(s) is str else to_str(s)).split(d, f)
+        return parts[f - 1] if len(parts) >= f else ""
+    return piece(s, d, f)
+
+
+def piece_first(s: Any, d: str) -> str:
+    """``$PIECE(s, d)`` with ``d`` a non-empty string literal: the text before the first
+    ``d`` (all of it when there is none)."""
+    t = s if type(s) is str else to_str(s)
+    i = t.find(d)
+    return t if i < 0 else t[:i]
 
 
 def set_piece(old: Any, new: Any, delim: Any, start: Any = 1, end: Any = None) -> str:

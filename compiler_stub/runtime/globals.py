@@ -36,7 +36,8 @@ that keeps writing). While a write transaction is open other writers wait (``bus
 so the executor must flush before anything that blocks.
 
 Reads. ``$ORDER`` fetches siblings ahead in batches (32 rows, doubling to 4096) and answers a
-walk from that batch; ``$QUERY`` likewise. A batch is dropped when this process writes
+walk from that batch (a batch of top-level positive integers is decoded in bulk, with regular
+expressions over the joined keys); ``$QUERY`` likewise. A batch is dropped when this process writes
 something that may change it, and when another process has committed: ``PRAGMA
 data_version`` is checked at every ``flush()`` and every 64 reads (at most every 10 ms).
 
@@ -55,6 +56,7 @@ get in the way and when a store opens.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import struct
 import time
@@ -63,6 +65,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +83,7 @@ _END = b"\xff"
 _INT_MIN = -(1 << 63)
 _INT_MAX = (1 << 63) - 1
 _TOP = {1: ((), 1), -1: ((), -1)}
+_TOP1 = _TOP[1]
 _COMPLEMENT = bytes.maketrans(b"0123456789", b"9876543210")
 
 # --------------------------------------------------------------------------- key encoding
@@ -126,6 +130,27 @@ def _encode_other(s: str) -> bytes:
     if b"\x01" in raw or b"\x00" in raw:
         raw = raw.replace(b"\x01", b"\x01\x02").replace(b"\x00", b"\x01\x01")
     return b"\x40" + raw + b"\x00"
+
+
+# a run of top-level keys, each one positive integer below 10**18 (its digits are its text)
+_INT_KEYS = re.compile(rb"(?:\x30\x80[\x01-\x12][0-9]+\x00)*")
+_INT_LENGTHS = re.compile(rb"\x30\x80([\x01-\x12])")
+_INT_DIGITS = re.compile(rb"\x30\x80[\x01-\x12]([0-9]+)\x00")
+_FIRST = itemgetter(0)
+
+
+def _top_ints(rows: list[Any]) -> list[str] | None:
+    """The subscripts of ``rows`` (1-tuples of keys of one subscript each) when every key
+    is a positive integer's, decoded in bulk; None otherwise (decode one by one)."""
+    blob = b"".join(map(_FIRST, rows))
+    n = len(rows)
+    if blob.count(0) != n or _INT_KEYS.fullmatch(blob) is None:
+        return None  # not n single positive integers (each holds exactly one 0x00)
+    # an element's length byte equals its digit count for an integer and is smaller for a
+    # fraction: equal sums mean integers only
+    if sum(b"".join(_INT_LENGTHS.findall(blob))) != len(blob) - 4 * n:
+        return None
+    return b"\n".join(_INT_DIGITS.findall(blob)).decode("ascii").split("\n")
 
 
 def encode_subs(subs: tuple[str, ...]) -> bytes:
@@ -246,6 +271,20 @@ _CONFLICTS = (
 )
 
 
+class _NodeCache(dict[str, Any]):
+    """Global nodes by name; a name not seen yet is looked up with ``glob``."""
+
+    __slots__ = ("_glob",)
+
+    def __init__(self, glob: Any) -> None:
+        super().__init__()
+        self._glob = glob
+
+    def __missing__(self, name: str) -> Any:
+        node = self[name] = self._glob(name)
+        return node
+
+
 class _Run:
     """A batch of consecutive answers read ahead: ``items[0]`` is where the batch started
     (a subscript, or the subscripts of a ``$QUERY``), each next item follows the one before.
@@ -334,6 +373,9 @@ class GlobalStore:
         self._pid = os.getpid()
         self.owner = f"{self._pid}:{uuid.uuid4().hex[:12]}"
         self._nodes: dict[str, GlobalNode] = {}
+        #: ``nodes[name]``: the same as ``glob(name)`` without a call once a name was seen
+        #: (the translator's one-subscript fast paths index it)
+        self.nodes = _NodeCache(self.glob)
         self._closed = False
         self._reap_dead()
 
@@ -437,10 +479,13 @@ class GlobalStore:
 
     def glob(self, name: str) -> GlobalNode:
         """The global ``^name`` (``name`` with or without the caret)."""
-        g = name[1:] if name.startswith("^") else name
-        node = self._nodes.get(g)
+        node = self._nodes.get(name)  # by the name as asked (generated code: no caret)
         if node is None:
-            node = self._nodes[g] = GlobalNode(self, g)
+            g = name[1:] if name.startswith("^") else name
+            node = self._nodes.get(g)
+            if node is None:
+                node = self._nodes[g] = GlobalNode(self, g)
+            self._nodes[name] = node
         return node
 
     def names(self) -> list[str]:
@@ -613,10 +658,16 @@ class GlobalStore:
                 (g, prefix, hi if start is None else start, limit),
             )
         rows = cur.fetchall()
+        done = len(rows) < limit
         p = len(prefix)
         items: list[str] = [s]
-        append = items.append
         last = b""
+        ints = _top_ints(rows) if not p and rows else None
+        if ints is not None:  # children of the top, every one a positive integer
+            items.extend(ints)
+            last = rows[-1][0]
+            rows = []
+        append = items.append
         for (k,) in rows:
             if k[p] == _POS:  # inline: the commonest subscripts are positive integers
                 end = k.index(0, p + 3) + 1
@@ -640,7 +691,7 @@ class GlobalStore:
             runs = self._ocache[g] = {}
         elif len(runs) > 64:
             runs.clear()
-        run = _Run(items, len(rows) < limit, limit, last)
+        run = _Run(items, done, limit, last)
         runs[(parent, d) if parent else _TOP[d]] = run
         if len(items) > 1:
             run.hint = 1
@@ -951,6 +1002,43 @@ class GlobalNode:
                 store.after_puts()
             return
         store.write(self.gname, k, v, subs)
+
+    def set1(self, s: str, v: Any) -> None:
+        """``SET ^name(s)=v`` (one subscript: the translator's fast path)."""
+        if len(s) < 19 and s.isdigit() and s.isascii() and s[0] != "0":
+            k = _POS_HEAD[len(s)] + s.encode() + b"\x00"  # encode_sub's fast path, inline
+        else:
+            k = self._key((s,))
+        store = self.store
+        t = type(v)
+        if (
+            store.buffered
+            and ((t is int and _INT_MIN <= v <= _INT_MAX) or (t is str and v.isascii()))
+            and not store.tlevel
+            and not self.runs
+            and not self.qruns
+        ):  # as in ``set``: straight into the buffer
+            self.pend[k] = v
+            store.nput += 1
+            if not store.nput & 127:
+                store.after_puts()
+            return
+        store.write(self.gname, k, v, (s,))
+
+    def next1(self, s: str) -> str:
+        """``$ORDER(^name(s))`` (one subscript, forward: the translator's fast path)."""
+        run = self.runs.get(_TOP1)
+        if run is not None:
+            items = run.items
+            i = run.hint
+            if items[i] == s:  # the walk's next step, from the batch read ahead
+                i += 1
+                if i < len(items):
+                    run.hint = i
+                    if not i & 63:  # every 64 steps of a walk, as ``reads`` counts
+                        self.store.tick()
+                    return items[i]  # type: ignore[no-any-return]
+        return self.order((s,), 1)
 
     def data(self, subs: tuple[str, ...] = ()) -> int:
         return self.store.data_at(self.gname, self._key(subs))

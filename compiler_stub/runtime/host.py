@@ -45,15 +45,57 @@ class ServerRoutines:
         return self._fetch(name)[1]
 
 
+class ServerClasses:
+    """Class texts by class name (``Pkg.Cls`` -> ``Pkg.Cls.cls``), read into a
+    ``ClassModel`` once per version; versions are asked for again on each new line, like
+    routines."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+        self.known: dict[str, tuple[Any, str]] = {}
+        self.checked: set[str] = set()
+
+    def new_line(self) -> None:
+        self.checked.clear()
+
+    def forget(self) -> None:
+        self.known.clear()
+        self.checked.clear()
+
+    def __call__(self, name: str) -> Any:
+        if name in self.checked and name in self.known:
+            return self.known[name][0]
+        _, _, text, version = self.pipe.ask(("need", f"{name}.cls"), "doc")
+        old = self.known.get(name)
+        if old is not None and old[1] == version and text is not None:
+            model = old[0]
+        else:
+            model = read_class_text(text) if text is not None else None
+        self.known[name] = (model, version)
+        self.checked.add(name)
+        return model
+
+
+def read_class_text(text: str) -> Any:
+    """The ``ClassModel`` of a class text (None when it cannot be read)."""
+    from compiler_stub.reading.outline import read_class  # noqa: PLC0415
+
+    try:
+        return read_class(text.split("\n")).model
+    except Exception:  # noqa: BLE001 - an unreadable class is a missing one
+        return None
+
+
 class Host:
     """The session's ObjectScript process and what it needs from the worker."""
 
     def __init__(self, pipe: Any, namespace: str, data_dir: str, zversion: str = "") -> None:
         self.pipe = pipe
         self.routines = ServerRoutines(pipe)
+        self.classes = ServerClasses(pipe)
         self.globals = self._open_globals(data_dir)
         self.process = Process(namespace, self.globals, self.routines, pipe,
-                               switch_namespace=self._switch)
+                               switch_namespace=self._switch, load_class=self.classes)
         if zversion:  # $ZVERSION as the server reports it
             self.process.zversion = zversion
 
@@ -76,11 +118,13 @@ class Host:
         self.globals.close()
         self.globals = self._open_globals(data_dir)
         self.routines.forget()
+        self.classes.forget()
         return self.globals
 
     def execute(self, line: str) -> None:
         """One terminal line; the globals it set are written when it ends."""
         self.routines.new_line()
+        self.classes.new_line()
         try:
             self.process.execute(line)
         finally:
@@ -91,6 +135,7 @@ class Host:
         from compiler_stub.runtime import values
 
         self.routines.new_line()
+        self.classes.new_line()
         try:
             value = self.process.call(entry, args)
         finally:

@@ -20,8 +20,12 @@ Routines come from ``load(name) -> list[str] | None`` (INT lines). If the loader
 ``version(name)`` attribute its value is the version token of the cache; otherwise the
 lines themselves are compared. The namespace switch (ZNSPACE, ``SET $NAMESPACE``) calls
 ``switch_namespace(name) -> GlobalStore | None``; ``None`` (or no callback) is ``<NAMESPACE>``.
-Objects are not there yet: ``class_hook(cls, method, args) -> value`` lets an owner supply
-class methods the routine loader does not have (return ``NotImplemented`` to decline).
+Classes and objects (``objects.ObjectWorld``, ``self.objects``): ``load_class(name)`` gives
+a class's model (``compiler_stub.reading``; None when there is no class text, then the
+``<Class>.1`` routine alone still answers class methods). ``class_hook(cls, method, args)``
+lets an owner supply class methods first (return ``NotImplemented`` to decline). ``cur_this``
+is ``$THIS`` (an object in an instance method, the class name in a class method, "" at the top)
+and ``cur_ctx`` the (class, method) whose code runs, for ``##super()``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,13 @@ from compiler_stub.runtime.frames import (
     ThrownObject,
 )
 from compiler_stub.runtime.functions import ZVERSION
+from compiler_stub.runtime.objbase import Obj
+from compiler_stub.runtime.objects import (
+    ObjectWorld,
+    exception_error,
+    system_exception,
+)
+from compiler_stub.runtime.status import NATIVE_ROUTINES
 from compiler_stub.runtime.translate import (
     CODE_INFO,
     RoutineCode,
@@ -125,7 +136,8 @@ class Process:
                  device: Device, *, switch_namespace: Callable[[str], Any] | None = None,
                  class_hook: Callable[..., Any] | None = None, job: int | None = None,
                  max_depth: int = MAX_DEPTH,
-                 debug_hook: Callable[..., Any] | None = None) -> None:
+                 debug_hook: Callable[..., Any] | None = None,
+                 load_class: Callable[[str], Any] | None = None) -> None:
         self.namespace = namespace.upper()
         self.gstore = globals_
         self.loader = load
@@ -155,6 +167,10 @@ class Process:
         self.job = job if job is not None else os.getpid()
         self.max_depth = max_depth
         self._validated: set[str] = set()   # routines checked against the loader this run
+        self.objects = ObjectWorld(self, load_class)
+        self.cur_this: Any = ""              # $THIS
+        self.cur_ctx: tuple[str, str] | None = None   # (class, method) of the running code
+        self.objlasterror: Any = ""          # %objlasterror
         self._main_thread = threading.get_ident()
         need = max_depth * _PY_FRAMES_PER_LEVEL + 2000
         if sys.getrecursionlimit() < need:
@@ -221,7 +237,7 @@ class Process:
         if isinstance(e, ThrownObject):
             obj = e.obj
             err = obj.to_error() if isinstance(obj, OSException) else \
-                ObjectScriptError("THROW", V.to_str(obj))
+                (exception_error(obj) or ObjectScriptError("THROW", V.to_str(obj)))
             if not err.location:
                 err.location = self.locate(e)
         else:
@@ -290,7 +306,7 @@ class Process:
             err.location = self.locate(e)
         self.zerror = err.zerror()
         self.ecode = _ecode(err)
-        return OSException.from_error(err)
+        return system_exception(self, err)
 
     def throw(self, v: Any) -> None:
         if v is None:
@@ -380,6 +396,11 @@ class Process:
         name = rtn or self.current_routine()
         if not name:
             raise ObjectScriptError("NOLINE", f"{label}{'+' + str(offset) if offset else ''}")
+        if name[0] == "%" and name in NATIVE_ROUTINES:
+            r = NATIVE_ROUTINES[name](label, args)
+            if want and r is None:
+                raise ObjectScriptError("COMMAND")
+            return r
         rc = self.routine(name)
         outside = name != self.current_routine()
         if not label and offset == 0:
@@ -471,33 +492,24 @@ class Process:
     # ------------------------------------------------------------------ classes and objects
 
     def class_call(self, cls: str, method: str, want: bool, *args: Any) -> Any:
-        """``##class(cls).method(args)``: label ``zmethod`` of routine ``cls.1``."""
+        """``##class(cls).method(args)``: label ``zmethod`` of routine ``cls.1``, or a
+        method of a system class."""
         full = _full_class(cls)
-        builtin = _BUILTIN_CLASSES.get((full, method))
-        if builtin is not None:
-            return builtin(*[None if a is MISSING_ARG else a for a in args])
         if self.class_hook is not None:
             r = self.class_hook(full, method, args)
             if r is not NotImplemented:
                 return r
-        try:
-            rc = self.routine(full + ".1")
-        except ObjectScriptError as e:
-            if e.code == "NOROUTINE":
-                raise ObjectScriptError("CLASS DOES NOT EXIST", f"*{full}") from None
-            raise
-        entry = rc.labels.get("z" + method)
-        if entry is None:
-            raise ObjectScriptError("METHOD DOES NOT EXIST", f"*{method},{full}")
-        return self.call_fn(entry.fn, rc.name, "z" + method, want, True, *args)
+        return self.objects.class_call(full, method, want, args)
 
     def this(self) -> Any:
-        return ""
+        return self.cur_this
 
     def sv_this(self) -> Any:
-        return ""
+        return self.cur_this
 
     def prop(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, Obj):
+            return self.objects.get_prop(obj, name)
         if isinstance(obj, OSException):
             if name in ("Name", "Code", "Location", "Data", "InnerException"):
                 return getattr(obj, name)
@@ -508,6 +520,9 @@ class Process:
         raise ObjectScriptError("INVALID OREF")
 
     def set_prop(self, obj: Any, name: str, v: Any) -> None:
+        if isinstance(obj, Obj):
+            self.objects.set_prop(obj, name, v)
+            return
         if isinstance(obj, OSException) and name in ("Name", "Code", "Location", "Data"):
             setattr(obj, name, v)
             return
@@ -518,6 +533,16 @@ class Process:
         raise ObjectScriptError("INVALID OREF")
 
     def method(self, obj: Any, name: str, *args: Any) -> Any:
+        """``obj.name(args)`` where a value is wanted."""
+        return self._method(obj, name, True, args)
+
+    def do_method(self, obj: Any, name: str, *args: Any) -> Any:
+        """``DO obj.name(args)``: no value needed."""
+        return self._method(obj, name, False, args)
+
+    def _method(self, obj: Any, name: str, want: bool, args: tuple[Any, ...]) -> Any:
+        if isinstance(obj, Obj):
+            return self.objects.call_method(obj, name, want, args)
         if isinstance(obj, OSException):
             fn = {"DisplayString": obj.DisplayString, "AsStatus": obj.AsStatus,
                   "Log": obj.Log}.get(name)
@@ -528,6 +553,30 @@ class Process:
         if invoker is not None:
             return invoker(name, *args)
         raise ObjectScriptError("INVALID OREF")
+
+    def rel_method(self, name: str, want: bool, *args: Any) -> Any:
+        """``..name(args)``: a method of ``$THIS``."""
+        return self.objects.rel_method(name, want, args)
+
+    def super_call(self, want: bool, *args: Any) -> Any:
+        """``##super(args)``."""
+        return self.objects.super_call(want, args)
+
+    def ivar(self, name: str) -> Any:
+        """``i%name``."""
+        return self.objects.ivar(name)
+
+    def set_ivar(self, name: str, v: Any) -> None:
+        self.objects.set_ivar(name, v)
+
+    def param(self, target: Any, name: str) -> Any:
+        """``..#name`` (target ``$THIS``) / ``##class(C).#name``."""
+        return self.objects.param(target, name)
+
+    def json(self, spec: Any) -> Any:
+        """A JSON literal ``{…}`` / ``[…]`` of the code."""
+        from compiler_stub.runtime.dynamic import build  # noqa: PLC0415
+        return build(self, spec)
 
     # ------------------------------------------------------------------ arguments
 
@@ -946,12 +995,29 @@ class Process:
         return self.class_call(V.to_str(cls), V.to_str(method), True, *args)
 
     def fn_classname(self, *args: Any) -> str:
-        if args and isinstance(args[0], OSException):
-            return args[0].__os_class__
-        return ""
+        from compiler_stub.runtime.objects import classname  # noqa: PLC0415
+        return classname(self, args[0] if args and args[0] is not None else None)
 
     def fn_isobject(self, v: Any = "") -> int:
         return 0 if isinstance(v, (str, int, float)) or type(v).__name__ == "Decimal" else 1
+
+    def fn_property(self, obj: Any, name: Any = "") -> Any:
+        """``$PROPERTY(oref, name)``."""
+        return self.prop(obj, V.to_str(name))
+
+    def set_fn_property(self, obj: Any, name: Any, v: Any) -> None:
+        """``SET $PROPERTY(oref, name) = v``."""
+        self.set_prop(obj, V.to_str(name), v)
+
+    def fn_method(self, obj: Any, name: Any = "", *args: Any) -> Any:
+        """``$METHOD(oref, name, args…)`` (a class name instead of an oref: a class method)."""
+        if isinstance(obj, str):
+            return self.class_call(obj, V.to_str(name), True, *args)
+        return self._method(obj, V.to_str(name), True, args)
+
+    def fn_parameter(self, target: Any, name: Any = "") -> Any:
+        """``$PARAMETER(oref or class, name)``."""
+        return self.objects.param(target, V.to_str(name))
 
     def fn_stack(self, *args: Any) -> Any:
         if not args:
@@ -978,8 +1044,41 @@ class Process:
     def _unimplemented(self, *args: Any) -> Any:
         raise ObjectScriptError("UNIMPLEMENTED")
 
-    fn_property = fn_method = fn_parameter = fn_zu = fn_system = _unimplemented
+    fn_zu = fn_system = _unimplemented
     fn_zboolean = fn_zsearch = fn_ztrap = fn_zf = fn_view = fn_zseek = _unimplemented
+
+    # -- the sandbox: no access to the host ------------------------------------------------
+    def _protected(self, *args: Any) -> Any:
+        """Host access (files, processes, the network, ``$ZF``, ``$VIEW``): refused."""
+        raise ObjectScriptError("PROTECT", "*the sandbox gives no access to the host")
+
+    fn_zf = fn_zsearch = fn_view = fn_zu = _protected
+
+    def lock_cmd(self, op: str, refs: list[tuple[str, tuple[str, ...]]], timeout: Any) -> None:
+        """LOCK through the namespace's lock table (shared by every process of the
+        namespace): ``+`` adds, ``-`` releases one level, "" releases this process's locks
+        and takes these; with a timeout ``$TEST`` says whether they were taken."""
+        store = self.gstore
+        if op == "-":
+            store.unlock(refs)
+            return
+        if not refs:
+            store.unlock_all()
+            return
+        seconds = None if timeout is None else max(0.0, float(V.num(timeout)))
+        got = store.lock(refs, incremental=op == "+", timeout=seconds)
+        if timeout is not None:
+            self.test = 1 if got else 0
+
+    def device_cmd(self, command: str, device: Any) -> None:
+        """OPEN / USE / CLOSE: the principal device (the terminal) only; any other device
+        (a file, a TCP connection, a pipe to a program) is the host's: ``<PROTECT>``."""
+        name = V.to_str(device)
+        if name in ("", "0", self.principal, self.io, "|TRM|"):
+            if command == "OPEN":
+                self.test = 1
+            return
+        raise ObjectScriptError("PROTECT", f"*{command} {name}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1015,22 +1114,6 @@ def _full_class(cls: str) -> str:
     if cls.startswith("%") and "." not in cls:
         return "%Library." + cls[1:]
     return cls
-
-
-def _exception_new(cls: str) -> Callable[..., OSException]:
-    def new(name: Any = "", code: Any = "", location: Any = "", data: Any = "",
-            inner: Any = "") -> OSException:
-        return OSException(name if name is not None else "", code if code is not None else "",
-                           location if location is not None else "",
-                           data if data is not None else "", cls)
-    return new
-
-
-_BUILTIN_CLASSES: dict[tuple[str, str], Callable[..., Any]] = {
-    ("%Exception.General", "%New"): _exception_new("%Exception.General"),
-    ("%Exception.SystemException", "%New"): _exception_new("%Exception.SystemException"),
-    ("%Exception.StatusException", "%New"): _exception_new("%Exception.StatusException"),
-}
 
 
 def _for_gen(node: Node, s: Any, st: Any, e: Any, modifies: bool) -> Iterator[Any]:

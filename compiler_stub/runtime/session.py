@@ -156,6 +156,9 @@ class StubSession(ExecutionSession):
         if kind == "at":
             self._routine = message[1]
             return None
+        if kind == "halt":
+            self._gone("HALT: the process ended")
+            return None
         if kind == "read":
             _, prompt, max_chars, single, timeout = message
             return ExecutionEvent(EventKind.READ, prompt, max_chars=max_chars, single=single,

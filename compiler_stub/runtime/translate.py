@@ -40,7 +40,7 @@ from compiler_stub.runtime.codegen import (
     text,
 )
 from compiler_stub.runtime.errors import ObjectScriptError
-from compiler_stub.runtime.functions import FUNCTIONS, SET_FORMS
+from compiler_stub.runtime.functions import FUNCTIONS, SET_FORMS, piece_at, piece_first
 
 PLAYGROUND = Language(_playground.language_objectscript())
 
@@ -790,7 +790,7 @@ def module_globals() -> dict[str, Any]:
             "Node": variables.Node, "_A": frames.MISSING, "_BR": frames.ByRef,
             "_J": frames.Jump, "E": ObjectScriptError, "_END": lists.End,
             "_CATCHABLE": (ObjectScriptError, frames.ThrownObject) + frames.PYTHON_ERRORS,
-            "Decimal": Decimal,
+            "Decimal": Decimal, "_PIECE": piece_at, "_PIECE1": piece_first,
         }
     return dict(_BASE_GLOBALS)
 

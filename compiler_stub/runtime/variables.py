@@ -340,6 +340,38 @@ class Node:
         else:
             kids[s] = v
 
+    def set1(self, s: str, v: Any) -> None:
+        """``SET name(s)=v`` (one subscript: the translator's fast path)."""
+        kids = self.kids
+        e = kids.get(s, MISSING)
+        if e is MISSING:
+            self.set((s,), v)  # a new child: the general path keeps the ordered view
+        elif type(e) is Node:
+            e.value = v
+        else:
+            kids[s] = v
+
+    def next1(self, s: str) -> str:
+        """``$ORDER(name(s))`` (one subscript, forward: the translator's fast path)."""
+        view = self._subs
+        if view is not None:
+            h = self._hint
+            if h < len(view) and view[h] == s:  # the walk's next step
+                h += 1
+                if h < len(view):
+                    self._hint = h
+                    return view[h]
+                return ""
+        return self.next_sub(s, 1)
+
+    def keys_after(self, s: str) -> list[str]:
+        """The children after ``s`` in collation order (all of them for ""): the steps a
+        ``$ORDER`` walk from ``s`` takes when nothing changes the node meanwhile."""
+        first = self.next_sub(s, 1)
+        if first == "" or self._subs is None:
+            return []
+        return self._subs[self._hint:]
+
     def has(self, subs: tuple[str, ...] = ()) -> bool:
         """The node at ``subs`` has a value."""
         return self.data(subs) & 1 == 1

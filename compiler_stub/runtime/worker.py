@@ -9,7 +9,8 @@ then serves the server's messages one at a time:
   value)`` or ``("error", text, namespace)``;
 - it asks ``("need", "<routine>.int")`` for a routine's code (answered ``("doc", name, text,
   version)``) and ``("switch", namespace)`` for ZNSPACE (answered ``("ns", name, found)``);
-- ``("bye",)``, or the server's end of the pipe closing, ends it.
+- ``("bye",)``, or the server's end of the pipe closing, ends it; so does ``HALT`` in the
+  code (answered ``("halt",)``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.host import Host  # imported by the forkserver, once
+from compiler_stub.runtime.process import Halt
 
 #: output is sent in pieces of about this size (and whenever the program waits or ends)
 OUTPUT_PIECE = 16 * 1024
@@ -116,6 +118,47 @@ def _limit_self(cpu_seconds: int, memory_bytes: int) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+#: audit events refused outright once a worker is locked down: programs, new processes,
+#: the network, native libraries
+_REFUSED_EVENTS = frozenset({
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "subprocess.Popen", "pty.spawn", "socket.connect", "socket.bind", "socket.getaddrinfo",
+    "socket.sendto", "ctypes.dlopen", "ctypes.dlsym", "os.kill", "os.killpg", "os.chmod",
+    "os.chown", "os.link", "os.symlink", "os.truncate", "shutil.rmtree", "os.remove",
+    "os.rename", "os.rmdir", "os.mkdir", "webbrowser.open",
+})
+
+
+def lock_down(writable: str) -> None:
+    """Defence in depth under the translator (which never emits host access): an audit
+    hook (PEP 578; it cannot be removed) refuses, in this process, running programs, new
+    processes, the network and native libraries, opening any file for writing outside
+    ``writable``, and reading any file outside it and Python's own (modules are loaded from
+    ``sys.path``). Call it once the process has everything it needs."""
+    root = os.path.realpath(writable)
+    readable = tuple(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p))
+
+    def inside(path: str, folders: tuple[str, ...]) -> bool:
+        return any(path == f or path.startswith(f + os.sep) for f in folders)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event in _REFUSED_EVENTS:
+            raise PermissionError(f"{event} is not allowed in an ObjectScript session")
+        if event == "open" and args and isinstance(args[0], (str, bytes)):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            writes = any(c in mode for c in "wax+")
+            if inside(path, (root,)) or (not writes and inside(path, readable)):
+                return
+            raise PermissionError(f"{path} is outside the session's folders")
+        if event == "sqlite3.connect" and args:
+            target = os.fsdecode(args[0]) if isinstance(args[0], (str, bytes)) else ""
+            if target != ":memory:" and not inside(os.path.realpath(target), (root,)):
+                raise PermissionError(f"{target} is outside the session's folders")
+
+    sys.addaudithook(hook)
+
+
 def error_text(exc: BaseException) -> str:
     """An error as IRIS prints it in a terminal."""
     if isinstance(exc, ObjectScriptError):
@@ -136,6 +179,8 @@ def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int
     _limit_self(cpu_seconds, memory_bytes)
     pipe = Pipe(conn, output_bytes)
     host = Host(pipe, namespace, data_dir, zversion)
+    # the globals of every namespace live under <state>/derived/<NS>/data
+    lock_down(os.path.dirname(os.path.dirname(os.path.abspath(data_dir))))
     try:
         serve(pipe, host)
     finally:
@@ -176,6 +221,10 @@ def serve(pipe: Pipe, host: Any) -> None:  # pragma: no cover - runs in the work
                 interrupts.armed = False
         except SystemExit:
             raise
+        except Halt:  # HALT ends the process: the session closes
+            pipe.line_done()
+            pipe.conn.send(("halt",))
+            return
         except BaseException as exc:  # noqa: BLE001 - every failure is the line's error
             note = pipe.line_done()
             pipe.conn.send(("error", note + error_text(exc), host.namespace))

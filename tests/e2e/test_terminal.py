@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,7 +76,12 @@ def term_server(tmp_path: Path, start: Callable[..., Server]) -> Iterator[Callab
         (ws / "Demo").mkdir(parents=True, exist_ok=True)
         (ws / "Hello.mac").write_text(
             "ROUTINE Hello\nHello ;\n write \"hello from a routine\",!\n quit\n"
-            "Add(a,b) public {\n quit a+b\n}\nBoom() public {\n quit 1/0\n}\n")
+            "Add(a,b) public {\n quit a+b\n}\nBoom() public {\n quit 1/0\n}\n"
+            "Deep(n) public {\n quit $$Deep(n+1)\n}\n")
+        (ws / "Demo" / "Person.cls").write_text(
+            "Class Demo.Person Extends %Persistent\n{\n\nProperty Name As %String;\n\n"
+            "Property Age As %Integer [ InitialExpression = 7 ];\n\n"
+            "Method Greet() As %String\n{\n    quit \"Hi, \"_..Name\n}\n\n}\n")
         (ws / "Demo" / "Calc.cls").write_text(
             "Class Demo.Calc Extends %RegisteredObject\n{\n\nClassMethod Twice(n) As %Integer\n"
             "{\n    quit n*2\n}\n\n}\n")
@@ -82,7 +90,7 @@ def term_server(tmp_path: Path, start: Callable[..., Server]) -> Iterator[Callab
         client = Client(server.base)
         client.login()
         compiled = client.call("POST", ns_path("USER", "action/compile"),
-                               json_body=["Hello.mac", "Demo.Calc.cls"])
+                               json_body=["Hello.mac", "Demo.Calc.cls", "Demo.Person.cls"])
         assert compiled.status_code == 200, compiled.text
 
         def term(namespace: str = "USER", version: int = 8) -> Term:
@@ -128,6 +136,18 @@ def test_routines_and_class_methods_the_compile_produced(
     out = t.run("write $$Boom^Hello()")
     assert "<DIVIDE>zBoom+1^Hello" in out or "<DIVIDE>Boom+1^Hello" in out, out
     assert "<NOROUTINE>" in t.run("do ^Nowhere")
+
+
+def test_workspace_objects_and_persistence(term_server: Callable[..., Any]) -> None:
+    _, _, term = term_server()
+    t = term()
+    assert t.run('set p=##class(Demo.Person).%New(),p.Name="Ada" write p.Greet()," ",p.Age') \
+        == "Hi, Ada 7"
+    assert t.run("write p.%Save(),\" \",p.%Id()") == "1 1"
+    assert t.run("kill p set q=##class(Demo.Person).%OpenId(1) write q.Name,$isobject(q)") \
+        == "Ada1"
+    assert t.run("write $data(^Demo.PersonD(1)),^Demo.PersonD") == "11"
+    assert t.run("write ##class(Demo.Person).%ExistsId(2)") == "0"
 
 
 def test_read_answers_from_the_client(term_server: Callable[..., Any]) -> None:
@@ -185,15 +205,19 @@ def test_two_terminals_are_two_processes(term_server: Callable[..., Any]) -> Non
     terminals = [j for j in jobs if j["routine"] == "%Terminal"]
     assert len(terminals) == 2 and {j["namespace"] for j in terminals} == {"USER"}
     a.close()
-
-    def gone() -> bool:
-        rows = envelope(client.call("GET", ns_path("%SYS", "jobs")))["result"]["content"]
-        return len([j for j in rows if j["routine"] == "%Terminal"]) == 1
-    deadline = time.monotonic() + HANG_GUARD
-    while not gone():
-        assert time.monotonic() < deadline, "closing the socket did not end the session"
-        time.sleep(0.05)
+    _wait_terminals(client, 1)
     assert b.run("write 1") == "1"
+
+
+def _wait_terminals(client: Client, count: int) -> None:
+    """Until ``%SYS/jobs`` lists ``count`` terminals (a closed one leaves the list)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        rows = envelope(client.call("GET", ns_path("%SYS", "jobs")))["result"]["content"]
+        if len([j for j in rows if j["routine"] == "%Terminal"]) == count:
+            return
+        assert time.monotonic() < deadline, "a closed terminal's session did not end"
+        time.sleep(0.05)
 
 
 def test_color_echo(term_server: Callable[..., Any]) -> None:
@@ -270,3 +294,83 @@ def test_oversized_message_closes_the_socket(term_server: Callable[..., Any]) ->
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(data[:2], "big") == 1009
     assert client.call("GET", "/api/atelier/").status_code == 200
+
+
+def test_halt_closes_the_terminal_and_host_access_is_refused(
+        term_server: Callable[..., Any]) -> None:
+    _, client, term = term_server()
+    t = term()
+    assert "<PROTECT> *OPEN /etc/passwd" in t.run('open "/etc/passwd"')
+    t.send(type="prompt", input="halt")
+    _, message = t.until("error")
+    assert message == {"type": "error", "text": "HALT: the process ended"}
+    _wait_terminals(client, 0)
+
+
+def test_two_terminals_share_the_namespace_lock_table(term_server: Callable[..., Any]) -> None:
+    _, _, term = term_server()
+    a, b = term(), term()
+    assert a.run("lock +^Res:1 write $test") == "1"
+    assert b.run("lock +^Res:0 write $test") == "0"
+    a.close()  # the holder's process ends: its lock goes with it
+    assert b.run("lock +^Res:5 write $test") == "1"
+
+
+def test_bad_lines_get_iris_errors(term_server: Callable[..., Any]) -> None:
+    _, _, term = term_server()
+    t = term()
+    assert "<SYNTAX>" in t.run("frobnicate 1")
+    assert "<SYNTAX>" in t.run("write (1")
+    assert "<CLASS DOES NOT EXIST>" in t.run("write ##class(No.Such).Thing()")
+    assert "<FRAMESTACK>" in t.run("write $$Deep^Hello(1)")
+    t.send(type="nonsense")  # an unknown message: ignored
+    t.ws.send("not json")  # ignored, as the client ignores what it cannot read
+    t.send(type="prompt", input=["not", "a string"])  # no line in it: a new prompt
+    assert t.until("prompt") == ("", {"type": "prompt", "text": "USER>", "ns": "USER"})
+    assert t.run("write 1") == "1"
+
+
+def test_a_client_that_never_reads_is_disconnected(term_server: Callable[..., Any]) -> None:
+    """The terminal writes more than the socket buffers hold to a client that reads nothing:
+    after request_head_timeout_seconds without progress the server gives it up, ends its
+    session, and goes on answering."""
+    _, client, term = term_server("--set", "request_head_timeout_seconds=2")
+    t = term()
+    t.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    t.send(type="prompt", input='for i=1:1:20000 { write $justify("",1000),! }')
+    _wait_terminals(client, 0)
+    assert client.call("GET", "/api/atelier/").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def npm_ws(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The npm ``ws`` library the VS Code extension opens its terminal with (installed from
+    the npm registry into a temporary folder); skipped without node and npm."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for the extension's WebSocket library")
+    folder = tmp_path_factory.mktemp("npm-ws")
+    done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund",
+                           "--prefix", str(folder), "ws@8"], capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return str(folder / "node_modules" / "ws")
+
+
+def test_the_extensions_websocket_library_drives_the_terminal(
+        term_server: Callable[..., Any], npm_ws: str) -> None:
+    """node + ws (the extension's library and options: the cookie header; permessage-deflate
+    offered by ws and declined by the server)."""
+    server, client, _ = term_server()
+    url = server.base.replace("http://", "ws://") + ns_path("%SYS", "terminal")
+    script = Path(__file__).parent / "js" / "terminal_client.js"
+    done = subprocess.run(["node", str(script), npm_ws, url, client.cookie.split(";", 1)[0],
+                           "write 6*7", "write x", 'write "é"'],
+                          capture_output=True, text=True, timeout=120)
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and "error" not in result, result
+    kinds = [m["type"] for m in result["received"]]
+    assert kinds == ["init", "prompt", "output", "prompt", "output", "prompt", "output",
+                     "prompt"]
+    outputs = [m["text"] for m in result["received"] if m["type"] == "output"]
+    assert outputs == ["42", f"{RED}<UNDEFINED> *x\x1b[0m\r\n", "é"]

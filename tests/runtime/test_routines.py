@@ -290,10 +290,10 @@ def test_class_method_errors_have_the_int_location(calc: Process) -> None:
         "[<DIVIDE>zFail+2^Demo.Calc.1][<METHOD DOES NOT EXIST> *Nope,Demo.Calc]"
 
 
-def test_relative_dot_call_is_not_available_yet(calc: Process) -> None:
-    # ..Fail() needs $THIS / objects: it fails inside the TRY, which catches it
+def test_relative_dot_call_runs_the_class_method(calc: Process) -> None:
+    # ..Fail() calls the class's own method; its <DIVIDE> is caught by Safe's TRY
     out = run(" write ##class(Demo.Calc).Safe()", process=calc)
-    assert out.startswith("<") and " at zSafe+2^Demo.Calc.1" in out
+    assert out == "<DIVIDE> at zFail+2^Demo.Calc.1"
 
 
 # ------------------------------------------------------------------ cache, interrupt
