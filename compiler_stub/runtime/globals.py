@@ -71,7 +71,7 @@ from typing import Any
 
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.values import add, is_canonic, to_str
-from compiler_stub.runtime.variables import MISSING, format_ref, zwrite_lines
+from compiler_stub.runtime.variables import MISSING, direction, format_ref, zwrite_lines
 
 __all__ = ["GlobalNode", "GlobalStore", "decode_subs", "encode_subs"]
 
@@ -1058,7 +1058,7 @@ class GlobalNode:
 
     def order(self, subs: tuple[str, ...], d: Any = 1) -> str:
         if type(d) is not int or (d != 1 and d != -1):
-            d = _direction(d)
+            d = direction(d)
         if len(subs) == 1:
             run = self.runs.get(_TOP[d])
             if run is not None:  # the walk's next step, from the batch read ahead
@@ -1091,7 +1091,7 @@ class GlobalNode:
 
     def query(self, subs: tuple[str, ...] = (), d: Any = 1) -> tuple[str, ...] | None:
         if type(d) is not int or (d != 1 and d != -1):
-            d = _direction(d)
+            d = direction(d)
         if "" in subs[:-1]:
             raise ObjectScriptError("SUBSCRIPT", format_ref(self.name, subs))
         return self.store.query_at(self.gname, subs, d)
@@ -1115,12 +1115,3 @@ class GlobalNode:
                 raise ObjectScriptError("COMMAND")
         self.store.copy_in(self.gname, k, subs, list(other.walk(other_subs)))
 
-
-def _direction(d: Any) -> int:
-    if type(d) is str:
-        s = d.strip()
-        if s in ("1", "-1"):
-            return int(s)
-    elif type(d) in (int, float, Decimal) and d in (1, -1):
-        return int(d)
-    raise ObjectScriptError("FUNCTION")

@@ -4,20 +4,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from compiler_stub.runtime.globals import GlobalStore
 from compiler_stub.runtime.process import Process
 
 
-class ServerRoutines:
-    """Routines by name (``Pkg.Cls.1``, ``rtn``): the compiled INT the server holds for
-    ``<name>.int``. Each routine's version is asked for once per line, so a routine compiled
-    again between two lines runs in its new form, and calls within a line cost nothing."""
+class ServerDocuments:
+    """Documents of one kind by name, as the server holds them, asked for through the pipe
+    and read once per version: ``ext`` is the extension asked for, ``read(text)`` what is
+    kept. Each version is asked for once per line, so a document compiled again between two
+    lines is used in its new form, and uses within a line cost nothing."""
 
-    def __init__(self, pipe: Any) -> None:
+    def __init__(self, pipe: Any, ext: str, read: Callable[[str], Any]) -> None:
         self.pipe = pipe
-        self.known: dict[str, tuple[list[str] | None, str]] = {}
+        self.ext = ext
+        self.read = read
+        self.known: dict[str, tuple[Any, str]] = {}
         self.checked: set[str] = set()
 
     def new_line(self) -> None:
@@ -29,51 +33,35 @@ class ServerRoutines:
         self.known.clear()
         self.checked.clear()
 
-    def _fetch(self, name: str) -> tuple[list[str] | None, str]:
-        if name not in self.checked or name not in self.known:
-            _, _, text, version = self.pipe.ask(("need", f"{name}.int"), "doc")
-            lines = text.split("\n") if text is not None else None
-            self.known[name] = (lines, version)
-            self.checked.add(name)
+    def _fetch(self, name: str) -> tuple[Any, str]:
+        if name in self.checked and name in self.known:
+            return self.known[name]
+        _, _, text, version = self.pipe.ask(("need", f"{name}.{self.ext}"), "doc")
+        old = self.known.get(name)
+        if old is not None and old[1] == version and text is not None:
+            value = old[0]
+        else:
+            value = self.read(text) if text is not None else None
+        self.known[name] = (value, version)
+        self.checked.add(name)
         return self.known[name]
 
-    def __call__(self, name: str) -> list[str] | None:
+    def __call__(self, name: str) -> Any:
         return self._fetch(name)[0]
 
     def version(self, name: str) -> str:
-        """The version token of the cache of translated routines."""
+        """The version token (the Process's cache of translated routines uses it)."""
         return self._fetch(name)[1]
 
 
-class ServerClasses:
-    """Class texts by class name (``Pkg.Cls`` -> ``Pkg.Cls.cls``), read into a
-    ``ClassModel`` once per version; versions are asked for again on each new line, like
-    routines."""
+def server_routines(pipe: Any) -> ServerDocuments:
+    """Routines by name (``Pkg.Cls.1``, ``rtn``): the compiled INT of ``<name>.int``."""
+    return ServerDocuments(pipe, "int", lambda text: text.split("\n"))
 
-    def __init__(self, pipe: Any) -> None:
-        self.pipe = pipe
-        self.known: dict[str, tuple[Any, str]] = {}
-        self.checked: set[str] = set()
 
-    def new_line(self) -> None:
-        self.checked.clear()
-
-    def forget(self) -> None:
-        self.known.clear()
-        self.checked.clear()
-
-    def __call__(self, name: str) -> Any:
-        if name in self.checked and name in self.known:
-            return self.known[name][0]
-        _, _, text, version = self.pipe.ask(("need", f"{name}.cls"), "doc")
-        old = self.known.get(name)
-        if old is not None and old[1] == version and text is not None:
-            model = old[0]
-        else:
-            model = read_class_text(text) if text is not None else None
-        self.known[name] = (model, version)
-        self.checked.add(name)
-        return model
+def server_classes(pipe: Any) -> ServerDocuments:
+    """Class texts by class name (``Pkg.Cls`` -> ``Pkg.Cls.cls``) as ``ClassModel``s."""
+    return ServerDocuments(pipe, "cls", read_class_text)
 
 
 def read_class_text(text: str) -> Any:
@@ -91,8 +79,8 @@ class Host:
 
     def __init__(self, pipe: Any, namespace: str, data_dir: str, zversion: str = "") -> None:
         self.pipe = pipe
-        self.routines = ServerRoutines(pipe)
-        self.classes = ServerClasses(pipe)
+        self.routines = server_routines(pipe)
+        self.classes = server_classes(pipe)
         self.globals = self._open_globals(data_dir)
         self.process = Process(namespace, self.globals, self.routines, pipe,
                                switch_namespace=self._switch, load_class=self.classes)

@@ -472,7 +472,7 @@ class Node:
         """``$ORDER(name(subs), d)``: the next (``d=1``) or previous (``d=-1``) sibling
         subscript of ``subs[-1]``, "" at the end; ``subs[-1]==""`` starts at the edge."""
         if type(d) is not int or (d != 1 and d != -1):
-            d = _direction(d)
+            d = direction(d)
         n = len(subs)
         if n == 1:
             view = self._subs
@@ -526,7 +526,7 @@ class Node:
         """``$QUERY(name(subs), d)``: the subscripts of the next (previous) defined node in
         depth-first order, or ``None``. The unsubscripted node itself is never returned."""
         if type(d) is not int or (d != 1 and d != -1):
-            d = _direction(d)
+            d = direction(d)
         self._bad(subs, allow_last=True)
         if d == 1 and (not subs or subs[-1] != ""):
             node = self._container(subs)
@@ -597,7 +597,7 @@ def _walk_node(node: Node, prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str,
             yield prefix + (s,), e
 
 
-def _direction(d: Any) -> int:
+def direction(d: Any) -> int:
     """A ``$ORDER``/``$QUERY`` direction: 1 or -1, anything else is ``<FUNCTION>``."""
     if type(d) is str:
         s = d.strip()

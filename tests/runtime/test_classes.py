@@ -507,8 +507,8 @@ def test_call_entry_point_on_a_class(tmp_path: Path) -> None:
 
 
 def test_server_classes_read_the_class_text_once_per_version() -> None:
-    # host.ServerClasses: the worker asks the server for "<Class>.cls" through the pipe
-    from compiler_stub.runtime.host import ServerClasses
+    # host.server_classes: the worker asks the server for "<Class>.cls" through the pipe
+    from compiler_stub.runtime.host import server_classes
 
     class Pipe:
         def __init__(self) -> None:
@@ -522,7 +522,7 @@ def test_server_classes_read_the_class_text_once_per_version() -> None:
             return ("doc", message[1], "Class Demo.V { Parameter P = 1; }", self.version)
 
     pipe = Pipe()
-    classes = ServerClasses(pipe)
+    classes = server_classes(pipe)
     first_model = classes("Demo.V")
     assert first_model is not None and first_model.name == "Demo.V"
     assert classes("Demo.V") is first_model and len(pipe.asked) == 1   # same line

@@ -16,18 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from intrinsics import Err, check_call
 
-from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.functions import FUNCTIONS
-
-
-class Err:
-    def __init__(self, code: str) -> None:
-        self.code = code
-
-    def __repr__(self) -> str:
-        return f"<{self.code}>"
-
 
 Y, M, D = chr(24180), chr(26376), chr(26085)
 
@@ -158,15 +149,7 @@ CASES: list[tuple[str, tuple[Any, ...], Any]] = [
 
 @pytest.mark.parametrize(("name", "args", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_conformance(name: str, args: tuple[Any, ...], expected: Any) -> None:
-    fn = FUNCTIONS[name]
-    if isinstance(expected, Err):
-        with pytest.raises(ObjectScriptError) as info:
-            fn(*args)
-        assert info.value.code == expected.code
-    else:
-        got = fn(*args)
-        assert got == expected
-        assert type(got) is type(expected)
+    check_call(name, args, expected)
 
 
 @pytest.fixture
