@@ -37,7 +37,7 @@ class JobRow:
         if self.session is not None:
             namespace = self.session.namespace or namespace
             running = self.session.routine()
-            routine = running or routine
+            routine = running or routine  # the routine it runs, else what it is (%Terminal)
             state = "RUN" if self.session.running() else "READ"
         return {"pid": self.pid, "namespace": namespace, "routine": routine,
                 "state": state, "device": self.device}

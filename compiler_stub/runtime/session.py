@@ -31,6 +31,8 @@ from atelier_api.adapters.execution import (
 PRELOAD = ["compiler_stub.runtime.worker"]
 #: after an interrupt for the line time limit, how long the line may take to stop
 KILL_GRACE = 2.0
+#: room for the name of the routine a session runs (the jobs list shows it)
+ROUTINE_BYTES = 256
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -57,13 +59,16 @@ class StubSession(ExecutionSession):
         self._limits = request.limits
         ctx = _ctx()
         self._conn, child = ctx.Pipe()
+        # the routine the worker runs, published by the worker (jobs list; no lock: a
+        # torn read shows a routine a moment late, never a wrong one for long)
+        self._where = ctx.Array("c", ROUTINE_BYTES, lock=False)
         limits = (request.limits.cpu_seconds, request.limits.memory_bytes,
                   request.limits.output_bytes)
         from compiler_stub.runtime import worker
 
         self._proc = ctx.Process(target=worker.main, name=f"atelier-session-{self.namespace}",
                                  args=(child, self.namespace, request.data_dir, limits,
-                                       request.zversion),
+                                       request.zversion, self._where),
                                  daemon=True)
         self._proc.start()
         child.close()
@@ -71,7 +76,6 @@ class StubSession(ExecutionSession):
         self._running = False
         self._deadline = 0.0
         self._interrupted_at = 0.0
-        self._routine = ""
         self._closed = False
         self._ended: ExecutionEvent | None = None
         self._end_reported = False
@@ -85,7 +89,9 @@ class StubSession(ExecutionSession):
         return self._running
 
     def routine(self) -> str:
-        return self._routine if self._running else ""
+        if not self._running:
+            return ""
+        return bytes(self._where.value).decode("utf-8", "replace")
 
     def color(self, text: str) -> str:
         from compiler_stub.runtime.colors import color
@@ -153,9 +159,6 @@ class StubSession(ExecutionSession):
         if kind == "switch":  # ZNSPACE: does the namespace exist, and its data folder
             self._send(("ns", message[1], self._switch(message[1])))
             return None
-        if kind == "at":
-            self._routine = message[1]
-            return None
         if kind == "halt":
             self._gone("HALT: the process ended")
             return None
@@ -164,7 +167,6 @@ class StubSession(ExecutionSession):
             return ExecutionEvent(EventKind.READ, prompt, max_chars=max_chars, single=single,
                                   timeout=timeout)
         self._running = False
-        self._routine = ""
         if kind == "done":
             self.namespace = message[1]
             return ExecutionEvent(EventKind.DONE, namespace=message[1], value=message[2])

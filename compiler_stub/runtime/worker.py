@@ -21,6 +21,8 @@ import os
 import resource
 import signal
 import sys
+import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -173,18 +175,44 @@ def error_text(exc: BaseException) -> str:
 
 
 def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int, int],
-         zversion: str = "") -> None:  # pragma: no cover - runs in the worker
+         zversion: str = "", where: Any = None) -> None:  # pragma: no cover - the worker
     """The worker's life (see the module's docstring)."""
     cpu_seconds, memory_bytes, output_bytes = limits
     _limit_self(cpu_seconds, memory_bytes)
     pipe = Pipe(conn, output_bytes)
     host = Host(pipe, namespace, data_dir, zversion)
+    if where is not None:
+        _publish_routine(host, where)
     # the globals of every namespace live under <state>/derived/<NS>/data
     lock_down(os.path.dirname(os.path.dirname(os.path.abspath(data_dir))))
     try:
         serve(pipe, host)
     finally:
         host.close()
+
+
+#: how often the routine a session runs is published for the jobs list
+PUBLISH_EVERY = 0.25
+
+
+def _publish_routine(host: Any, where: Any) -> None:  # pragma: no cover - the worker
+    """A daemon thread that writes the routine the process is in (its innermost frame's)
+    into shared memory the server reads for ``%SYS/jobs``; it costs the code nothing."""
+    room = len(where)
+
+    def publish() -> None:
+        last = b""
+        while True:
+            time.sleep(PUBLISH_EVERY)
+            try:
+                name = host.process.current_routine().encode("utf-8")[:room - 1]
+            except Exception:  # noqa: BLE001 - frames changing under the read: try again
+                continue
+            if name != last:
+                where.value = name
+                last = name
+
+    threading.Thread(target=publish, name="publish-routine", daemon=True).start()
 
 
 class _Interrupts:

@@ -77,7 +77,8 @@ def term_server(tmp_path: Path, start: Callable[..., Server]) -> Iterator[Callab
         (ws / "Hello.mac").write_text(
             "ROUTINE Hello\nHello ;\n write \"hello from a routine\",!\n quit\n"
             "Add(a,b) public {\n quit a+b\n}\nBoom() public {\n quit 1/0\n}\n"
-            "Deep(n) public {\n quit $$Deep(n+1)\n}\n")
+            "Deep(n) public {\n quit $$Deep(n+1)\n}\n"
+            "Slow() public {\n for i=1:1:200 { hang 0.05 }\n}\n")
         (ws / "Demo" / "Person.cls").write_text(
             "Class Demo.Person Extends %Persistent\n{\n\nProperty Name As %String;\n\n"
             "Property Age As %Integer [ InitialExpression = 7 ];\n\n"
@@ -218,6 +219,28 @@ def _wait_terminals(client: Client, count: int) -> None:
             return
         assert time.monotonic() < deadline, "a closed terminal's session did not end"
         time.sleep(0.05)
+
+
+def test_the_jobs_list_shows_the_routine_a_terminal_runs(
+        term_server: Callable[..., Any]) -> None:
+    _, client, term = term_server()
+    t = term()
+    t.send(type="prompt", input="do Slow^Hello")
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        rows = envelope(client.call("GET", ns_path("%SYS", "jobs")))["result"]["content"]
+        mine = [j for j in rows if j["device"] and j["namespace"] == "USER"
+                and j["routine"] != "%Terminal"]
+        if mine:
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.05)
+    assert mine[0]["routine"] == "Hello" and mine[0]["state"] == "RUN"
+    t.send(type="interrupt")
+    t.until("prompt")
+    rows = envelope(client.call("GET", ns_path("%SYS", "jobs")))["result"]["content"]
+    assert [j["routine"] for j in rows if j["namespace"] == "USER" and j["device"]] == \
+        ["%Terminal"]
 
 
 def test_color_echo(term_server: Callable[..., Any]) -> None:
