@@ -1249,6 +1249,9 @@ class LineCompiler:
             attr = SPECIAL_VARS.get(name)
             if attr not in SETTABLE_SPECIALS:
                 raise TranslateError("SYNTAX")
+            if attr == "ztrap":
+                self.emit(f"P.set_ztrap({v}, _RN, {self.ztrap_labels()})")
+                return
             self.emit(f"P.set_{attr}({v})")
             return
         if t == "instance_variable":
@@ -1295,6 +1298,21 @@ class LineCompiler:
             self.emit(f"P.set_prop(P.this(), {text(pn or prop)!r}, {v})")
             return
         raise TranslateError("SYNTAX")
+
+    def ztrap_labels(self) -> str:
+        """``SET $ZTRAP`` in a procedure: its private labels as ``{label: (Jump, shown)}``,
+        where ``shown`` is what ``$ZTRAP`` then reads, ``+offset^procedure`` (RCOS_vztrap);
+        ``None`` outside procedures."""
+        scope = self.fn.scope
+        if not scope.proc:
+            return "None"
+        rows = {ln.label: r for r, ln in self.gen.lines.items() if ln.label is not None}
+        base = rows.get(scope.label, 0)
+        items = []
+        for lab, fname in scope.inner_labels.items():
+            shown = f"+{rows.get(lab, base) - base}^{scope.label}"
+            items.append(f"{lab!r}: (J_{fname}, {shown!r})")
+        return "{" + ", ".join(items) + "}"
 
     def oref_chain_prefix(self, kids: list[TSNode]) -> str:
         cur = self.expr(kids[0])
@@ -1480,10 +1498,14 @@ class LineCompiler:
             pv = [self.expr(p) for p in parts]
             it = self.tmp()
             modifies = self.may_modify(body, name)
+            # a NEW in the body may swap the variable: the loop then steps the one the body
+            # sees, looked up by name at each pass (ANSI M: the control variable's value is
+            # read again after each pass)
+            step_node = f"P.rebind({name!r})" if modifies and self.may_new(body, name) else nd
             if len(pv) == 2:
-                call = f"P.for_open({nd}, {pv[0]}, {pv[1]}, {modifies})"
+                call = f"P.for_open({step_node}, {pv[0]}, {pv[1]}, {modifies})"
             else:
-                call = f"P.for_range({nd}, {pv[0]}, {pv[1]}, {pv[2]}, {modifies})"
+                call = f"P.for_range({step_node}, {pv[0]}, {pv[1]}, {pv[2]}, {modifies})"
             self.emit(f"for {it} in {call}:")
             self.depth += 1
             self.emit(f"{nd}.value = {it}")
@@ -1607,6 +1629,8 @@ class LineCompiler:
     def for_general(self, param: TSNode, body: list[TSNode]) -> None:
         lv = param.named_children[0]
         n, s = self.ref(lv)
+        if lv.type == "lvn" and self.may_new(body, text(lv.named_children[0])):
+            n = f"P.rebind({text(lv.named_children[0])!r})"
         specs = []
         for fa in named(param, "for_parameter_arg"):
             parts = named(fa, "expression")
@@ -1658,6 +1682,24 @@ class LineCompiler:
                      "system_defined_function", "catch_block") and \
                     (name in _idents(n) or t in ("command_kill", "command_new")):
                 return True
+            stack.extend(n.named_children)
+        return False
+
+    def may_new(self, body: list[TSNode], name: str) -> bool:
+        """Whether the body holds a NEW that may swap public variable ``name`` (any NEW
+        but one that lists only other names; a dot block's NEW ends with its level)."""
+        if self.fn.scope.is_private(name):
+            return False
+        stack = list(body)
+        while stack:
+            n = stack.pop()
+            if n.type == "command_new":
+                args = named(n, "command_new_argument")
+                if not args or text(n).find("(") >= 0 or name in _idents(n) or \
+                        any(first(it, "indirection") is not None
+                            for a in args for it in named(a, "command_new_item")):
+                    return True
+                continue
             stack.extend(n.named_children)
         return False
 
@@ -2093,6 +2135,21 @@ class LineCompiler:
             e = first(device, "expression") if device is not None else None
             if e is not None:
                 self.emit(f"P.device_cmd({command!r}, {self.expr(e)})")
+        self.unguard(did)
+
+    def c_ztrap(self, node: TSNode) -> None:
+        """``ZTRAP``, ``ZTRAP expr`` (``<Zxxxx>``), ``ZTRAP $ZERROR`` (pass the error on)."""
+        did = self.guarded(node)
+        e = first(node, "expression")
+        if e is None:
+            self.emit("P.ztrap_cmd()")
+        else:
+            inner = self.unwrap_arg(e)
+            if inner.type == "system_defined_variable" and \
+                    SPECIAL_VARS.get(text(inner).upper()) == "zerror":
+                self.emit("P.ztrap_zerror()")
+            else:
+                self.emit(f"P.ztrap_cmd({self.expr(e)})")
         self.unguard(did)
 
     def c_zkill(self, node: TSNode) -> None:

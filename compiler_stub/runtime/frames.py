@@ -68,7 +68,7 @@ class Jump:
 class Frame:
     """One level of the ObjectScript stack ($STACK)."""
 
-    __slots__ = ("kind", "routine", "label", "mark", "test", "privates")
+    __slots__ = ("kind", "routine", "label", "mark", "test", "privates", "traps")
 
     def __init__(self, kind: str, routine: str, label: str, mark: int) -> None:
         self.kind = kind            # "DO", "$$", "XECUTE", "BLOCK" (argumentless DO), "LINE"
@@ -77,9 +77,38 @@ class Frame:
         self.mark = mark            # Symtab.mark() at entry: NEWs to undo on exit
         self.test = -1              # saved $TEST to restore on exit, -1 for none
         self.privates: dict[str, Node] | None = None
+        #: error-trap state of this level, None for none (the common case): the values of
+        #: $ZTRAP ("zt"), $ETRAP ("et") and $ESTACK's base ("es") to restore when the level
+        #: ends, and "err" once a $ETRAP handler ran here (its QUIT passes the error on)
+        self.traps: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         return f"Frame({self.kind} {self.label}^{self.routine})"
+
+
+class Rebound:
+    """A public variable looked up by name at every use: the node a FOR loop steps when its
+    body may NEW the loop variable (the loop then steps the variable the body sees)."""
+
+    __slots__ = ("sym", "name")
+
+    def __init__(self, sym: Symtab, name: str) -> None:
+        self.sym = sym
+        self.name = name
+
+    @property
+    def value(self) -> Any:
+        return self.sym.node(self.name).value
+
+    @value.setter
+    def value(self, v: Any) -> None:
+        self.sym.node(self.name).value = v
+
+    def get(self, subs: tuple[str, ...]) -> Any:
+        return self.sym.node(self.name).get(subs)
+
+    def set(self, subs: tuple[str, ...], v: Any) -> None:
+        self.sym.node(self.name).set(subs, v)
 
 
 class Symtab:
@@ -194,3 +223,24 @@ class ThrownObject(Exception):
     def __init__(self, obj: Any) -> None:
         super().__init__(obj)
         self.obj = obj
+
+
+#: every exception of translated code that TRY/CATCH or an error trap handles
+CATCHABLE: tuple[type[BaseException], ...] = (ObjectScriptError, ThrownObject) + PYTHON_ERRORS
+
+
+class EcodeError(ObjectScriptError):
+    """``SET $ECODE=",U1,"``: ``<ECODETRAP>``, with ``$ECODE`` the value the code set."""
+
+    def __init__(self, ecode: str) -> None:
+        super().__init__("ECODETRAP")
+        self.ecode = ecode
+
+
+class Rethrown(ObjectScriptError):
+    """``ZTRAP $ZERROR``: the error in ``$ZERROR`` passed on to the handler of an outer
+    level (``level``: the stack level whose handler it skips)."""
+
+    def __init__(self, code: str, detail: str, location: str, level: int) -> None:
+        super().__init__(code, detail, location)
+        self.level = level

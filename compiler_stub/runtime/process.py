@@ -43,15 +43,19 @@ from compiler_stub.runtime import values as V
 from compiler_stub.runtime.dates import horolog, ztimestamp
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.frames import (
-    MISSING as MISSING_ARG,
-)
-from compiler_stub.runtime.frames import (
+    CATCHABLE,
     ByRef,
+    EcodeError,
     Frame,
     Jump,
     OSException,
+    Rebound,
+    Rethrown,
     Symtab,
     ThrownObject,
+)
+from compiler_stub.runtime.frames import (
+    MISSING as MISSING_ARG,
 )
 from compiler_stub.runtime.functions import ZVERSION
 from compiler_stub.runtime.objbase import Obj
@@ -156,8 +160,15 @@ class Process:
         self.y = 0
         self.zerror = ""
         self.ecode = ""
-        self.ztrap = ""
+        self.ztrap = ""                      # $ZTRAP as it reads (label^routine, no "*")
+        self.zt_star = False                 # set as "*location": no unwinding
+        self.zt_level = 0                    # the stack level that set $ZTRAP
+        self.zt_target: Jump | None = None   # a procedure's label, resolved when set
         self.etrap = ""
+        self.estack_base = 0                 # $ESTACK = $STACK - this (NEW $ESTACK)
+        #: the error being trapped and the stack level it is being handled from
+        self._pending: tuple[BaseException, int] | None = None
+        self._handling = 0                   # trap handlers running (an <INTERRUPT> passes)
         self.key = ""
         self.io = "|TRM|"
         self.principal = "|TRM|"
@@ -182,15 +193,23 @@ class Process:
         """Run one terminal line (see the module docstring)."""
         lc = translate_line(line_text, self.debug)
         self._validated.clear()
+        self._pending = None
         try:
-            r = lc.fn(self)
-            while type(r) is Jump:
-                r = r.fn(self)
+            try:
+                r = lc.fn(self)
+                while type(r) is Jump:
+                    r = r.fn(self)
+            except CATCHABLE as e:
+                if not (self.ztrap or self.etrap):
+                    raise
+                self._trap(None, e)
         except Halt:
             raise
         except BaseException as e:  # noqa: BLE001 - every failure becomes an ObjectScript error
             err = self.error_of(e)
             raise err from None
+        finally:
+            self._pending = None
 
     def call(self, entry_ref: str, args: tuple[Any, ...] | list[Any] = ()) -> Any:
         """Call ``label^routine`` / ``label+n^routine`` / ``^routine`` /
@@ -245,7 +264,7 @@ class Process:
             if not err.location:
                 err.location = self.locate(e)
         self.zerror = err.zerror()
-        self.ecode = _ecode(err)
+        self.ecode = err.ecode if isinstance(err, EcodeError) else _ecode(err)
         return err
 
     @staticmethod
@@ -305,7 +324,7 @@ class Process:
         if not err.location:
             err.location = self.locate(e)
         self.zerror = err.zerror()
-        self.ecode = _ecode(err)
+        self.ecode = err.ecode if isinstance(err, EcodeError) else _ecode(err)
         return system_exception(self, err)
 
     def throw(self, v: Any) -> None:
@@ -326,6 +345,130 @@ class Process:
 
     def case_fail(self) -> Any:
         raise ObjectScriptError("ILLEGAL VALUE")
+
+    # ================================================================== error traps
+
+    def _save_trap(self, fr: Frame, key: str) -> None:
+        """Remember, once per level, the value ``key`` ("zt", "et", "es") had when the level
+        changed it: the level's end restores it."""
+        tr = fr.traps
+        if tr is None:
+            tr = fr.traps = {}
+        if key in tr:
+            return
+        if key == "zt":
+            tr[key] = (self.ztrap, self.zt_star, self.zt_level, self.zt_target)
+        elif key == "et":
+            tr[key] = self.etrap
+        else:
+            tr[key] = self.estack_base
+
+    def _leave_traps(self, fr: Frame) -> None:
+        tr = fr.traps
+        assert tr is not None
+        if "zt" in tr:
+            self.ztrap, self.zt_star, self.zt_level, self.zt_target = tr["zt"]
+        if "et" in tr:
+            self.etrap = tr["et"]
+        if "es" in tr:
+            self.estack_base = tr["es"]
+
+    def _pass_on(self) -> None:
+        """A level whose ``$ETRAP`` handler ran ends with ``$ECODE`` still set: the error is
+        raised again at the caller's level, whose handler runs next (ANSI M)."""
+        p = self._pending
+        e: BaseException = p[0] if p is not None else EcodeError(self.ecode)
+        self._pending = (e, len(self.frames))
+        raise e
+
+    def _trap(self, fr: Frame | None, e: BaseException) -> Any:
+        """An error ``e`` reached stack level ``fr`` (None: the terminal line, level 0) with
+        a trap set: run the handler that applies here and return what the level returns,
+        or raise ``e`` on to the caller's level.
+
+        * ``$ZTRAP``: the level that set it runs a GOTO to its location (the levels below
+          are gone by now); ``*location`` runs at the level of the error instead. An error
+          in the handler is trapped again by the same ``$ZTRAP``.
+        * ``$ETRAP``: its code runs at the level of the error, followed by an implicit QUIT
+          (``QUIT ""`` in a ``$$`` level); if ``$ECODE`` is still set the error passes on
+          to the caller's level. An error in that code ends the level at once.
+        """
+        level = len(self.frames)
+        in_etrap = False
+        retried = False
+        while True:
+            p = self._pending
+            if p is None or p[0] is not e:
+                if not isinstance(e, Rethrown):
+                    self.error_of(e)        # $ZERROR and $ECODE, once per error
+                self._pending = (e, level)
+                origin = level
+            else:
+                origin = p[1]
+            kind = ""
+            if (isinstance(e, Rethrown) and e.level == level) or \
+                    ((retried or self._handling) and isinstance(e, KeyboardInterrupt)):
+                # an <INTERRUPT> (the line's time limit) while a handler runs ends the line
+                kind = ""
+            elif self.ztrap:
+                if (origin == level) if self.zt_star else (self.zt_level == level):
+                    kind = "zt"
+            elif self.etrap and not in_etrap:
+                kind = "et"
+            if not kind:
+                raise e
+            if kind == "zt":
+                # a location that does not resolve (<NOLINE>, <NOROUTINE>) ends this level
+                r: Any = self.zt_target if self.zt_target is not None else self._ztrap_jump()
+            else:
+                in_etrap = True
+                if fr is not None:
+                    if fr.traps is None:
+                        fr.traps = {}
+                    fr.traps["err"] = True
+                r = None
+            self._handling += 1
+            try:
+                if kind == "et":
+                    r = translate_line(self.etrap, self.debug).fn(self)
+                while type(r) is Jump:
+                    if fr is not None:
+                        fr.routine, fr.label = r.routine, r.label
+                    r = r.fn(self)
+            except CATCHABLE as e2:
+                e = e2
+                retried = True
+                continue
+            finally:
+                self._handling -= 1
+            if in_etrap and r is None and fr is not None and fr.kind == "$$":
+                r = ""
+            return r
+
+    def _ztrap_jump(self) -> Jump:
+        label, _, rtn = self.ztrap.partition("^")
+        offset = 0
+        if "+" in label:
+            label, _, off = label.partition("+")
+            offset = int(V.num(off))
+        return self.jump(rtn or None, label, offset)
+
+    def ztrap_cmd(self, v: Any = None) -> None:
+        """``ZTRAP``: ``<ZTRAP>``; ``ZTRAP "FRED"``: ``<ZFRED>`` (the first four characters
+        of the argument's string value, case kept)."""
+        if v is None:
+            raise ObjectScriptError("ZTRAP")
+        raise ObjectScriptError("Z" + V.to_str(v)[:4])
+
+    def ztrap_zerror(self) -> None:
+        """``ZTRAP $ZERROR``: no new error; the error in ``$ZERROR`` goes on to the handler
+        of an outer level."""
+        z = self.zerror
+        code, loc, detail = "ZTRAP", "", ""
+        if z.startswith("<") and ">" in z:
+            code = z[1:z.index(">")]
+            loc, _, detail = z[z.index(">") + 1:].partition(" ")
+        raise Rethrown(code, detail, loc, len(self.frames))
 
     # ================================================================== calls
 
@@ -376,17 +519,26 @@ class Process:
             fr.test = self.test
         frames.append(fr)
         try:
-            r = fn(self, *args)
-            while type(r) is Jump:
-                fr.routine = r.routine
-                fr.label = r.label
-                r = r.fn(self)
+            try:
+                r = fn(self, *args)
+                while type(r) is Jump:
+                    fr.routine = r.routine
+                    fr.label = r.label
+                    r = r.fn(self)
+            except CATCHABLE as e:
+                if not (self.ztrap or self.etrap):
+                    raise
+                r = self._trap(fr, e)
         finally:
             frames.pop()
             if len(sym.saved) != fr.mark:
                 sym.restore(fr.mark)
             if fr.test >= 0:
                 self.test = fr.test
+            if fr.traps is not None:
+                self._leave_traps(fr)
+        if fr.traps is not None and "err" in fr.traps and self.ecode:
+            self._pass_on()
         if want and r is None:
             raise ObjectScriptError("COMMAND")
         return r
@@ -407,6 +559,21 @@ class Process:
             label = _first_label(rc)
         fn, proc = rc.entry(label, offset, outside)
         return self.call_fn(fn, name, label, want, proc, *args)
+
+    def call_here(self, label: str, want: bool, *args: Any) -> Any:
+        """``DO label`` in code without a routine of its own (a terminal line, an XECUTE or
+        ``$ETRAP`` string): the label of the routine running at this level."""
+        name = self.current_routine()
+        if not name:
+            return self.noline(label, "")
+        return self.call_ext(name, label, 0, want, *args)
+
+    def jump_here(self, label: str) -> Jump:
+        """``GOTO label`` in code without a routine of its own (see ``call_here``)."""
+        name = self.current_routine()
+        if not name:
+            raise ObjectScriptError("NOLINE", f"{label}^")
+        return self.jump(name, label, 0)
 
     def noline(self, label: str, rn: str) -> Any:
         raise ObjectScriptError("NOLINE", f"{label}^{rn or self.current_routine()}")
@@ -433,12 +600,21 @@ class Process:
         fr.test = self.test
         frames.append(fr)
         try:
-            r = fn(self)
+            try:
+                r = fn(self)
+            except CATCHABLE as e:
+                if not (self.ztrap or self.etrap):
+                    raise
+                r = self._trap(fr, e)
         finally:
             frames.pop()
             if len(sym.saved) != fr.mark:
                 sym.restore(fr.mark)
             self.test = fr.test
+            if fr.traps is not None:
+                self._leave_traps(fr)
+        if fr.traps is not None and "err" in fr.traps and self.ecode:
+            self._pass_on()
         return r if type(r) is Jump else None
 
     def xecute(self, code: Any) -> None:
@@ -453,14 +629,23 @@ class Process:
                    len(sym.saved))
         frames.append(fr)
         try:
-            r = lc.fn(self)
-            while type(r) is Jump:
-                fr.routine, fr.label = r.routine, r.label
-                r = r.fn(self)
+            try:
+                r = lc.fn(self)
+                while type(r) is Jump:
+                    fr.routine, fr.label = r.routine, r.label
+                    r = r.fn(self)
+            except CATCHABLE as e:
+                if not (self.ztrap or self.etrap):
+                    raise
+                self._trap(fr, e)
         finally:
             frames.pop()
             if len(sym.saved) != fr.mark:
                 sym.restore(fr.mark)
+            if fr.traps is not None:
+                self._leave_traps(fr)
+        if fr.traps is not None and "err" in fr.traps and self.ecode:
+            self._pass_on()
 
     def xind(self, command: str, arg: Any) -> None:
         """Argument indirection (``set @x``, ``do @x``, ``kill @x``…): the command with the
@@ -640,9 +825,21 @@ class Process:
         self.sym.new_all_except(keep)
 
     def new_special(self, name: str) -> None:
-        if name in ("$ET", "$ETRAP", "$ES", "$ESTACK", "$NAMESPACE", "$ROLES"):
+        """NEW of a special variable: ``$ETRAP`` (the new copy keeps the value),
+        ``$ESTACK`` (counts from 0 again), ``$NAMESPACE``, ``$ROLES``; others ``<SYNTAX>``."""
+        if name in ("$ET", "$ETRAP", "$ES", "$ESTACK"):
+            if self.frames:
+                self._save_trap(self.frames[-1], "et" if name in ("$ET", "$ETRAP") else "es")
+            if name in ("$ES", "$ESTACK"):
+                self.estack_base = len(self.frames)
+            return
+        if name in ("$NAMESPACE", "$ROLES"):
             return
         raise ObjectScriptError("SYNTAX")
+
+    def rebind(self, name: str) -> Rebound:
+        """A FOR loop's variable when the body may NEW it: looked up at every step."""
+        return Rebound(self.sym, name)
 
     def data_target(self, n: Any, s: tuple[str, ...], tn: Any, ts: tuple[str, ...]) -> int:
         d = n.data(s)
@@ -843,10 +1040,37 @@ class Process:
         s = V.to_str(v)
         self.ecode = s
         if s:
-            raise ObjectScriptError("ECODETRAP")
+            raise EcodeError(s)
 
-    def set_ztrap(self, v: Any) -> None:
-        self.ztrap = V.to_str(v)
+    def set_ztrap(self, v: Any, rn: str = "",
+                  jumps: dict[str, tuple[Jump, str]] | None = None) -> None:
+        """``SET $ZTRAP``: ``location``, ``*location`` or "" (off). ``rn`` is the routine of
+        the code that sets it (a bare label is one of its labels); ``jumps`` the private
+        labels of the procedure that sets it (None outside procedures)."""
+        s = V.to_str(v)
+        star = s.startswith("*")
+        loc = s[1:] if star else s
+        target: Jump | None = None
+        shown = loc
+        if loc and jumps is not None:
+            # a procedure: only its own labels, never "*" (RCOS_vztrap, "Location")
+            if star or "^" in loc:
+                raise ObjectScriptError("SYNTAX")
+            hit = jumps.get(loc)
+            if hit is not None:
+                target, shown = hit
+        elif loc and rn and "^" not in loc:
+            shown = f"{loc}^{rn}"
+        frames = self.frames
+        if frames:
+            self._save_trap(frames[-1], "zt")
+        self.ztrap, self.zt_star, self.zt_level, self.zt_target = (
+            shown, star and bool(loc), len(frames), target)
+        if loc and self.etrap:
+            # $ZTRAP takes precedence: an implicit NEW $ETRAP, then $ETRAP=""
+            if frames:
+                self._save_trap(frames[-1], "et")
+            self.etrap = ""
 
     def set_etrap(self, v: Any) -> None:
         self.etrap = V.to_str(v)
@@ -915,7 +1139,7 @@ class Process:
         return V.num(f"{time.monotonic():.6f}")
 
     def sv_estack(self) -> int:
-        return len(self.frames)
+        return len(self.frames) - self.estack_base
 
     @staticmethod
     def sv_ztimezone() -> int:

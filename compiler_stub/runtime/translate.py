@@ -258,6 +258,9 @@ class ModuleBuilder:
             if tgt is not None:
                 fn, proc, _ = tgt
                 return f"P.call_fn({fn}, _RN, {label}, {want}, {proc}{acts})"
+            if not self.routine:
+                # a terminal line, XECUTE or $ETRAP string: a label of the running routine
+                return f"P.call_here({label}, {want}{acts})"
             return f"P.noline({label}, _RN)"
         r = "_RN" if rtn == "''" else rtn
         return f"P.call_ext({r}, {label}, {offset}, {want}{acts})"
@@ -272,6 +275,8 @@ class ModuleBuilder:
                 return f"J_{self.public_labels[lab][0]}"
             if lab in self.public_labels:
                 raise TranslateError("SYNTAX")
+            if not self.routine:
+                return f"P.jump_here({label})"
             return f"P.noline({label}, _RN)"
         r = "_RN" if rtn == "''" else rtn
         return f"P.jump({r}, {label}, {offset})"
