@@ -95,6 +95,8 @@ class Services:
         self._ready.set()
         log.info("ready: %d namespaces in %.2f s", len(self.stores), time.monotonic() - started)
         preload_sql()
+        if self.runs is not None and self.runs.available():
+            self.compiler.prepare_sessions()  # the first terminal opens without waiting
 
     def store(self, namespace: str) -> DocumentStore | None:
         """The store of a namespace (case-insensitive), or None."""

@@ -80,6 +80,12 @@ class StubCompiler(Adapter):
 
         return StubSession(request)
 
+    def prepare_sessions(self) -> None:
+        """Start the forkserver sessions are forked from (it imports the runtime once)."""
+        from compiler_stub.runtime.session import prepare
+
+        prepare()
+
     def system_documents(self, request: SystemDocsRequest) -> SystemDocsResult:
         """The bundled system library as read-only documents (listing or read)."""
         return self._system.answer(request)

@@ -402,6 +402,10 @@ class Adapter:
         """Open an execution session (Capability.EXECUTE; ``adapters.execution``)."""
         raise ContractError(f"adapter {self.info.name} does not run code")
 
+    def prepare_sessions(self) -> None:
+        """Get ready to open sessions quickly (called once, off the request path, when the
+        server is ready); the default does nothing."""
+
 
 def check_adapter(adapter: object) -> Adapter:
     """Validate an adapter object at the boundary; raise ``ContractError`` when it is unusable."""

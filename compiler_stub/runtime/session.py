@@ -48,6 +48,17 @@ def _ctx() -> Any:
         return _context
 
 
+def prepare() -> None:
+    """Start the forkserver now (with its preloaded modules), and import here what opening
+    a session needs, so the first session does not wait for either."""
+    from multiprocessing import forkserver
+
+    from compiler_stub.runtime import colors, worker  # noqa: F401 - imported ahead
+
+    _ctx()
+    forkserver.ensure_running()
+
+
 class StubSession(ExecutionSession):
     """One worker process (see the module's docstring)."""
 
