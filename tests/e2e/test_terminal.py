@@ -397,3 +397,26 @@ def test_the_extensions_websocket_library_drives_the_terminal(
                      "prompt"]
     outputs = [m["text"] for m in result["received"] if m["type"] == "output"]
     assert outputs == ["42", f"{RED}<UNDEFINED> *x\x1b[0m\r\n", "é"]
+
+
+def test_the_readme_demo_runs_in_the_terminal(tmp_path: Path,
+                                              start: Callable[..., Server]) -> None:
+    """The README's server (the bundled demo as USER): compile the demo as VS Code's save
+    does, then run its routine and classes from a terminal."""
+    server = start(["serve", "--port", "0", "--state-dir", str(tmp_path / "state")])
+    client = Client(server.base)
+    client.login()
+    compiled = client.call("POST", ns_path("USER", "action/compile"), json_body=[
+        "DemoRoutine.mac", "Demo.Utils.cls", "Demo.Person.cls"])
+    assert compiled.status_code == 200 and not envelope(compiled)["status"]["errors"]
+    t = Term(server, client.cookie.split(";", 1)[0])
+    try:
+        assert t.run("do ^DemoRoutine") == "[demo] greeting World\r\nHello, World!\r\n"
+        assert t.run('write ##class(Demo.Utils).Sum("1,2,3")') == "6"
+        assert t.run('write ##class(Demo.Utils).Greet("you")') == "Hello, you!"
+        out = t.run('set id=##class(Demo.Person).Add("Lovelace,Ada",$zdateh("1815-12-10",3))')
+        assert out == "[demo] added Lovelace,Ada\r\n"
+        assert t.run("set p=##class(Demo.Person).%OpenId(id) write p.Name") == "Lovelace,Ada"
+    finally:
+        t.close()
+        client.close()
