@@ -117,6 +117,8 @@ def reset(svc: Services, namespace: str) -> dict[str, Any]:
         undone = _guard(ws.ns.name, ws.restore)
     names = undone.names(store.describe_path)  # before the map forgets what the reset removed
     store.on_external_change(undone.paths())
+    if svc.runs is not None:  # the data code made in the namespace goes too (globals)
+        svc.runs.reset(ws.ns.name)
     return {"namespace": ws.ns.name, "source": ws.source, "original": ws.original,
             "undone": names}
 

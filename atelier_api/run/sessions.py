@@ -5,6 +5,7 @@ with the server."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,17 @@ class Runs:
         """The session listed under ``pid`` in the jobs list."""
         with self._lock:
             return self._open.get(pid)
+
+    def reset(self, namespace: str) -> int:
+        """A namespace is reset: the sessions in it end (their terminals say so) and the
+        data its code made (globals) is wiped. The number of sessions ended."""
+        name = namespace.upper()
+        with self._lock:
+            runs = [r for r in self._open.values() if r.session.namespace == name]
+        for run in runs:
+            run.session.close()
+        shutil.rmtree(self.data_dir(name), ignore_errors=True)
+        return len(runs)
 
     def close_all(self) -> None:
         """End every session (the server stops)."""

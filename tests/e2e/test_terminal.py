@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import websocket
 
 from .conftest import Client, Server, envelope, ns_path
@@ -420,3 +421,19 @@ def test_the_readme_demo_runs_in_the_terminal(tmp_path: Path,
     finally:
         t.close()
         client.close()
+
+
+def test_a_namespace_reset_ends_its_sessions_and_wipes_its_globals(
+        term_server: Callable[..., Any]) -> None:
+    server, client, term = term_server()
+    t = term()
+    t.run("set ^Kept=1")
+    reset = requests.post(server.base + "/operator/reset/USER", auth=("_SYSTEM", "SYS"),
+                          timeout=HANG_GUARD, headers={"Content-Type": "application/json"})
+    assert reset.status_code == 200, reset.text
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+        while True:  # the terminal of the reset namespace is closed
+            if t.ws.recv() == "":
+                raise ConnectionError("closed")
+    fresh = term()
+    assert fresh.run("write $data(^Kept)") == "0"
