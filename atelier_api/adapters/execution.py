@@ -19,6 +19,7 @@ One line at a time: ``execute`` or ``call`` while a line runs is a ``ContractErr
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,35 +81,36 @@ class ExecutionEvent:
     timeout: float | None = None  # READ: seconds the program waits (None: forever)
 
 
-class ExecutionSession:
-    """One running ObjectScript process (see the module's docstring). Adapters subclass it."""
+class ExecutionSession(abc.ABC):
+    """One running ObjectScript process (see the module's docstring). Adapters subclass it
+    and implement every abstract method."""
 
     namespace: str = ""
     pid: int = 0
 
+    @abc.abstractmethod
     def fileno(self) -> int:
         """A descriptor that turns readable when events wait."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def execute(self, line: str) -> None:
         """Run one command line; its events follow, ending with DONE, ERROR or CLOSED."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def call(self, entry: str, args: Sequence[str] = ()) -> None:
         """Run one entry point with string arguments; DONE carries its value."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def answer(self, text: str | None) -> None:
         """The answer to the last READ (None: its timeout passed)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def events(self) -> list[ExecutionEvent]:
         """The events waiting, without blocking (empty when none)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def running(self) -> bool:
         """True while a line or call runs."""
-        raise NotImplementedError
 
     def color(self, text: str) -> str:
         """``text`` (a command line being typed) with ANSI colours for its syntax; the
@@ -119,10 +121,10 @@ class ExecutionSession:
         """The routine the running line is in (``""`` when idle), for the jobs list."""
         return ""
 
+    @abc.abstractmethod
     def interrupt(self) -> None:
         """Stop the running line with ``<INTERRUPT>`` (no effect when idle)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def close(self) -> None:
         """End the process; safe to call twice."""
-        raise NotImplementedError
