@@ -1,10 +1,12 @@
 """Globals: the persistent variables of a namespace, kept in one SQLite file.
 
-Storage. One table, ``globals(g, k, v)`` ``WITHOUT ROWID`` with primary key ``(g, k)``: ``g``
-the global's name (without ``^``), ``k`` the subscripts encoded as bytes whose byte order is
-ObjectScript collation, ``v`` the value (TEXT for strings, INTEGER for 64-bit integers, BLOB
-with a one-byte tag for everything else, so ``str``/``int``/``Decimal``/``float`` come back as
-they went in). The unsubscripted node is ``k = b""``.
+Storage. Every node is a (key, value) pair of its global: ``k`` the subscripts encoded as
+bytes whose byte order is ObjectScript collation (the unsubscripted node is ``b""``), the
+value a ``str``, an ``int`` within 64 bits, or ``bytes`` with a one-byte tag for everything
+else, so ``str``/``int``/``Decimal``/``float`` come back as they went in. The pairs of a
+global are kept sorted in blocks of a few hundred, one SQLite row per block (blocks.py), as
+IRIS keeps a global in the blocks of a B-tree; a file of the first layout (one row per node
+in a ``globals`` table) is converted when it is opened.
 
 Key encoding (each subscript self-delimiting, so a key's children are exactly the keys that
 extend it, and they sort right after it):
@@ -64,11 +66,11 @@ import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
-from itertools import repeat
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from compiler_stub.runtime.blocks import SCHEMA as _BLOCKS_SCHEMA
+from compiler_stub.runtime.blocks import Blocks, migrate_rows
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.values import add, is_canonic, to_str
 from compiler_stub.runtime.variables import MISSING, direction, format_ref, zwrite_lines
@@ -136,13 +138,12 @@ def _encode_other(s: str) -> bytes:
 _INT_KEYS = re.compile(rb"(?:\x30\x80[\x01-\x12][0-9]+\x00)*")
 _INT_LENGTHS = re.compile(rb"\x30\x80([\x01-\x12])")
 _INT_DIGITS = re.compile(rb"\x30\x80[\x01-\x12]([0-9]+)\x00")
-_FIRST = itemgetter(0)
 
 
-def _top_ints(rows: list[Any]) -> list[str] | None:
-    """The subscripts of ``rows`` (1-tuples of keys of one subscript each) when every key
-    is a positive integer's, decoded in bulk; None otherwise (decode one by one)."""
-    blob = b"".join(map(_FIRST, rows))
+def _top_ints(rows: list[bytes]) -> list[str] | None:
+    """The subscripts of ``rows`` (keys of one subscript each) when every key is a positive
+    integer's, decoded in bulk; None otherwise (decode one by one)."""
+    blob = b"".join(rows)
     n = len(rows)
     if blob.count(0) != n or _INT_KEYS.fullmatch(blob) is None:
         return None  # not n single positive integers (each holds exactly one 0x00)
@@ -256,14 +257,11 @@ def _pyval(x: Any) -> Any:
 # --------------------------------------------------------------------------- the store
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS globals ("
-    " g TEXT NOT NULL, k BLOB NOT NULL, v, PRIMARY KEY (g, k)) WITHOUT ROWID",
+    _BLOCKS_SCHEMA,
     "CREATE TABLE IF NOT EXISTS locks ("
     " g TEXT NOT NULL, k BLOB NOT NULL, owner TEXT NOT NULL, pid INTEGER NOT NULL,"
     " n INTEGER NOT NULL, PRIMARY KEY (g, k, owner)) WITHOUT ROWID",
 )
-_UPSERT = "INSERT OR REPLACE INTO globals (g, k, v) VALUES (?, ?, ?)"
-_GET = "SELECT v FROM globals WHERE g = ? AND k = ?"
 _CONFLICTS = (
     "SELECT DISTINCT owner, pid FROM locks WHERE g = :g AND owner <> :o AND"
     " (length(k) = 0 OR length(:k) = 0"
@@ -345,10 +343,12 @@ class GlobalStore:
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
+        self._blocks = Blocks(db)
         db.execute("BEGIN IMMEDIATE")
         try:
             for stmt in _SCHEMA:
                 db.execute(stmt)
+            self._migrate()
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -381,6 +381,14 @@ class GlobalStore:
 
     # ------------------------------------------------------------------ plumbing
 
+    def _migrate(self) -> None:
+        """A file of the first layout (one row per node in ``globals``) into blocks."""
+        db = self._db
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'globals'").fetchone() is None:
+            return
+        migrate_rows(self._blocks, db.execute("SELECT g, k, v FROM globals ORDER BY g, k"))
+        db.execute("DROP TABLE globals")
+
     def _data_version(self) -> int:
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
@@ -390,16 +398,26 @@ class GlobalStore:
             self._in_txn = True
             if not self._dirty_at:
                 self._dirty_at = time.monotonic()
+            # the blocks read before may be another process's old ones: writes must merge
+            # into what is committed now
+            dv = self._data_version()
+            if dv != self._dv:
+                self._dv = dv
+                self._forget_all()
 
     def _sync(self) -> None:
         """Push the write-behind buffer into the open write transaction."""
         if not self.buffered:
             return
         self._begin()
-        for g, pend in self._pend.items():
-            if pend:
-                self._db.executemany(_UPSERT, zip(repeat(g), pend.keys(), pend.values()))
-                pend.clear()
+        try:
+            for g, pend in self._pend.items():
+                if pend:
+                    self._blocks.put_many(g, pend)
+                    pend.clear()
+        except BaseException:
+            self._blocks.forget()
+            raise
         self.buffered = False
 
     def flush(self) -> None:
@@ -429,6 +447,7 @@ class GlobalStore:
             self._forget_all()
 
     def _forget_all(self) -> None:
+        self._blocks.forget()
         for runs in self._ocache.values():
             runs.clear()
         for qruns in self._qcache.values():
@@ -491,13 +510,13 @@ class GlobalStore:
     def names(self) -> list[str]:
         """The names of the globals that exist (without ``^``), in collation order."""
         self._sync()
-        return [r[0] for r in self._db.execute("SELECT DISTINCT g FROM globals ORDER BY g")]
+        return self._blocks.names()
 
     def kill_everything(self) -> None:
         """Remove every global of the namespace (a namespace reset)."""
         self._sync()
         self._begin()
-        self._db.execute("DELETE FROM globals")
+        self._blocks.clear()
         self._forget_all()
         self._undo.clear()
         self.flush()
@@ -558,40 +577,42 @@ class GlobalStore:
             v = pend.get(k, MISSING)
             if v is not MISSING:
                 return _pyval(v)
-        row = self._db.execute(_GET, (g, k)).fetchone()
-        if row is None:
+        self.reads += 1
+        if not self.reads & 63:  # a loop polling a node sees other processes' commits
+            self.tick()
+        v = self._blocks.get(g, k)
+        if v is None:
             return MISSING
-        return _pyval(row[0])
+        return _pyval(v)
 
     def data_at(self, g: str, k: bytes) -> int:
         if self.buffered:
             self._sync()
-        rows = self._db.execute(
-            "SELECT k FROM globals WHERE g = ? AND k >= ? AND k < ? ORDER BY k LIMIT 2",
-            (g, k, k + _END),
-        ).fetchall()
+        self.reads += 1
+        if not self.reads & 63:
+            self.tick()
+        rows = self._blocks.scan(g, k, k + _END, 2, include_lo=True)
         if not rows:
             return 0
-        has_value = rows[0][0] == k
+        has_value = rows[0] == k
         has_kids = len(rows) > 1 or not has_value
         return (1 if has_value else 0) + (10 if has_kids else 0)
 
     def kill_at(self, g: str, k: bytes, value_only: bool = False) -> None:
         self._sync()
         self._begin()
-        if value_only:
-            if self.tlevel:
-                self._record(g, k)
-            self._db.execute("DELETE FROM globals WHERE g = ? AND k = ?", (g, k))
-        else:
-            hi = k + _END
-            if self.tlevel:
-                rows = self._db.execute(
-                    "SELECT k, v FROM globals WHERE g = ? AND k >= ? AND k < ?", (g, k, hi)
-                ).fetchall()
+        try:
+            if value_only:
+                if self.tlevel:
+                    self._record(g, k)
+                self._blocks.delete(g, k)
+            else:
+                rows = self._blocks.delete_range(g, k, k + _END, collect=bool(self.tlevel))
                 if rows:
                     self._undo.append(("rows", g, rows))
-            self._db.execute("DELETE FROM globals WHERE g = ? AND k >= ? AND k < ?", (g, k, hi))
+        except BaseException:
+            self._blocks.forget()
+            raise
         self._forget(g)
         self.tick()
 
@@ -599,10 +620,11 @@ class GlobalStore:
         self._sync()
         self._begin()
         try:
-            row = self._db.execute(_GET, (g, k)).fetchone()
-            new = add(0 if row is None else _pyval(row[0]), by)
-            self._db.execute(_UPSERT, (g, k, _dbval(new)))
+            old = self._blocks.get(g, k)
+            new = add(0 if old is None else _pyval(old), by)
+            self._blocks.put_many(g, {k: _dbval(new)})
         except BaseException:
+            self._blocks.forget()
             self.flush()
             raise
         self._forget(g)
@@ -648,16 +670,9 @@ class GlobalStore:
         hi = prefix + _END
         if d == 1:
             lo = prefix if start is None else start + _END
-            cur = self._db.execute(
-                "SELECT k FROM globals WHERE g = ? AND k > ? AND k < ? ORDER BY k LIMIT ?",
-                (g, lo, hi, limit),
-            )
+            rows = self._blocks.scan(g, lo, hi, limit)
         else:
-            cur = self._db.execute(
-                "SELECT k FROM globals WHERE g = ? AND k > ? AND k < ? ORDER BY k DESC LIMIT ?",
-                (g, prefix, hi if start is None else start, limit),
-            )
-        rows = cur.fetchall()
+            rows = self._blocks.scan(g, prefix, hi if start is None else start, limit, desc=True)
         done = len(rows) < limit
         p = len(prefix)
         items: list[str] = [s]
@@ -665,10 +680,10 @@ class GlobalStore:
         ints = _top_ints(rows) if not p and rows else None
         if ints is not None:  # children of the top, every one a positive integer
             items.extend(ints)
-            last = rows[-1][0]
+            last = rows[-1]
             rows = []
         append = items.append
-        for (k,) in rows:
+        for k in rows:
             if k[p] == _POS:  # inline: the commonest subscripts are positive integers
                 end = k.index(0, p + 3) + 1
                 ek = k if end == len(k) else k[:end]
@@ -726,20 +741,14 @@ class GlobalStore:
         else:
             k = encode_subs(subs) if subs else b""
         if d == 1:
-            cur = self._db.execute(
-                "SELECT k FROM globals WHERE g = ? AND k > ? ORDER BY k LIMIT ?", (g, k, limit)
-            )
+            rows = self._blocks.scan(g, k, _END, limit)
         else:
-            cur = self._db.execute(
-                "SELECT k FROM globals WHERE g = ? AND k > x'' AND k < ? ORDER BY k DESC LIMIT ?",
-                (g, k, limit),
-            )
-        rows = cur.fetchall()
+            rows = self._blocks.scan(g, b"", k, limit, desc=True)
         items: list[Any] = [subs]
-        items.extend(decode_subs(r[0]) for r in rows)
+        items.extend(map(decode_subs, rows))
         if runs is None:
             runs = self._qcache[g] = {}
-        run = _Run(items, len(rows) < limit, limit, rows[-1][0] if rows else b"")
+        run = _Run(items, len(rows) < limit, limit, rows[-1] if rows else b"")
         runs[d] = run
         if len(items) > 1:
             run.hint = 1
@@ -748,10 +757,7 @@ class GlobalStore:
 
     def walk_at(self, g: str, k: bytes) -> Iterator[tuple[tuple[str, ...], Any]]:
         self._sync()
-        rows = self._db.execute(
-            "SELECT k, v FROM globals WHERE g = ? AND k >= ? AND k < ? ORDER BY k",
-            (g, k, k + _END),
-        ).fetchall()
+        rows = self._blocks.items(g, k, k + _END)
         p = len(k)
         for key, v in rows:
             yield decode_subs(key, p), _pyval(v)
@@ -766,9 +772,13 @@ class GlobalStore:
             return
         self._sync()
         self._begin()
-        self._db.executemany(
-            _UPSERT, [(g, k + (encode_subs(rel) if rel else b""), _dbval(v)) for rel, v in items]
-        )
+        try:
+            self._blocks.put_many(
+                g, {k + (encode_subs(rel) if rel else b""): _dbval(v) for rel, v in items}
+            )
+        except BaseException:
+            self._blocks.forget()
+            raise
         self._forget(g)
         self.tick()
 
@@ -786,8 +796,7 @@ class GlobalStore:
             if v is not MISSING:
                 self._undo.append(("val", g, k, v))
                 return
-        row = self._db.execute(_GET, key).fetchone()
-        self._undo.append(("val", g, k, None if row is None else row[0]))
+        self._undo.append(("val", g, k, self._blocks.get(g, k)))
 
     def tstart(self) -> None:
         """``TSTART``."""
@@ -821,18 +830,22 @@ class GlobalStore:
             self.tlevel = 0
         self._sync()
         self._begin()
-        db = self._db
-        while len(self._undo) > mark:
-            entry = self._undo.pop()
-            if entry[0] == "val":
-                _, g, k, old = entry
-                if old is None:
-                    db.execute("DELETE FROM globals WHERE g = ? AND k = ?", (g, k))
+        blocks = self._blocks
+        try:
+            while len(self._undo) > mark:
+                entry = self._undo.pop()
+                if entry[0] == "val":
+                    _, g, k, old = entry
+                    if old is None:
+                        blocks.delete(g, k)
+                    else:
+                        blocks.put_many(g, {k: old})
                 else:
-                    db.execute(_UPSERT, (g, k, old))
-            else:
-                _, g, rows = entry
-                db.executemany(_UPSERT, [(g, k, v) for k, v in rows])
+                    _, g, rows = entry
+                    blocks.put_many(g, dict(rows))
+        except BaseException:
+            blocks.forget()
+            raise
         self._seen = seen
         self._forget_all()
         self.flush()

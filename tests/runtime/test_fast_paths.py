@@ -309,8 +309,8 @@ def test_global_walk_across_read_ahead_batches(store: GlobalStore) -> None:
 
 
 def test_bulk_integer_decoding() -> None:
-    def rows(subs: list[Any]) -> list[tuple[bytes]]:
-        return [(encode_subs(s) if isinstance(s, tuple) else encode_sub(s),) for s in subs]
+    def rows(subs: list[Any]) -> list[bytes]:
+        return [encode_subs(s) if isinstance(s, tuple) else encode_sub(s) for s in subs]
 
     assert _top_ints(rows(["1", "2", "10", "100", "999999999999999999"])) == \
         ["1", "2", "10", "100", "999999999999999999"]
