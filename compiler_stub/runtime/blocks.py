@@ -42,8 +42,10 @@ MAX_ROWS = 512
 SPLIT_ROWS = 256
 #: the most bytes a block of more than one pair holds
 MAX_BYTES = 1 << 16
-#: decoded blocks kept per process (about 10**6 nodes); past that the cache restarts
-CACHE_BLOCKS = 4096
+#: decoded blocks kept per process, and the encoded bytes read or written into the cache
+#: since it last started; past either the cache starts again (a walk of a huge global)
+CACHE_BLOCKS = 2048
+CACHE_BYTES = 16 << 20
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS blocks ("
@@ -84,6 +86,7 @@ class Blocks:
         self._dirs: dict[str, list[bytes]] = {}
         self._cache: dict[str, dict[bytes, _Block]] = {}
         self._cached = 0
+        self._bytes = 0
 
     # ------------------------------------------------------------------ plumbing
 
@@ -92,6 +95,7 @@ class Blocks:
         self._dirs.clear()
         self._cache.clear()
         self._cached = 0
+        self._bytes = 0
 
     def _dir(self, g: str) -> list[bytes]:
         d = self._dirs.get(g)
@@ -111,19 +115,21 @@ class Blocks:
             raise _Stale
         keys, vals = marshal.loads(row[0])
         b = (keys, vals)
-        self._remember(g, k0, b)
+        self._remember(g, k0, b, len(row[0]))
         return b
 
-    def _remember(self, g: str, k0: bytes, b: _Block) -> None:
+    def _remember(self, g: str, k0: bytes, b: _Block, size: int) -> None:
         c = self._cache.get(g)
         if c is None:
             c = self._cache[g] = {}
+        self._bytes += size
         if k0 not in c:
             self._cached += 1
-            if self._cached > CACHE_BLOCKS:  # start again (a walk of a huge global)
-                self._cache.clear()
-                c = self._cache[g] = {}
-                self._cached = 1
+        if self._cached > CACHE_BLOCKS or self._bytes > CACHE_BYTES:
+            self._cache.clear()
+            c = self._cache[g] = {}
+            self._cached = 1
+            self._bytes = size
         c[k0] = b
 
     def _drop(self, g: str, k0: bytes) -> None:
@@ -241,7 +247,7 @@ class Blocks:
         d = self._dir(g)
         if not d:
             d.append(b"")
-            self._remember(g, b"", ([], []))
+            self._remember(g, b"", ([], []), 0)
         i, n = 0, len(ks)
         while i < n:
             j = bisect_right(d, ks[i]) - 1
@@ -346,14 +352,14 @@ class Blocks:
         packed = _pack(keys, vals)
         if len(packed) == 1:
             self._db.execute(_PUT, (g, k0, packed[0][2]))
-            self._remember(g, k0, (keys, vals))
+            self._remember(g, k0, (keys, vals), len(packed[0][2]))
             return
         rows = []
         bounds = []
         for i, (ck, cv, blob) in enumerate(packed):
             b0 = k0 if i == 0 else ck[0]
             rows.append((g, b0, blob))
-            self._remember(g, b0, (ck, cv))
+            self._remember(g, b0, (ck, cv), len(blob))
             if i:
                 bounds.append(b0)
         self._db.executemany(_PUT, rows)

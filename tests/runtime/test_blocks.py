@@ -150,9 +150,10 @@ def test_big_values_get_blocks_of_their_own(small: None, db: sqlite3.Connection)
     assert B.Blocks(db).get("G", b"\x40e") == "e" * 5000
 
 
+@pytest.mark.parametrize("limit", ["CACHE_BLOCKS", "CACHE_BYTES"])
 def test_cache_restarts_past_its_size(small: None, db: sqlite3.Connection,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(B, "CACHE_BLOCKS", 3)
+                                      monkeypatch: pytest.MonkeyPatch, limit: str) -> None:
+    monkeypatch.setattr(B, limit, 3 if limit == "CACHE_BLOCKS" else 150)
     blocks = B.Blocks(db)
     data = {bytes([0x30, i]): i for i in range(1, 200)}
     db.execute("BEGIN")
@@ -161,6 +162,7 @@ def test_cache_restarts_past_its_size(small: None, db: sqlite3.Connection,
     reader = B.Blocks(db)
     assert reader.scan("G", b"", b"\xff") == sorted(data)
     assert reader._cached <= 3
+    assert limit == "CACHE_BLOCKS" or reader._bytes <= 150
     assert [reader.get("G", k) for k in sorted(data)] == [data[k] for k in sorted(data)]
 
 
