@@ -101,8 +101,8 @@ OPTIONS: tuple[Option, ...] = (
            "reach timestamps and derived data within about a second.", _bool),
     Option("watch_debounce_ms", 150, "Quiet time that ends a burst of file changes before "
            "the watcher takes them in (bursts are coalesced).", int),
-    Option("work_time_limit_seconds", 600, "Time limit of one compile (sync or /work); a job "
-           "over it is stopped with a clear error.", int),
+    Option("work_time_limit_seconds", 600, "Time limit of one compile (sync or /work) or one "
+           "unit-test run; a job over it is stopped with a clear error.", int),
     Option("work_retention_seconds", 600, "A finished /work job nobody polled to the end is "
            "forgotten after this long.", int),
     Option("work_threads", 2, "Threads running /work jobs side by side.", int),
@@ -127,10 +127,11 @@ OPTIONS: tuple[Option, ...] = (
            "is ended (the terminal says so).", int),
     Option("run_memory_bytes", 1 << 30, "Address space of one session's process; code that "
            "needs more gets `<STORE>`.", int),
-    Option("run_line_seconds", 300, "Wall-clock time of one command line or call; then it is "
-           "interrupted (`<INTERRUPT>`), and its process ended if it does not stop.", int),
-    Option("run_output_bytes", 16 << 20, "Output one line or call may write; the rest is "
-           "dropped and the terminal says so.", int),
+    Option("run_line_seconds", 300, "Wall-clock time of one command line or call, and of one "
+           "unit-test method; then it is interrupted (`<INTERRUPT>`), and its process ended if "
+           "it does not stop.", int),
+    Option("run_output_bytes", 16 << 20, "Output one line or call (or one unit-test run) may "
+           "write; the rest is dropped and the terminal says so.", int),
     Option("projects_max_bytes", 32 << 20, "Largest size of one namespace's projects "
            "database (`%Studio.Project`); writes beyond it fail with `<FILEFULL>`.", int),
 )

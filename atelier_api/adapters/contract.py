@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
+from atelier_api.adapters.execution import ContractError as ContractError  # re-exported
 from atelier_api.adapters.execution import ExecutionRequest, ExecutionSession
 
 ENTRY_POINT_GROUP = "atelier_api.compilers"
@@ -56,10 +57,6 @@ class CancelToken:
     def cancelled(self) -> bool:
         """True once cancellation was asked for."""
         return self._event.is_set()
-
-
-class ContractError(RuntimeError):
-    """An adapter broke the contract (bad info, undeclared capability, malformed result)."""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,14 @@ server's own process. A session is driven without blocking, so that one thread c
   ``answer(text)``), ``DONE`` (the line or call ended: the namespace now current, the call's
   value), ``ERROR`` (the line ended with an ObjectScript error: its text as IRIS prints it),
   ``CLOSED`` (the session's process is gone: its reason);
+- ``run_tests(tests)`` runs ``%UnitTest`` test cases as ``%UnitTest.Manager`` does: its
+  console lines come as ``OUTPUT``, one ``RESULT`` per finished test method and per class
+  (``data``: the row of the ``/work`` unittest poll), then ``DONE``;
 - ``interrupt()`` stops the running line with ``<INTERRUPT>``; ``close()`` ends the process;
 - ``color(text)`` colours a line being typed (the terminal's echo).
 
-One line at a time: ``execute`` or ``call`` while a line runs is a ``ContractError``.
+One line at a time: ``execute``, ``call`` or ``run_tests`` while one runs is a
+``ContractError``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+
+class ContractError(RuntimeError):
+    """An adapter broke the contract (bad info, undeclared capability, malformed result);
+    also raised for a capability an adapter does not have. (Defined here, the lowest module
+    of the contract; ``contract`` re-exports it.)"""
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class EventKind(enum.Enum):
     READ = "read"
     DONE = "done"
     ERROR = "error"
+    RESULT = "result"
     CLOSED = "closed"
 
 
@@ -79,6 +90,21 @@ class ExecutionEvent:
     max_chars: int = 0  # READ: most characters to take (0: a line)
     single: bool = False  # READ *x: one character, answered as its code
     timeout: float | None = None  # READ: seconds the program waits (None: forever)
+    data: Any = None  # RESULT: the test result row (a dict of JSON values)
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """One ``%UnitTest.TestCase`` class to run, and which of its test methods: names without
+    the ``Test`` prefix, as the ``/work`` unittest request gives them (empty: all). A class
+    with an ``error`` (it did not compile, say) is not run: it is reported as failed with
+    that error, in its place among the others."""
+
+    __test__ = False  # not a pytest test class
+
+    cls: str
+    methods: tuple[str, ...] = ()
+    error: str = ""
 
 
 class ExecutionSession(abc.ABC):
@@ -111,6 +137,13 @@ class ExecutionSession(abc.ABC):
     @abc.abstractmethod
     def running(self) -> bool:
         """True while a line or call runs."""
+
+    def run_tests(self, tests: Sequence[TestSpec], *, console: bool = True,
+                  test_seconds: float = 0.0) -> None:
+        """Run the test cases (see the module's docstring); ``console`` False prints no
+        console lines, ``test_seconds`` > 0 fails a test method that runs longer. The
+        default: this adapter runs no unit tests."""
+        raise ContractError("this compiler adapter cannot run unit tests")
 
     def color(self, text: str) -> str:
         """``text`` (a command line being typed) with ANSI colours for its syntax; the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 from flask_smorest import Blueprint
 
 from atelier_api.api.actions import compile_service
@@ -27,6 +27,7 @@ from atelier_api.api.common import (
 from atelier_api.api.schemas.actions import CompileEnvelopeSchema, WorkBodySchema
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.errors import BadRequest, NotFound
+from atelier_api.run.unittests import parse_request, unittest_job
 from atelier_api.search.query import DEFAULT_MAX, SearchQuery
 from atelier_api.search.service import search_job
 from atelier_api.work.queue import Poll
@@ -36,14 +37,14 @@ blp = Blueprint("work", __name__, url_prefix="/api/atelier",
                             "queue a job, poll it for new console lines until it is done, "
                             "or cancel it.")
 NS = "/v<int:version>/<ns>"
-SUPPORTED = ("compile", "search")
-NOT_YET = ("unittest",)
+SUPPORTED = ("compile", "search", "unittest")
+NOT_YET: tuple[str, ...] = ()
 RETRY = {"Retry-After": "1"}
 #: ``result`` of a running poll, and of a final one whose job produced none, per request type
 RUNNING_RESULT: dict[str, Any] = {"compile": {}}
 FINAL_RESULT: dict[str, Any] = {"compile": {"content": []}}
 #: request types whose every poll carries its new result items as an array
-ITEMS = ("search",)
+ITEMS = ("search", "unittest")
 
 
 def _request_kind(body: dict[str, Any]) -> str:
@@ -92,10 +93,13 @@ POLL_WAIT_SECONDS = 0.25
 @doc_response(503, schema=EnvelopeSchema, description="too many jobs, or shutting down")
 @versioned(1)
 def queue_work(ns: str) -> Response:
-    """QueueAsync: start a compile or search job; poll it with GET work/{id}."""
+    """QueueAsync: start a compile, search or unit-test job; poll it with GET work/{id}."""
     body = json_body(expect=dict)
-    if _request_kind(body) == "search":
+    kind = _request_kind(body)
+    if kind == "search":
         return _queue_search(ns, body)
+    if kind == "unittest":
+        return _queue_unittest(ns, body, int((request.view_args or {}).get("version", 0)))
     source = body.get("source", True)
     if not isinstance(source, bool):
         raise BadRequest("'source' must be true or false")
@@ -150,6 +154,32 @@ def _queue_search(ns: str, body: dict[str, Any]) -> Response:
     return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
 
 
+def _queue_unittest(ns: str, body: dict[str, Any], version: int) -> Response:
+    """A unit-test run (API v8 and up, not in %SYS): see ``run.unittests``."""
+    if version < 8:
+        raise BadRequest(f"Unit tests run through /work from API version 8; this request "
+                         f"used v{version}")
+    service = compile_service(ns)
+    if service.store.namespace == "%SYS":
+        raise BadRequest("Unit tests do not run in %SYS: use the namespace of the test "
+                         "classes")
+    runs = services().runs
+    if runs is None or not runs.available():
+        raise BadRequest("This server's compiler adapter cannot run code, so it cannot "
+                         "run unit tests")
+    runs.check()  # 503 when every session slot is taken
+    unit = parse_request(body)
+    settings = services().settings
+    session = g.get("session")
+    user = getattr(session, "user", "") or settings.username
+    job = unittest_job(runs, service.store, service.catalog, unit, user=user,
+                       device=request.remote_addr or "",
+                       test_seconds=float(settings.run_line_seconds))
+    job_id = services().work.submit(service.store.namespace, "unittest", job,
+                                    settings.work_time_limit_seconds)
+    return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
+
+
 def _final(poll: Poll, *, with_errors: bool = True) -> Response:
     outcome = poll.outcome
     result = outcome.result if outcome is not None and outcome.result is not None else (
@@ -163,8 +193,11 @@ def _final(poll: Poll, *, with_errors: bool = True) -> Response:
 
 @blp.route(NS + "/work/<job_id>", methods=["GET"])
 @doc_response(200, schema=CompileEnvelopeSchema, description="running (Retry-After set, "
-                  "result {}, new console lines) or final (no Retry-After: the result; a failed "
-                  "compile has status.errors)",
+                  "new console lines; a compile's result {}, a search's or unit-test run's "
+                  "new items: documents found, or finished tests' result rows {class, "
+                  "method?, status 0 failed/1 passed/2 skipped, duration ms, failures "
+                  "[{message, location {document, label, offset, namespace}}], error?}) or "
+                  "final (no Retry-After: the rest; a failed compile has status.errors)",
                   headers={"Retry-After": {"description": "present while the job runs",
                                            "schema": {"type": "string"}}})
 @doc_response(404, schema=EnvelopeSchema, description="unknown id, or already collected")

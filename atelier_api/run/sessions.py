@@ -73,13 +73,15 @@ class Runs:
             if len(self._open) >= self.max_sessions:
                 raise TooManySessions(self.max_sessions)
 
-    def open(self, namespace: str, *, user: str, device: str, kind: str) -> Run:
-        """A new session in ``namespace`` (404 when there is no such namespace)."""
+    def open(self, namespace: str, *, user: str, device: str, kind: str,
+             documents: Callable[[str], tuple[str, str] | None] | None = None) -> Run:
+        """A new session in ``namespace`` (404 when there is no such namespace); its
+        documents are the namespace's, or ``documents`` (a unit-test run's overlay)."""
         self.check()
         store = self.stores.get(namespace.upper())
         if store is None:
             raise NotFound(f"Namespace '{namespace}' does not exist")
-        request = ExecutionRequest(store.namespace, self._documents(store),
+        request = ExecutionRequest(store.namespace, documents or self.documents_of(store),
                                    self.data_dir(store.namespace), self.limits, user,
                                    self._switch, version_string())
         session = self.adapter.open_session(request)
@@ -132,10 +134,11 @@ class Runs:
         store = self.stores.get(namespace.upper())
         if store is None:
             return None
-        return self._documents(store), self.data_dir(store.namespace)
+        return self.documents_of(store), self.data_dir(store.namespace)
 
     @staticmethod
-    def _documents(store: DocumentStore) -> Any:
+    def documents_of(store: DocumentStore) -> Callable[[str], tuple[str, str] | None]:
+        """A session's document reader over a namespace: (text, version) or None."""
         def read(name: str) -> tuple[str, str] | None:
             try:
                 source = store.text_of(name)

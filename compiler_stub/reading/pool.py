@@ -19,13 +19,13 @@ that compile read its classes in-process, as a small compile does.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from compiler_stub.forkserver import context as forkserver_context
 from compiler_stub.reading.outline import ClassSource, read_class
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,7 @@ class ReadPool:
                 self._timer.cancel()
                 self._timer = None
             if self._executor is None:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["compiler_stub.reading.outline"])
+                ctx = forkserver_context()  # shared with execution sessions
                 self._executor = ProcessPoolExecutor(self._workers, mp_context=ctx)
             self._users += 1
             return self._executor

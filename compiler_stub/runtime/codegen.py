@@ -78,6 +78,15 @@ def pyname(name: str) -> str:
     return name.replace("%", "_p")
 
 
+_NODES1 = "P.gstore.nodes["
+
+
+def gname1(r1: tuple[str, str]) -> str:
+    """The global's name (a Python string literal) of a ``ref1`` global fast path."""
+    assert r1[0].startswith(_NODES1)
+    return r1[0][len(_NODES1):-1]
+
+
 # --------------------------------------------------------------------------- names
 
 SPECIAL_VARS = {
@@ -99,7 +108,7 @@ SPECIAL_VARS = {
     "$ZU": "zu", "$ZEXCEPTION": "zexception",
 }
 SETTABLE_SPECIALS = {"test", "x", "y", "zerror", "ecode", "namespace", "ztrap", "etrap",
-                     "key", "zstorage"}
+                     "key", "zstorage", "zreference"}
 
 FUNC_ALIASES = {
     "$D": "$DATA", "$DATA": "$DATA", "$G": "$GET", "$GET": "$GET", "$O": "$ORDER",
@@ -347,12 +356,50 @@ class LineCompiler:
             return self.ind_ref(node)
         if t == "byref_arg":
             return self.ref(node.named_children[0], last_raw)
+        md = self.md_ref(node)
+        if md is not None:
+            return md
         raise TranslateError("SYNTAX")
+
+    def md_ref(self, node: TSNode) -> tuple[str, str] | None:
+        """(node expression, subscripts) of a multidimensional property reference,
+        ``obj.P(subs)``, ``obj.P``, ``..P(subs)``, ``..P``, ``i%P(subs)``: the property's
+        array (``P.md``: ``<OBJECT DISPATCH>`` at run time when ``P`` is not
+        multidimensional); None for any other node."""
+        t = node.type
+        if t == "oref_chain_expr":
+            kids = node.named_children
+            if len(kids) < 2:
+                return None
+            last = kids[-1]
+            inner = last.named_children[0] if last.type == "oref_chain_segment" else last
+            if inner.type not in ("oref_property", "oref_method"):
+                return None
+            nn = first(inner, "property_name", "method_name")
+            base = "P.this()" if kids[0].type == "oref_chain_segment" else self.expr(kids[0])
+            for seg in kids[1:-1]:
+                base = self.oref_segment(base, seg)
+            return (f"P.md({base}, {text(nn or inner)!r})",
+                    self.subs(first(inner, "method_args")))
+        if t in ("relative_dot_property", "relative_dot_method"):
+            prop = first(node, "oref_property", "oref_method")
+            if prop is None:
+                return None
+            nn = first(prop, "property_name", "method_name")
+            return (f"P.md_this({text(nn or prop)!r})",
+                    self.subs(first(prop, "method_args")))
+        if t == "instance_variable":
+            nn = first(node, "property_name")
+            return f"P.md_this({text(nn or node)!r})", self.subs(first(node, "method_args"))
+        return None
 
     def ref1(self, node: TSNode) -> tuple[str, str] | None:
         """(node expression, subscript expression) of a local or global reference with
         exactly one subscript (``x(s)``, ``^g(s)``), for the one-subscript fast paths;
-        None for anything else."""
+        None for anything else (``^||g(s)``, ``^|ns|g(s)``, ``^(s)`` included). A caller
+        of a global's fast path records the reference itself (``P.zr = ('g', (s,))`` /
+        ``P.nk1('g', s)``: the name of a global of the current namespace, see
+        ``gname1``)."""
         node = self.unwrap_arg(node)
         if node.type not in ("lvn", "gvn"):
             return None
@@ -367,25 +414,46 @@ class LineCompiler:
         else:
             kids = node.children
             ident = first(node, "identifier", "objectscript_identifier")
-            if (len(kids) > 1 and kids[1].type == "|") or ident is None or not text(ident):
+            if (len(kids) < 2 or kids[1].type not in ("identifier", "objectscript_identifier")
+                    or ident is None or not text(ident)):
                 return None
             n = f"P.gstore.nodes[{text(ident)!r}]"
         return n, self.sub_expr(items[0])
 
-    def gref(self, node: TSNode, last_raw: bool = False) -> tuple[str, str]:
+    def gref(self, node: TSNode, last_raw: bool = False,
+             track: bool = True) -> tuple[str, str]:
+        """(node expression, subscripts expression) of a global reference: ``^g(s)``,
+        ``^||g(s)`` (process-private), ``^|env|g(s)`` / ``^[env]g(s)`` / ``^[env,sys]g(s)``
+        (extended; process-private for ``"^"``), ``^(s)`` (naked). Evaluating the
+        subscripts records the reference as ``$ZREFERENCE``, the naked indicator (``P.nk``;
+        ``P.naked`` for a naked one), unless ``track`` is False (``$NAME``, which refers
+        to no global)."""
         ident = first(node, "identifier", "objectscript_identifier")
         name = text(ident) if ident is not None else ""
-        env = None
         kids = node.children
-        if len(kids) > 1 and kids[1].type == "|":
-            env = first(node, "expression")
-        args = first(node, "method_args")
-        if env is not None:
-            return f"P.gext({self.expr(env)}, {name!r})", self.subs(args, last_raw)
+        form = kids[1].type if len(kids) > 1 else ""
+        s = self.subs(first(node, "method_args"), last_raw)
         if not name:
-            # naked reference ^(...)
-            return "P.naked()", self.subs(args, last_raw)
-        return f"P.g({name!r})", self.subs(args, last_raw)
+            # naked reference ^(...): its subscripts are evaluated first, then it is
+            # expanded with the naked indicator as they left it
+            t = self.tmp()
+            return f"({t} := P.{'naked' if track else 'naked_ref'}({s}))[0]", f"{t}[1]"
+        if form == "||":
+            n = f"P.ppg({name!r})"
+        elif form in ("|", "["):
+            envs = [self.expr(e) for e in named(node, "expression")]
+            if len(envs) == 1:
+                n = f"P.gext({envs[0]}, {name!r}{', ' + repr(form) if form == '[' else ''})"
+            elif len(envs) == 2 and form == "[":
+                n = f"P.gext2({envs[0]}, {envs[1]}, {name!r})"
+            else:
+                raise TranslateError("SYNTAX")
+        else:
+            n = f"P.g({name!r})"
+        if not track:
+            return n, s
+        t = self.tmp()
+        return f"({t} := {n})", f"P.nk({t}, {s})"
 
     def ind_ref(self, node: TSNode) -> tuple[str, str]:
         """``@x`` / ``@x@(subs)`` as a reference: resolved at run time."""
@@ -879,11 +947,8 @@ class LineCompiler:
             pn, ps = self.ref(a1)
             vn, vs = self.ref(a2)
             return f"P.listnext({lst}, {pn}, {ps}, {vn}, {vs})"
-        if first_arg.type not in ("lvn", "gvn", "indirection"):
-            if canon == "$GET":
-                raise TranslateError("SYNTAX")
-            if canon == "$DATA" and first_arg.type in ("oref_chain_expr",):
-                return "0"
+        if first_arg.type not in ("lvn", "gvn", "indirection") and \
+                self.md_ref(first_arg) is None:
             raise TranslateError("SYNTAX")
         n, s = self.ref(first_arg)
         if canon == "$GET":
@@ -908,13 +973,17 @@ class LineCompiler:
                             and self.unwrap_arg(rest[0]).type == "numeric_literal"
                             and text(self.unwrap_arg(rest[0])) == "1"):
                 r1 = self.ref1(first_arg)
+                if r1 is not None and first_arg.type == "gvn":
+                    # the reference is recorded: $ZREFERENCE, the naked indicator
+                    return f"{r1[0]}.next1(P.nk1({gname1(r1)}, {r1[1]}))"
                 if r1 is not None:
                     return f"{r1[0]}.next1({r1[1]})"
             d = self.expr(rest[0]) if rest and rest[0] is not None else "1"
             if len(rest) == 2 and rest[1] is not None:
                 tn, ts = self.ref(rest[1])
                 return f"P.order_target({n}, {s}, {d}, {tn}, {ts})"
-            if s == "()":
+            if s == "()" or (first_arg.type == "gvn"
+                             and first(first_arg, "method_args") is None):
                 raise TranslateError("FUNCTION")
             return f"{n}.order({s}, {d})"
         if canon == "$QUERY":
@@ -933,8 +1002,11 @@ class LineCompiler:
         if canon == "$NAME":
             if rest:
                 raise TranslateError("UNIMPLEMENTED")
-            if first_arg.type == "gvn" and n.startswith("P.g("):
-                return f"P.gname_of({n[4:-1]}, {s})"
+            if first_arg.type == "gvn":
+                # $NAME only names the node: the naked indicator stays as it is
+                n, s = self.gref(first_arg, track=False)
+                if n.startswith("P.g("):
+                    return f"P.gname_of({n[4:-1]}, {s})"
             return f"P.name_of({n}, {s})"
         raise TranslateError("SYNTAX")
 
@@ -1046,6 +1118,9 @@ class LineCompiler:
             return f"P.param(P.this(), {text(pn or par or node)!r})"
         if t == "instance_variable":
             pn = first(node, "property_name")
+            if first(node, "method_args") is not None:   # i%P(subs)
+                n, s = self.ref(node)
+                return f"{n}.get({s})"
             return f"P.ivar({text(pn or node)!r})"
         if t == "superclass_method_call":
             return f"P.super_call({want}{self.actuals(first(node, 'method_args'))})"
@@ -1231,9 +1306,14 @@ class LineCompiler:
         if t == "gvn":
             tv = self.tmp()
             self.emit(f"{tv} = {v}")
+            # the value first, then the target is referred to (ANSI M: the right side of
+            # SET before the left; a naked target expands with the value's references)
             r1 = self.ref1(inner)
             if r1 is not None:
-                self.emit(f"{r1[0]}.set1({r1[1]}, {tv})")
+                ts = self.tmp()
+                self.emit(f"{ts} = {r1[1]}")
+                self.emit(f"P.zr = ({gname1(r1)}, ({ts},))")
+                self.emit(f"{r1[0]}.set1({ts}, {tv})")
                 return
             n, s = self.gref(inner)
             self.emit(f"{n}.set({s}, {tv})")
@@ -1254,15 +1334,18 @@ class LineCompiler:
                 return
             self.emit(f"P.set_{attr}({v})")
             return
-        if t == "instance_variable":
+        if t == "instance_variable" and first(inner, "method_args") is None:
             pn = first(inner, "property_name")
             self.emit(f"P.set_ivar({text(pn or inner)!r}, {v})")
             return
         if t == "system_defined_function" and FUNC_ALIASES.get(self.fname(inner)) == "$PROPERTY":
             pargs = self.arg_list(inner)
-            if len(pargs) != 2 or pargs[0] is None or pargs[1] is None:
+            if len(pargs) < 2 or pargs[1] is None or None in pargs[2:]:
                 raise TranslateError("SYNTAX")
-            self.emit(f"P.set_fn_property({self.expr(pargs[0])}, {self.expr(pargs[1])}, {v})")
+            # no oref: $THIS; more arguments: subscripts of a multidimensional property
+            obj = "None" if pargs[0] is None else self.expr(pargs[0])
+            subs = "".join(", " + self.expr(a) for a in pargs[2:] if a is not None)
+            self.emit(f"P.set_fn_property({obj}, {self.expr(pargs[1])}, {v}{subs})")
             return
         if t == "system_defined_function":
             fname = self.fname(inner)
@@ -1285,6 +1368,12 @@ class LineCompiler:
             base = self.oref_chain_prefix(kids)
             last = kids[-1]
             pinner = last.named_children[0] if last.type == "oref_chain_segment" else last
+            if pinner.type == "oref_method":   # obj.P(subs)=v: a multidimensional property
+                tv = self.tmp()
+                self.emit(f"{tv} = {v}")
+                n, s = self.ref(inner)
+                self.emit(f"{n}.set({s}, {tv})")
+                return
             if pinner.type != "oref_property":
                 raise TranslateError("SYNTAX")
             pn = first(pinner, "property_name")
@@ -1296,6 +1385,14 @@ class LineCompiler:
                 raise TranslateError("SYNTAX")
             pn = first(prop, "property_name")
             self.emit(f"P.set_prop(P.this(), {text(pn or prop)!r}, {v})")
+            return
+        if t == "relative_dot_method" or (t == "instance_variable"
+                                          and first(inner, "method_args") is not None):
+            # ..P(subs)=v / i%P(subs)=v: a multidimensional property of $THIS
+            tv = self.tmp()
+            self.emit(f"{tv} = {v}")
+            n, s = self.ref(inner)
+            self.emit(f"{n}.set({s}, {tv})")
             return
         raise TranslateError("SYNTAX")
 
@@ -1598,7 +1695,13 @@ class LineCompiler:
             return True
 
         def emit_step() -> None:
-            self.emit(f"{step} = {r1[0]}.next1({r1[1]})")
+            if ref.type == "gvn":   # the reference is recorded: $ZREFERENCE, naked
+                ts = self.tmp()
+                self.emit(f"{ts} = {r1[1]}")
+                self.emit(f"P.zr = ({gname1(r1)}, ({ts},))")
+                self.emit(f"{step} = {r1[0]}.next1({ts})")
+            else:
+                self.emit(f"{step} = {r1[0]}.next1({r1[1]})")
             self.emit(f"{node_var}.value = {step}")
 
         def emit_quit() -> None:
@@ -1833,6 +1936,13 @@ class LineCompiler:
             self.emit(self.object_atom(inner, want=False))
         elif inner.type == "system_defined_function" and first(inner, "class_name") is not None:
             self.emit(self.system_call(inner, want=False))
+        elif inner.type == "system_defined_function" and \
+                FUNC_ALIASES.get(self.fname(inner)) in ("$METHOD", "$CLASSMETHOD"):
+            # DO $METHOD(oref, name, args) / DO $CLASSMETHOD(class, name, args): the method
+            # runs, its value (if any) is dropped (RCOS_fmethod, RCOS_fclassmethod)
+            kind = FUNC_ALIASES[self.fname(inner)][1:].lower()
+            fargs = self.arg_list(inner)
+            self.emit(f"P.do_fn_{kind}({', '.join(self.plain_args(fargs))})")
         elif inner.type in ("lvn", "oref_chain_expr"):
             if inner.type == "lvn":
                 obj = self.expr(inner)
@@ -2070,25 +2180,55 @@ class LineCompiler:
 
     def c_lock(self, node: TSNode) -> None:
         """LOCK: ``P.lock_cmd(op, refs, timeout)`` per argument (``op`` "+", "-" or "" for a
-        plain LOCK that first releases this process's locks); argumentless LOCK releases
-        them all."""
+        plain LOCK that first releases this process's locks; each ref ``(name, subs,
+        locktype)``, a name indirection ``@x`` / ``@x@(subs)`` resolved by ``P.lock_name``);
+        an argument that is only ``@x`` is argument indirection (``P.lock_ind``: the value
+        is a whole argument list); argumentless LOCK releases them all."""
         did = self.guarded(node)
         args = [c for c in node.named_children if c.type == "command_lock_argument"]
         if not args:
             self.emit("P.lock_cmd('', [], None)")
         for arg in args:
             op = arg.children[0].type if arg.children[0].type in ("+", "-") else ""
+            items = [c for c in arg.named_children if c.type == "lock_arg"]
+            timeout = first(arg, "timeout")
+            if not op and timeout is None and len(items) == 1 and arg.children[0].type != "(":
+                inner = items[0].named_children[0] if items[0].named_children else None
+                if (inner is not None and inner.type == "indirection"
+                        and first(inner, "method_args") is None
+                        and first(items[0], "locktype") is None):
+                    self.emit(f"P.lock_ind({self.expr(first(inner, 'expression'))})")  # type: ignore[arg-type]
+                    continue
             refs = []
-            for la in (c for c in arg.named_children if c.type == "lock_arg"):
+            for la in items:
                 inner = la.named_children[0] if la.named_children else None
+                lt = first(la, "locktype")
+                if lt is None:
+                    ltype = "''"
+                else:
+                    lt_kids = lt.named_children
+                    if len(lt_kids) != 1:
+                        raise TranslateError("UNIMPLEMENTED")
+                    lk = lt_kids[0]
+                    if lk.type == "lvn" and not lk.named_children:  # #var: a bare name
+                        ltype = self.read_var(text(lk))
+                    else:
+                        ltype = self.expr(lk)
+                if inner is not None and inner.type == "indirection":
+                    ie = first(inner, "expression")
+                    if ie is None:
+                        raise TranslateError("SYNTAX")
+                    extra = self.subs(first(inner, "method_args"))
+                    refs.append(f"P.lock_name({self.expr(ie)}, {extra}, {ltype})")
+                    continue
                 if inner is None or inner.type not in ("gvn", "lvn"):
                     raise TranslateError("UNIMPLEMENTED")
                 ident = first(inner, "identifier", "objectscript_identifier")
                 if ident is None:
                     raise TranslateError("SYNTAX")
                 name = ("^" if inner.type == "gvn" else "") + text(ident)
-                refs.append(f"({name!r}, {self.subs(first(inner, 'method_args'))})")
-            timeout = first(arg, "timeout")
+                subs = self.subs(first(inner, "method_args"))
+                refs.append(f"({name!r}, {subs}, {ltype})")
             texpr = first(timeout, "expression") if timeout is not None else None
             t = self.expr(texpr) if texpr is not None else "None"
             self.emit(f"P.lock_cmd({op!r}, [{', '.join(refs)}], {t})")
@@ -2155,7 +2295,8 @@ class LineCompiler:
     def c_zkill(self, node: TSNode) -> None:
         did = self.guarded(node)
         for tg in node.named_children:
-            inner = tg.named_children[0] if tg.named_children and tg.type != "lvn" else tg
+            inner = tg.named_children[0] if tg.named_children and \
+                tg.type not in ("lvn", "gvn") else tg
             if inner.type in ("lvn", "gvn"):
                 n, s = self.ref(inner)
                 self.emit(f"{n}.zkill({s})")

@@ -50,9 +50,14 @@ Unlocks inside a transaction are deferred to its end (IRIS LOCK: locks released 
 transaction are held until it ends).
 
 LOCK: a ``locks`` table shared by every process using the file; a lock conflicts with a lock
-of another owner on the same node, an ancestor or a descendant. Owners are one per
-``GlobalStore`` (``pid:token``); locks of processes that no longer exist are removed when they
-get in the way and when a store opens.
+of another owner on the same node, an ancestor or a descendant, unless both are shared
+(``#"S"``). Exclusive, shared and escalating (``#"E"``) locks on one name are separate locks
+with their own counts; escalating locks on the children of one node are replaced by one lock
+on the node past ``lock_threshold``. Inside a transaction a released level stays held until
+the transaction ends (``#"I"`` releases at once). Owners are one per ``GlobalStore``
+(``pid:token``); locks of processes that no longer exist are removed when they get in the way
+and when a store opens; the table is transient, so a file whose ``locks`` table has another
+layout gets a new one when a store opens.
 """
 
 from __future__ import annotations
@@ -259,12 +264,18 @@ def _pyval(x: Any) -> Any:
 _SCHEMA = (
     _BLOCKS_SCHEMA,
     "CREATE TABLE IF NOT EXISTS locks ("
-    " g TEXT NOT NULL, k BLOB NOT NULL, owner TEXT NOT NULL, pid INTEGER NOT NULL,"
-    " n INTEGER NOT NULL, PRIMARY KEY (g, k, owner)) WITHOUT ROWID",
+    " g TEXT NOT NULL, k BLOB NOT NULL, owner TEXT NOT NULL, mode TEXT NOT NULL,"
+    " pid INTEGER NOT NULL, n INTEGER NOT NULL, dn INTEGER NOT NULL DEFAULT 0,"
+    " up INTEGER NOT NULL DEFAULT 0, imm INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (g, k, owner, mode)) WITHOUT ROWID",
 )
+#: the owners of locks in the way of a lock on ``:k`` (``:x`` 1 for an exclusive one): on
+#: the node, an ancestor or a descendant, any lock of another owner for an exclusive lock,
+#: its exclusive locks for a shared one
 _CONFLICTS = (
-    "SELECT DISTINCT owner, pid FROM locks WHERE g = :g AND owner <> :o AND"
-    " (length(k) = 0 OR length(:k) = 0"
+    "SELECT DISTINCT owner, pid FROM locks WHERE g = :g AND owner <> :o"
+    " AND (:x OR substr(mode, 1, 1) = 'X')"
+    " AND (length(k) = 0 OR length(:k) = 0"
     "  OR k = substr(:k, 1, length(k)) OR substr(k, 1, length(:k)) = :k)"
 )
 
@@ -855,11 +866,37 @@ class GlobalStore:
 
     # ------------------------------------------------------------------ LOCK
 
+    #: escalating locks (``#"E"``) of one owner and mode on the children of one node: once
+    #: it holds this many, the next one locks the node itself instead (IRIS's default
+    #: lock threshold, 1000)
+    lock_threshold = 1000
+
+    #: the ``locks`` table: per lock name (``g`` with ``^`` for a global, ``k`` the encoded
+    #: subscripts), owner and mode (``X`` exclusive or ``S`` shared, ``E`` appended for an
+    #: escalating lock: the four are independent locks with their own counts) the count
+    #: ``n``; ``dn`` of those levels are released inside a transaction and held until it ends
+    #: (IRIS's "delock"); ``up`` 1 for a lock made by escalation (its children count on it);
+    #: ``imm`` 1 when the last release of the lock in the transaction was immediate
+    _LOCK_COLUMNS = ("g", "k", "owner", "mode", "pid", "n", "dn", "up", "imm")
+
     @staticmethod
-    def _lock_keys(refs: Any) -> list[tuple[str, bytes]]:
+    def _lock_keys(refs: Any) -> list[tuple[str, bytes, tuple[str, ...], str, str]]:
+        """``(name, key, subscripts, mode, release)`` per reference, ``(name, subs)`` or
+        ``(name, subs, locktype)``: the lock type's letters in any order and case, ``S``
+        shared, ``E`` escalating (mode ``X``/``S`` with ``E`` appended), ``I`` immediate and
+        ``D`` deferred release (``I`` wins); another letter is ``<SYNTAX>``."""
         if refs and isinstance(refs[0], str):
             refs = [refs]
-        return [(name, encode_subs(tuple(subs)) if subs else b"") for name, subs in refs]
+        out = []
+        for ref in refs:
+            name, subs = ref[0], tuple(ref[1])
+            letters = to_str(ref[2]).upper() if len(ref) > 2 else ""
+            if not set(letters) <= set("SEID"):
+                raise ObjectScriptError("SYNTAX")
+            mode = ("S" if "S" in letters else "X") + ("E" if "E" in letters else "")
+            release = "I" if "I" in letters else "D" if "D" in letters else ""
+            out.append((name, encode_subs(subs) if subs else b"", subs, mode, release))
+        return out
 
     def _reap(self, owners: Iterable[tuple[str, int]]) -> bool:
         """Remove the locks of owners whose process is gone; whether any were."""
@@ -868,7 +905,28 @@ class GlobalStore:
             self._db.execute("DELETE FROM locks WHERE owner = ?", (o,))
         return bool(dead)
 
+    def _lock_table(self) -> None:
+        """Locks are transient: a ``locks`` table of another layout (a file an older version
+        wrote) is dropped and made anew."""
+        db = self._db
+
+        def columns() -> tuple[str, ...]:
+            return tuple(row[1] for row in db.execute("PRAGMA table_info(locks)"))
+
+        if columns() == self._LOCK_COLUMNS:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if columns() != self._LOCK_COLUMNS:  # not done by another process meanwhile
+                db.execute("DROP TABLE IF EXISTS locks")
+                db.execute(next(s for s in _SCHEMA if "EXISTS locks (" in s))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     def _reap_dead(self) -> None:
+        self._lock_table()
         owners = self._db.execute("SELECT DISTINCT owner, pid FROM locks").fetchall()
         if owners:
             self._db.execute("BEGIN IMMEDIATE")
@@ -877,11 +935,101 @@ class GlobalStore:
             finally:
                 self._db.execute("COMMIT")
 
+    def _lock_blockers(self, g: str, k: bytes, mode: str) -> list[tuple[str, int]]:
+        """The other owners whose locks keep this one from being taken."""
+        args = {"g": g, "o": self.owner, "k": k, "x": mode[0] == "X"}
+        return self._db.execute(_CONFLICTS, args).fetchall()
+
+    def _own_lock(self, g: str, k: bytes, mode: str) -> tuple[bytes, int, int, int] | None:
+        """This owner's lock of the mode on ``k`` as ``(key, n, dn, imm)``, or else the
+        escalated lock on its nearest ancestor that stands for it."""
+        db = self._db
+        row: tuple[bytes, int, int, int] | None = db.execute(
+            "SELECT k, n, dn, imm FROM locks WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+            (g, k, self.owner, mode),
+        ).fetchone()
+        if row is None and "E" in mode and k:
+            row = db.execute(
+                "SELECT k, n, dn, imm FROM locks WHERE g = :g AND owner = :o AND mode = :m"
+                " AND up = 1 AND length(k) < length(:k) AND k = substr(:k, 1, length(k))"
+                " ORDER BY length(k) DESC LIMIT 1",
+                {"g": g, "o": self.owner, "m": mode, "k": k},
+            ).fetchone()
+        return row
+
+    def _lock_level(
+        self, g: str, parent: bytes, depth: int, mode: str
+    ) -> list[tuple[bytes, int, int]]:
+        """This owner's locks of the mode on the children of ``parent`` (``depth``
+        subscripts): ``(key, n, dn)``."""
+        rows = self._db.execute(
+            "SELECT k, n, dn FROM locks WHERE g = ? AND owner = ? AND mode = ?"
+            " AND k > ? AND k < ?",
+            (g, self.owner, mode, parent, parent + b"\xff"),
+        ).fetchall()
+        return [r for r in rows if len(decode_subs(r[0])) == depth]
+
+    def _escalation(self, g: str, k: bytes, subs: tuple[str, ...], mode: str) -> bytes | None:
+        """The key of the parent an escalating lock on ``k`` locks instead (IRIS: once a
+        process holds the threshold's number of escalating locks on the children of a node,
+        they are replaced by one lock on the node), or None."""
+        if "E" not in mode or not subs or self._own_lock(g, k, mode) is not None:
+            return None
+        parent = encode_subs(subs[:-1]) if len(subs) > 1 else b""
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM locks WHERE g = ? AND owner = ? AND mode = ?"
+            " AND k > ? AND k < ?",
+            (g, self.owner, mode, parent, parent + b"\xff"),
+        ).fetchone()
+        if count < self.lock_threshold:  # children and deeper: enough to look closer?
+            return None
+        if len(self._lock_level(g, parent, len(subs), mode)) < self.lock_threshold:
+            return None
+        return parent
+
+    def _take(
+        self, g: str, k: bytes, subs: tuple[str, ...], mode: str, parent: bytes | None
+    ) -> None:
+        """One level more of this owner's lock (inside the write transaction): on ``k``, on
+        the escalated ancestor lock that stands for it, or (``parent``) on the parent the
+        sibling locks escalate to, their counts moving onto it."""
+        db = self._db
+        o = self.owner
+        if parent is not None:
+            rows = self._lock_level(g, parent, len(subs), mode)
+            db.executemany(
+                "DELETE FROM locks WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+                [(g, rk, o, mode) for rk, _, _ in rows],
+            )
+            db.execute(
+                "INSERT INTO locks (g, k, owner, mode, pid, n, dn, up)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (g, k, owner, mode)"
+                " DO UPDATE SET n = n + excluded.n, dn = dn + excluded.dn, up = 1",
+                (g, parent, o, mode, self._pid, 1 + sum(r[1] for r in rows),
+                 sum(r[2] for r in rows)),
+            )
+            return
+        own = self._own_lock(g, k, mode) if "E" in mode else None
+        if own is not None and own[0] != k:  # escalated: the children count on the parent
+            db.execute(
+                "UPDATE locks SET n = n + 1 WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+                (g, own[0], o, mode),
+            )
+            return
+        db.execute(
+            "INSERT INTO locks (g, k, owner, mode, pid, n) VALUES (?, ?, ?, ?, ?, 1)"
+            " ON CONFLICT (g, k, owner, mode) DO UPDATE SET n = n + 1",
+            (g, k, o, mode, self._pid),
+        )
+
     def lock(self, refs: Any, incremental: bool = False, timeout: float | None = None) -> bool:
-        """``LOCK``: ``refs`` is one ``(name, subs)`` (``name`` with ``^`` for a global) or a
-        list of them, all taken or none. Without ``incremental`` this owner's other locks
-        are released first. ``timeout`` None waits for ever; returns whether it got them
-        (``$TEST``)."""
+        """``LOCK``: ``refs`` is one ``(name, subs)`` or ``(name, subs, locktype)`` (``name``
+        with ``^`` for a global, ``locktype`` the letters after ``#``) or a list of them, all
+        taken or none. An exclusive lock waits for every lock of another owner on the node,
+        an ancestor or a descendant, a shared one (``S``) only for exclusive ones; this
+        owner's own locks never block it (a shared lock can be upgraded). Without
+        ``incremental`` this owner's other locks are released first. ``timeout`` None waits
+        for ever; returns whether it got them (``$TEST``)."""
         keys = self._lock_keys(refs)
         self.flush()
         if not incremental:
@@ -893,15 +1041,17 @@ class GlobalStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 blockers: set[tuple[str, int]] = set()
-                for g, k in keys:
-                    blockers.update(db.execute(_CONFLICTS, {"g": g, "o": self.owner, "k": k}))
+                plan: list[bytes | None] = []
+                for g, k, subs, mode, _ in keys:
+                    parent = self._escalation(g, k, subs, mode)
+                    if parent is not None and not self._lock_blockers(g, parent, mode):
+                        plan.append(parent)
+                        continue
+                    plan.append(None)  # (a parent another process holds: no escalation)
+                    blockers.update(self._lock_blockers(g, k, mode))
                 if not blockers:
-                    for g, k in keys:
-                        db.execute(
-                            "INSERT INTO locks (g, k, owner, pid, n) VALUES (?, ?, ?, ?, 1)"
-                            " ON CONFLICT (g, k, owner) DO UPDATE SET n = n + 1",
-                            (g, k, self.owner, self._pid),
-                        )
+                    for (g, k, subs, mode, _), parent in zip(keys, plan, strict=True):
+                        self._take(g, k, subs, mode, parent)
                     db.execute("COMMIT")
                     return True
                 reaped = self._reap(blockers)
@@ -919,48 +1069,85 @@ class GlobalStore:
             delay = min(delay * 2, 0.05)
 
     def unlock(self, refs: Any, immediate: bool = False) -> None:
-        """``LOCK -ref``: one level of each lock fewer; inside a transaction the release
-        waits for the transaction's end unless ``immediate``."""
+        """``LOCK -ref``: one level fewer of each lock of the mode the lock type names (a
+        plain ``LOCK -^X`` releases the exclusive non-escalating lock only; a lock this owner
+        does not hold: nothing). Inside a transaction the level is held until the transaction
+        ends unless ``immediate`` or the type has ``I``; with ``D`` it goes the way the last
+        release of that lock in the transaction went. An escalating lock folded into its
+        parent's is released on the parent."""
         keys = self._lock_keys(refs)
-        if self.tlevel and not immediate:
-            self._deferred.extend(keys)
-            return
         self.flush()
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._db
+        o = self.owner
+        db.execute("BEGIN IMMEDIATE")
         try:
-            for g, k in keys:
-                self._db.execute(
-                    "UPDATE locks SET n = n - 1 WHERE g = ? AND k = ? AND owner = ?",
-                    (g, k, self.owner),
-                )
-            self._db.execute("DELETE FROM locks WHERE owner = ? AND n <= 0", (self.owner,))
-            self._db.execute("COMMIT")
+            for g, k, _, mode, release in keys:
+                own = self._own_lock(g, k, mode)
+                if own is None:
+                    continue
+                key, n, dn, imm = own
+                where = (g, key, o, mode)
+                if not self.tlevel or immediate or release == "I" or (release == "D" and imm):
+                    if n <= 1:
+                        db.execute(
+                            "DELETE FROM locks WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+                            where,
+                        )
+                        continue
+                    db.execute(
+                        "UPDATE locks SET n = ?, dn = ?, imm = ?"
+                        " WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+                        (n - 1, min(dn, n - 1), 1 if self.tlevel else 0, *where),
+                    )
+                elif n > dn:  # held until the transaction ends
+                    db.execute(
+                        "UPDATE locks SET dn = dn + 1, imm = 0"
+                        " WHERE g = ? AND k = ? AND owner = ? AND mode = ?",
+                        where,
+                    )
+                if self.tlevel:
+                    self._deferred.append(None)  # something to settle when it ends
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
 
     def unlock_all(self) -> None:
-        """Argumentless ``LOCK``: release every lock of this owner (at the transaction's end
-        when inside one)."""
+        """Argumentless ``LOCK``: release every lock of this owner (inside a transaction
+        every level is held until it ends)."""
+        self.flush()
         if self.tlevel:
+            self._db.execute("UPDATE locks SET dn = n, imm = 0 WHERE owner = ?", (self.owner,))
             self._deferred.append(None)
             return
-        self.flush()
         self._db.execute("DELETE FROM locks WHERE owner = ?", (self.owner,))
 
     def _release_deferred(self) -> None:
+        """The outermost transaction ended: the lock levels released inside it go. (The
+        entries of ``_deferred`` only say that there is something to do.)"""
         deferred, self._deferred = self._deferred, []
-        for key in deferred:
-            if key is None:
-                self.unlock_all()
-            else:
-                name, k = key
-                self.unlock((name, decode_subs(k)))
+        if not deferred:
+            return
+        self.flush()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "UPDATE locks SET n = n - dn, dn = 0, imm = 0 WHERE owner = ?", (self.owner,)
+            )
+            db.execute("DELETE FROM locks WHERE owner = ? AND n <= 0", (self.owner,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
-    def locks(self) -> list[tuple[str, tuple[str, ...], str, int]]:
-        """The lock table: (name, subscripts, owner, count) for every lock of the file."""
-        rows = self._db.execute("SELECT g, k, owner, n FROM locks ORDER BY g, k").fetchall()
-        return [(g, decode_subs(k), o, n) for g, k, o, n in rows]
+    def locks(self) -> list[tuple[str, tuple[str, ...], str, str, int]]:
+        """The lock table: (name, subscripts, owner, mode, count) for every lock of the file;
+        mode ``X`` exclusive or ``S`` shared, ``E`` appended for an escalating lock."""
+        rows = self._db.execute(
+            "SELECT g, k, owner, mode, n FROM locks ORDER BY g, k, owner, mode"
+        ).fetchall()
+        return [(g, decode_subs(k), o, m, n) for g, k, o, m, n in rows]
 
 
 class GlobalNode:

@@ -71,6 +71,7 @@ class RClass:
     accessors: dict[tuple[str, str], MethodDef | None] = field(default_factory=dict)
     storage: Any = None
     resolved: bool = False
+    persist: Any = None   # what persistence.class_info read from the class texts, once
 
     def extends(self, name: str) -> bool:
         """True when this class is ``name`` or inherits from it."""

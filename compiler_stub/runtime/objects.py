@@ -23,6 +23,7 @@ from compiler_stub.runtime import dynamic as _dynamic  # noqa: F401
 from compiler_stub.runtime import lists
 from compiler_stub.runtime import oscollections as _collections  # noqa: F401
 from compiler_stub.runtime import streams as _streams  # noqa: F401
+from compiler_stub.runtime import unittests as _unittests  # noqa: F401
 from compiler_stub.runtime import values as V
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.frames import ERROR_NUMBERS
@@ -40,8 +41,33 @@ from compiler_stub.runtime.objbase import (
     native_class,
     out,
 )
+from compiler_stub.runtime.persistence import (
+    add_index_methods,
+    build_indices,
+    class_info,
+    id_of,
+    id_subscripts,
+    id_value,
+    purge_indices,
+    read_storage,
+    read_stored,
+    row_class,
+    storage_of,
+    unique_clash,
+    update_index,
+    validate,
+)
+from compiler_stub.runtime.persistence import is_stored as _stored
 from compiler_stub.runtime.status import error as status_error
 from compiler_stub.runtime.status import errors_of, is_error, one_text
+from compiler_stub.runtime.streams import (
+    StreamObj,
+    delete_stream,
+    is_stream_class,
+    load_stream,
+    save_stream,
+)
+from compiler_stub.runtime.variables import Node
 
 ClassLoader = Callable[[str], Any]
 
@@ -72,57 +98,6 @@ def _literal(text_: str) -> Any:
                 return V.num(t)
         except ObjectScriptError:
             return None
-    return None
-
-
-# --------------------------------------------------------------------------- storage
-
-class Storage:
-    """What ``%Save``/``%OpenId`` need of a class's storage definition."""
-
-    def __init__(self, data: str, ids: str, index: str, stream: str, values: list[str],
-                 subscript: str = "") -> None:
-        self.data = data          # DataLocation global, without "^"
-        self.ids = ids            # IdLocation global
-        self.index = index
-        self.stream = stream
-        self.values = values      # property names in storage order (with %%CLASSNAME)
-        self.subscript = subscript
-        self.sub_values: list[str] = []   # a subclass's own properties, under subscript
-        self.root = True
-
-
-def _xml_values(body: str, data_name: str) -> tuple[list[str], str]:
-    import re  # noqa: PLC0415 - only when a storage is read
-
-    m = re.search(rf'<Data name="{re.escape(data_name)}">(.*?)</Data>', body, re.DOTALL)
-    if m is None:
-        return [], ""
-    inner = m.group(1)
-    sub = re.search(r"<Subscript>(.*?)</Subscript>", inner, re.DOTALL)
-    pairs = re.findall(r'<Value name="(\d+)">\s*<Value>(.*?)</Value>\s*</Value>', inner,
-                       re.DOTALL)
-    names = [n for _, n in sorted(pairs, key=lambda p: int(p[0]))]
-    return names, sub.group(1).strip() if sub else ""
-
-
-def read_storage(model: Any) -> Storage | None:
-    """The storage of a class text (its first Storage member), or None."""
-    import re  # noqa: PLC0415
-
-    for m in model.members:
-        if m.kind != "storage" or m.segment is None or not m.segment.open_at:
-            continue
-        (orow, _), (crow, _) = m.segment.open_at, m.segment.close_at
-        body = "\n".join(model.lines[orow + 1:crow])
-
-        def tag(name: str, body_: str = body) -> str:
-            found = re.search(rf"<{name}>(.*?)</{name}>", body_, re.DOTALL)
-            return found.group(1).strip() if found else ""
-        values, sub = _xml_values(body, tag("DefaultData"))
-        return Storage(tag("DataLocation").lstrip("^"), tag("IdLocation").lstrip("^"),
-                       tag("IndexLocation").lstrip("^"), tag("StreamLocation").lstrip("^"),
-                       values, sub.strip('"'))
     return None
 
 
@@ -192,6 +167,7 @@ class ObjectWorld:
             elif m.kind == "parameter":
                 rc.own_params[m.name] = m.default
         rc.storage = read_storage(model)
+        add_index_methods(rc, model)
         return rc
 
     @staticmethod
@@ -278,6 +254,10 @@ class ObjectWorld:
         rc = obj.cls
         m = rc.methods.get(name)
         if m is None:
+            if name in rc.props:
+                # no method of that name: a subscripted property reference (GOBJ: a
+                # multidimensional property reference has the form of a method call)
+                return self.md_node(obj, name).get(md_subs(args))
             raise _no_method(name, rc.name)
         if m.kind == "classmethod":
             return self.run(rc.name, rc, m, want, args)
@@ -293,6 +273,8 @@ class ObjectWorld:
         rc = self.get(this)
         m = self.find_method(rc, name)
         if m is None:
+            if name in rc.props:
+                raise _err("NO CURRENT OBJECT")
             raise _no_method(name, rc.name)
         if m.kind != "classmethod" and not rc.routine_only:
             raise _err("NO CURRENT OBJECT")
@@ -330,18 +312,17 @@ class ObjectWorld:
         if not isinstance(obj, Obj):
             raise _err("INVALID OREF")
         rc = obj.cls
+        pd = rc.props.get(name)
+        if pd is not None and pd.multidimensional:
+            # the top node, like an unsubscripted local (no property methods: ROBJ)
+            return self.md_node(obj, name).get(())
         acc = self._accessor(rc, name, "Get")
         if acc is not None:
             return self.run(obj, rc, acc, True, ())
-        pd = rc.props.get(name)
         if pd is not None and not rc.native:
             v = obj.props.get(name, "")
             if v is None:
                 v = obj.props[name] = self.collection_for(pd)
-            if pd.multidimensional and not isinstance(v, (str, int)):
-                node = v
-                got = node.value
-                return "" if got is _NO else got
             return v
         return obj.os_get(name)
 
@@ -349,11 +330,15 @@ class ObjectWorld:
         if not isinstance(obj, Obj):
             raise _err("INVALID OREF")
         rc = obj.cls
+        pd = rc.props.get(name)
+        if pd is not None and pd.multidimensional:
+            self.md_node(obj, name).value = value   # the top node; subscripts stay
+            return
         acc = self._accessor(rc, name, "Set")
         if acc is not None:
             self.run(obj, rc, acc, False, (value,))
             return
-        if name in rc.props and not rc.native:
+        if pd is not None and not rc.native:
             obj.props[name] = value
             return
         obj.os_set(name, value)
@@ -365,6 +350,8 @@ class ObjectWorld:
             raise _err("NO CURRENT OBJECT")
         if name not in this.cls.props:
             raise _no_property(name, this.cls.name)
+        if this.cls.props[name].multidimensional:
+            return self.md_node(this, name).get(())
         v = this.props.get(name, "")
         if v is None:
             v = this.props[name] = self.collection_for(this.cls.props[name])
@@ -376,7 +363,35 @@ class ObjectWorld:
             raise _err("NO CURRENT OBJECT")
         if name not in this.cls.props:
             raise _no_property(name, this.cls.name)
+        if this.cls.props[name].multidimensional:
+            self.md_node(this, name).value = value
+            return
         this.props[name] = value
+
+    def md_node(self, obj: Any, name: str) -> Node:
+        """The array of multidimensional property ``name`` of ``obj``: a ``Node`` named
+        after the property, used like a local variable (``SET``, ``$DATA``, ``$ORDER``,
+        ``KILL``, ``MERGE`` ...). ``<OBJECT DISPATCH>`` when the property is not
+        multidimensional (RCOS_fproperty, RCOS_fdata)."""
+        if not isinstance(obj, Obj):
+            raise _err("INVALID OREF")
+        rc = obj.cls
+        pd = rc.props.get(name)
+        if pd is None:
+            raise _no_property(name, rc.name)
+        if not pd.multidimensional:
+            raise _err("OBJECT DISPATCH", f"*{name},{rc.name}")
+        node = obj.props.get(name)
+        if type(node) is not Node:
+            node = obj.props[name] = Node(name)
+        return node
+
+    def md_this(self, name: str) -> Node:
+        """``..name(subs)`` / ``i%name(subs)``: the array of ``$THIS``."""
+        this = self.P.cur_this
+        if not isinstance(this, Obj):
+            raise _err("NO CURRENT OBJECT")
+        return self.md_node(this, name)
 
     # ------------------------------------------------------------------ parameters
 
@@ -442,15 +457,22 @@ class ObjectWorld:
             if rc.native and name in obj.props:
                 continue
             if pd.multidimensional:
-                from compiler_stub.runtime.variables import Node  # noqa: PLC0415
-                obj.props[name] = Node(name)
+                # undefined until set (no "" as other properties get); an
+                # InitialExpression gives the top node its value
+                node = obj.props[name] = Node(name)
+                if pd.initial is not None:
+                    node.value = self.eval(pd.initial, obj)
                 continue
-            if pd.collection:
+            if pd.collection or is_stream_class(pd.type):
                 obj.props[name] = None   # made on first use, as IRIS swizzles it
                 continue
             obj.props[name] = "" if pd.initial is None else self.eval(pd.initial, obj)
 
     def collection_for(self, pd: PropDef) -> Any:
+        """The object a collection or stream property holds before it is first used: an
+        empty collection, a new stream."""
+        if not pd.collection:
+            return self.new(self.get(pd.type), ())
         datatype = _is_datatype(pd.type)
         if pd.collection == "list":
             cname = "%Library.ListOfDataTypes" if datatype else "%Library.ListOfObjects"
@@ -465,7 +487,11 @@ class ObjectWorld:
         return self.new(self.get(cls), ())
 
 
-_NO = object()
+def md_subs(args: tuple[Any, ...]) -> tuple[str, ...]:
+    """Call arguments as the subscripts of a multidimensional property reference."""
+    return tuple(V.to_str(arg(a)) for a in args)
+
+
 _NOOP_CALLBACKS = ("%OnNew", "%OnBeforeSave", "%OnAfterSave", "%OnDelete", "%OnOpen",
                    "%OnClose", "%OnValidateObject", "%OnAfterDelete")
 _DATATYPE_PREFIXES = ("%Library.String", "%Library.Integer", "%Library.Numeric",
@@ -562,8 +588,7 @@ def clone(w: ObjectWorld, obj: Obj, deep: bool) -> Obj:
     for k, v in obj.props.items():
         if isinstance(v, Obj) and (deep or k in ("ElementType",) or _owned(obj, k)):
             v = clone(w, v, deep)
-        elif hasattr(v, "walk") and hasattr(v, "merge_from"):
-            from compiler_stub.runtime.variables import Node  # noqa: PLC0415
+        elif type(v) is Node:   # a multidimensional property: its whole tree is copied
             n = Node(k)
             n.merge_from((), v, ())
             v = n
@@ -587,45 +612,12 @@ def _is_modified(P: Any, this: Any, *args: Any) -> int:
 
 
 @native("%Library.RegisteredObject", "%ValidateObject")
-def _validate(P: Any, this: Any, *args: Any) -> int:
-    return 1
+def _validate(P: Any, this: Any, *args: Any) -> Any:
+    return validate(world_of(P), this)
 
 
 # --------------------------------------------------------------------------- %Persistent
-
-def storage_of(w: ObjectWorld, rc: RClass) -> Storage:
-    """The storage of a persistent class: its own definition, its root's for a subclass
-    sharing the extent, or the default IRIS would generate (compiler.md §4.5)."""
-    root = rc
-    for c in rc.mro:
-        if not c.native and c.extends("%Library.Persistent"):
-            root = c
-    base = root.storage if root.storage is not None and root.storage.data else None
-    if base is None:
-        pkg, _, short = root.name.rpartition(".")
-        g = f"{pkg}.{short}" if pkg else short
-        names = ["%%CLASSNAME"] + [p for p, pd in root.props.items()
-                                   if _stored(pd) and not pd.owner.startswith("%")]
-        base = Storage(g + "D", g + "D", g + "I", g + "S", names)
-    if rc is root:
-        return base
-    own: Storage | None = rc.storage
-    if own is not None and own.data:
-        return own
-    subs = own.values if own is not None and own.values else [
-        p for p, pd in rc.props.items()
-        if _stored(pd) and p not in base.values and not pd.owner.startswith("%")]
-    st = Storage(base.data, base.ids, base.index, base.stream, base.values,
-                 own.subscript if own is not None and own.subscript else
-                 rc.name.rpartition(".")[2])
-    st.sub_values = subs
-    st.root = False
-    return st
-
-
-def _stored(pd: PropDef) -> bool:
-    return not (pd.transient or pd.calculated or pd.multidimensional)
-
+# (the storage, indices and validation: persistence.py; stream data: streams.py)
 
 def _persistent_class(P: Any, this: Any) -> RClass:
     rc = _class_of(P, this)
@@ -636,6 +628,8 @@ def _persistent_class(P: Any, this: Any) -> RClass:
 
 def _to_stored(w: ObjectWorld, v: Any) -> Any:
     """What a property value becomes in the data node."""
+    if type(v) is Node:
+        return ""   # a multidimensional property a storage lists anyway: never saved (ROBJ)
     if not isinstance(v, Obj):
         return "" if v is None else v
     if v.cls.extends("%Library.Persistent"):
@@ -661,32 +655,67 @@ class _SaveFailed(Exception):
 
 @native("%Library.Persistent", "%Save")
 def _save(P: Any, this: Any, related: Any = 1) -> Any:
+    """``%Save``: ``%ValidateObject``, ``%OnBeforeSave``, the ID (the IdKey's values, or the
+    next of the ``IdLocation`` counter), the objects it refers to; then, unless a unique
+    index already holds its values (nothing is written), its streams, data node and index
+    nodes (the old ones removed); ``%OnAfterSave``."""
     w = world_of(P)
     rc = _persistent_class(P, this)
+    sc = validate(w, this)
+    if is_error(sc):
+        return sc
+    m = rc.methods.get("%OnBeforeSave")
+    if m is not None and m.fn is None:
+        sc = w.run(this, rc, m, True, (1 if this.oid == "" else 0,))
+        if is_error(sc):
+            return sc
     st = storage_of(w, rc)
-    for hook in ("%OnBeforeSave",):
-        m = rc.methods.get(hook)
-        if m is not None and m.fn is None:
-            sc = w.run(this, rc, m, True, (1 if this.oid == "" else 0,))
-            if is_error(sc):
-                return sc
+    info = class_info(w, rc)
     g = P.g(st.data)
     new = this.oid == ""
+    streams = info.streams
+    stored: dict[str, Any] = {}
     try:
-        if new:
+        if info.idkey is not None:
+            for it in info.idkey.items:
+                stored[it.prop] = _to_stored(w, this.props.get(it.prop, ""))
+        if new and info.idkey is not None:
+            key = id_of(info, stored)
+            if g.data(id_subscripts(info, key)) % 2:
+                return status_error(5805, rc.name)
+            this.oid = id_value(key)
+        elif new:
             this.oid = P.g(st.ids).increment((), 1)
-        row = []
-        for n in st.values:
-            if n == "%%CLASSNAME":
-                row.append("" if st.root else f"~{rc.name}~")
-            else:
-                row.append(_to_stored(w, this.props.get(n, "")))
-        g.set((V.to_str(this.oid),), lists.listbuild(*row))
-        subs = st.sub_values
-        if subs:
-            sub_row = [_to_stored(w, this.props.get(n, "")) for n in subs]
-            g.set((V.to_str(this.oid), st.subscript), lists.listbuild(*sub_row))
+        idtext = V.to_str(this.oid)
+        for n in st.values + st.sub_values:
+            if n != "%%CLASSNAME" and n not in streams and n not in stored:
+                stored[n] = _to_stored(w, this.props.get(n, ""))
+        clash = unique_clash(P, rc, st, info, stored, idtext)
+        if clash is not None:
+            if new:
+                this.oid = ""
+            return clash
+        old = None if new else read_stored(P, st, info, idtext)
+        for n in streams:
+            v = this.props.get(n)
+            keep = isinstance(v, StreamObj) and (v.text != "" or v.sid != "")
+            if keep and v.location not in ("", st.stream):
+                v.sid, v.location = "", ""   # a stream saved elsewhere: a new one here
+            stored[n] = save_stream(P, v, st.stream) if keep else ""
+            was = old.get(n, "") if old is not None else ""
+            if was != "" and V.to_str(was) != V.to_str(stored[n]):
+                delete_stream(P, st.stream, was)
+        row = [("" if st.root else f"~{rc.name}~") if n == "%%CLASSNAME" else stored.get(n, "")
+               for n in st.values]
+        subs = id_subscripts(info, idtext)
+        g.set(subs, lists.listbuild(*row))
+        if st.sub_values:
+            g.set(subs + (st.subscript,),
+                  lists.listbuild(*[stored.get(n, "") for n in st.sub_values]))
+        update_index(P, st, info, old, stored, idtext)
     except _SaveFailed as e:
+        if new:
+            this.oid = ""
         return e.sc
     m = rc.methods.get("%OnAfterSave")
     if m is not None and m.fn is None:
@@ -712,7 +741,8 @@ def _exists_id(P: Any, this: Any, id_: Any = "") -> int:
     if idv == "":
         return 0
     st = storage_of(w, rc)
-    return 1 if P.g(st.data).data((idv,)) % 2 else 0
+    subs = id_subscripts(class_info(w, rc), idv)
+    return 1 if "" not in subs and P.g(st.data).data(subs) % 2 else 0
 
 
 @native("%Library.Persistent", "%OpenId", "%Open", kind="classmethod")
@@ -723,7 +753,8 @@ def _open_id(P: Any, this: Any, id_: Any = "", concurrency: Any = -1, sc: Any = 
     idtext = V.to_str(idv)
     st = storage_of(w, rc)
     g = P.g(st.data)
-    row = g.get_or((idtext,), None) if idtext else None
+    key = id_subscripts(class_info(w, rc), idtext)   # (A, B) for the ID A||B of an IdKey
+    row = g.get_or(key, None) if idtext and "" not in key else None
     if row is None:
         out(sc, status_error(5809, rc.name, idtext))
         return ""
@@ -737,16 +768,20 @@ def _open_id(P: Any, this: Any, id_: Any = "", concurrency: Any = -1, sc: Any = 
     obj.world = w  # type: ignore[attr-defined]
     w.init_props(obj)
     for i, n in enumerate(st.values):
-        if n == "%%CLASSNAME" or i >= len(vals):
-            continue
+        if n == "%%CLASSNAME" or i >= len(vals) or type(obj.props.get(n)) is Node:
+            continue   # a multidimensional property starts empty, never loaded
         obj.props[n] = _from_stored(w, target, n, vals[i])
     subs = st.sub_values
     if subs:
-        srow = g.get_or((idtext, st.subscript), None)
+        srow = g.get_or((*key, st.subscript), None)
         svals = lists.items(srow) if srow is not None else []
         for i, n in enumerate(subs):
-            if i < len(svals):
+            if i < len(svals) and type(obj.props.get(n)) is not Node:
                 obj.props[n] = _from_stored(w, target, n, svals[i])
+    idkey = class_info(w, target).idkey
+    if idkey is not None:   # the IdKey's properties are not in the data node: the ID is them
+        for it, part in zip(idkey.items, key, strict=False):
+            obj.props[it.prop] = id_value(part)
     obj.oid = V.num(idtext) if V.is_canonic(idtext) else idtext
     out(sc, 1)
     m = target.methods.get("%OnOpen")
@@ -769,6 +804,8 @@ def _from_stored(w: ObjectWorld, rc: RClass, name: str, v: Any) -> Any:
         if hasattr(coll, "items"):
             coll.items = [("" if x is lists.UNDEF else x) for x in lists.items(v)]
         return coll
+    if is_stream_class(pd.type):   # the stream's id in the class's StreamLocation
+        return load_stream(w.P, w, pd.type, storage_of(w, rc).stream, v) if v != "" else None
     if pd.type and not _is_datatype(pd.type) and v != "":
         try:
             prc = w.get(pd.type)
@@ -788,14 +825,32 @@ def _from_stored(w: ObjectWorld, rc: RClass, name: str, v: Any) -> Any:
 
 @native("%Library.Persistent", "%DeleteId", kind="classmethod")
 def _delete_id(P: Any, this: Any, id_: Any = "", *rest: Any) -> Any:
+    """``%DeleteId``: ``%OnDelete(oid)``, then the object's index nodes, its streams and
+    its data node; ``%OnAfterDelete(oid)``."""
     w = world_of(P)
     rc = _persistent_class(P, this)
     idtext = V.to_str(arg(id_))
     st = storage_of(w, rc)
     g = P.g(st.data)
-    if not idtext or not g.data((idtext,)) % 2:
+    key = id_subscripts(class_info(w, rc), idtext)
+    if not idtext or "" in key or not g.data(key) % 2:
         return status_error(5810, rc.name, idtext)
-    g.kill((idtext,))
+    target = row_class(w, rc, g.get_or(key, ""))
+    oid = lists.listbuild(id_value(idtext), target.name)
+    m = target.methods.get("%OnDelete")
+    if m is not None and m.fn is None:
+        sc = w.run(target.name, target, m, True, (oid,))
+        if is_error(sc):
+            return sc
+    tst, tinfo = storage_of(w, target), class_info(w, target)
+    old = read_stored(P, tst, tinfo, idtext)
+    update_index(P, tst, tinfo, old, None, idtext)
+    for n in tinfo.streams:
+        delete_stream(P, tst.stream, old.get(n, "") if old is not None else "")
+    g.kill(key)
+    m = target.methods.get("%OnAfterDelete")
+    if m is not None and m.fn is None:
+        w.run(target.name, target, m, True, (oid,))
     return 1
 
 
@@ -815,6 +870,17 @@ def _kill_extent(P: Any, this: Any, *rest: Any) -> int:
         if g:
             P.g(g).kill(())
     return 1
+
+
+@native("%Library.Persistent", "%BuildIndices", kind="classmethod")
+def _build_indices(P: Any, this: Any, names: Any = "", purge: Any = 1, *rest: Any) -> Any:
+    return build_indices(P, world_of(P), _persistent_class(P, this), arg(names),
+                         V.truth(arg(purge, 1)))
+
+
+@native("%Library.Persistent", "%PurgeIndices", kind="classmethod")
+def _purge_indices(P: Any, this: Any, names: Any = "", *rest: Any) -> Any:
+    return purge_indices(P, world_of(P), _persistent_class(P, this), arg(names))
 
 
 @native("%Library.Persistent", "%Reload")

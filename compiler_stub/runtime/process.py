@@ -20,6 +20,10 @@ Routines come from ``load(name) -> list[str] | None`` (INT lines). If the loader
 ``version(name)`` attribute its value is the version token of the cache; otherwise the
 lines themselves are compared. The namespace switch (ZNSPACE, ``SET $NAMESPACE``) calls
 ``switch_namespace(name) -> GlobalStore | None``; ``None`` (or no callback) is ``<NAMESPACE>``.
+Extended global references to another namespace (``^|"NS"|G``, ``^["NS"]G``) reach its globals
+through ``open_namespace(name) -> GlobalStore | None`` without switching (None or no callback:
+``<NAMESPACE>``). Process-private globals (``^||G``) are ``Node`` trees held in ``ppgs``; the
+last global reference (``$ZREFERENCE``, the naked indicator) is ``zr`` (see ``globalrefs``).
 Classes and objects (``objects.ObjectWorld``, ``self.objects``): ``load_class(name)`` gives
 a class's model (``compiler_stub.reading``; None when there is no class text, then the
 ``<Class>.1`` routine alone still answers class methods). ``class_hook(cls, method, args)``
@@ -58,10 +62,12 @@ from compiler_stub.runtime.frames import (
     MISSING as MISSING_ARG,
 )
 from compiler_stub.runtime.functions import ZVERSION
+from compiler_stub.runtime.globalrefs import PPG_PREFIX, ExtendedGlobal, ppg_prefix
 from compiler_stub.runtime.objbase import Obj
 from compiler_stub.runtime.objects import (
     ObjectWorld,
     exception_error,
+    md_subs,
     system_exception,
 )
 from compiler_stub.runtime.status import NATIVE_ROUTINES
@@ -141,12 +147,23 @@ class Process:
                  class_hook: Callable[..., Any] | None = None, job: int | None = None,
                  max_depth: int = MAX_DEPTH,
                  debug_hook: Callable[..., Any] | None = None,
-                 load_class: Callable[[str], Any] | None = None) -> None:
+                 load_class: Callable[[str], Any] | None = None,
+                 open_namespace: Callable[[str], Any] | None = None,
+                 code_cache: Any = None) -> None:
         self.namespace = namespace.upper()
         self.gstore = globals_
         self.loader = load
+        #: translated routines kept across processes (``translate.TranslationCache``)
+        self.code_cache = code_cache
         self.device = device
         self.switch_namespace = switch_namespace
+        self.open_namespace = open_namespace
+        #: the last global reference, (node, subscripts) or None: $ZREFERENCE, and with at
+        #: least one subscript the naked indicator (the node and all subscripts but the last);
+        #: the node may be a name: the current namespace's global (the fast paths record it)
+        self.zr: tuple[Any, tuple[str, ...]] | None = None
+        self.ppgs: dict[str, Node] = {}      # process-private globals by name
+        self._ext: dict[tuple[str, str], Any] = {}   # extended references' nodes
         self.class_hook = class_hook
         #: with a debug hook, code is translated in its debugger build: the hook is called
         #: as ``debug_hook(process, routine, label, offset, line)`` before every command
@@ -495,7 +512,7 @@ class Process:
             raise ObjectScriptError("NOROUTINE", f"*{name}")
         version = version_of(name) if version_of is not None else tuple(lines)
         if rc is None or rc.version != version:
-            rc = translate_routine(name, lines, version, self.debug)
+            rc = translate_routine(name, lines, version, self.debug, self.code_cache)
             self.routines[name] = rc
         self._validated.add(name)
         return rc
@@ -754,6 +771,14 @@ class Process:
     def set_ivar(self, name: str, v: Any) -> None:
         self.objects.set_ivar(name, v)
 
+    def md(self, obj: Any, name: str) -> Node:
+        """``obj.name(subs)``: the array of a multidimensional property, a ``Node``."""
+        return self.objects.md_node(obj, name)
+
+    def md_this(self, name: str) -> Node:
+        """``..name(subs)`` / ``i%name(subs)``: the array of ``$THIS``'s property."""
+        return self.objects.md_this(name)
+
     def param(self, target: Any, name: str) -> Any:
         """``..#name`` (target ``$THIS``) / ``##class(C).#name``."""
         return self.objects.param(target, name)
@@ -795,20 +820,93 @@ class Process:
     def g(self, name: str) -> Any:
         return self.gstore.glob(name)
 
-    def gext(self, env: Any, name: str) -> Any:
-        ns = V.to_str(env).upper()
-        if ns == self.namespace:
-            return self.gstore.glob(name)
-        raise ObjectScriptError("UNIMPLEMENTED", f"^|{ns}|{name}")
+    def nk(self, node: Any, subs: tuple[str, ...]) -> tuple[str, ...]:
+        """A reference to global ``node`` with ``subs`` is made: it becomes
+        ``$ZREFERENCE`` and, subscripted, the naked indicator (RCOS_vzreference: every
+        global argument of a command or function, the rightmost last, even when the
+        reference then fails)."""
+        self.zr = (node, subs)
+        return subs
 
-    def naked(self) -> Any:
-        raise ObjectScriptError("UNIMPLEMENTED", "naked reference")
+    def nk1(self, name: str, s: str) -> str:
+        """``nk`` for ``^name(s)`` of the current namespace (the translator's one-subscript
+        fast paths, which record the name: the node is looked up when needed)."""
+        self.zr = (name, (s,))
+        return s
+
+    def naked(self, subs: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+        """``^(subs)``: the global of the naked indicator with its subscripts but the last,
+        then ``subs`` (GGBL_using_mru "Naked Global Reference"); the reference made becomes
+        the naked indicator. ``<NAKED>`` while it is undefined: nothing referenced yet, an
+        unsubscripted last reference (ANSI M), a namespace change or ``SET $ZR=""``."""
+        node, full = self.naked_ref(subs)
+        self.zr = (node, full)
+        return node, full
+
+    def naked_ref(self, subs: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+        """What ``^(subs)`` refers to, the naked indicator unchanged (``$NAME``)."""
+        zr = self.zr
+        if zr is None or not zr[1]:
+            raise ObjectScriptError("NAKED")
+        node = zr[0]
+        if type(node) is str:   # a fast path's record: the current namespace's global
+            node = self.gstore.glob(node)
+        return node, zr[1][:-1] + subs
+
+    def gext(self, env: Any, name: str, form: str = "|") -> Any:
+        """``^|env|name`` (``form`` "|") / ``^[env]name`` (``form`` "[")."""
+        return self._extended(name, form, (V.to_str(env),))
+
+    def gext2(self, env: Any, system: Any, name: str) -> Any:
+        """``^[env,system]name``: process-private for ``["^",""]``, else an implied
+        namespace (a directory on a system)."""
+        return self._extended(name, "[", (V.to_str(env), V.to_str(system)))
+
+    def _extended(self, name: str, form: str, env: tuple[str, ...]) -> Any:
+        """The node of an extended reference (see ``globalrefs``): a process-private
+        global, the current namespace's global (``""``), or another namespace's through
+        ``open_namespace`` (``<NAMESPACE>`` when there is none); an implied namespace (a
+        directory: ``"^^dir"``, ``["dir","system"]``) is the host's: ``<PROTECT>``."""
+        prefix = ppg_prefix(form, env)
+        if prefix is not None:
+            return self.ppg(name, prefix)
+        ns = env[0].upper()
+        if len(env) > 1 or ns.startswith("^"):
+            raise ObjectScriptError("PROTECT", "*the sandbox gives no access to the host's "
+                                    "directories")
+        if ns == "":
+            return self.gstore.glob(name)
+        key = (ns, name)
+        node = self._ext.get(key)
+        if node is None:
+            if ns == self.namespace:
+                store = self.gstore
+            else:
+                opener = self.open_namespace
+                store = opener(ns) if opener is not None else None
+                if store is None:
+                    raise ObjectScriptError("NAMESPACE", f"*{ns}")
+            node = self._ext[key] = ExtendedGlobal(store.glob(name), ns)
+        return node
+
+    def ppg(self, name: str, prefix: str = PPG_PREFIX) -> Node:
+        """``^||name``: the process's own tree, shown with the prefix it was first used
+        with (RCOS_vzreference); not a namespace's, so untouched by a namespace switch,
+        TROLLBACK and argumentless KILL/NEW/ZWRITE (GCOS_ppg)."""
+        node = self.ppgs.get(name)
+        if node is None:
+            node = self.ppgs[name] = Node(prefix + name)
+        return node
 
     def ind_ref(self, name_value: Any, extra: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
-        """Name indirection: the (node, subscripts) a name string refers to."""
+        """Name indirection: the (node, subscripts) a name string refers to (a global one
+        becomes ``$ZREFERENCE``)."""
         text_ = V.to_str(name_value)
         node, subs = _parse_ref(self, text_)
-        return node, subs + extra
+        subs += extra
+        if text_.startswith("^"):
+            self.zr = (node, subs)
+        return node, subs
 
     def name_of(self, node: Any, subs: tuple[str, ...]) -> str:
         name = node.name if isinstance(node.name, str) else ""
@@ -990,6 +1088,9 @@ class Process:
 
     def hang(self, seconds: Any) -> None:
         t = float(V.num(seconds))
+        flush = getattr(self.device, "flush", None)
+        if flush is not None:  # what was written shows before the process waits
+            flush()
         if t > 0:
             time.sleep(t)
 
@@ -997,10 +1098,16 @@ class Process:
         raise Halt
 
     def zwrite(self, node: Any, subs: tuple[str, ...]) -> None:
+        from compiler_stub.runtime.variables import zwrite_value  # noqa: PLC0415
         name = node.name
-        for line in zwrite_lines(name, node, subs):
-            self.w(line)
+        last: tuple[str, ...] | None = None
+        for rel, v in node.walk(subs):
+            last = rel
+            self.w(format_ref(name, subs + rel) + "=" + zwrite_value(v))
             self.nl()
+        if last is not None and name.startswith("^"):
+            # RCOS_vzreference: after a ZWRITE, $ZREFERENCE is the last node listed
+            self.zr = (node, subs + last)
 
     def zwrite_value(self, v: Any) -> None:
         from compiler_stub.runtime.variables import zwrite_value  # noqa: PLC0415
@@ -1090,6 +1197,9 @@ class Process:
             raise ObjectScriptError("NAMESPACE", f"*{ns}")
         self.gstore = store
         self.namespace = ns
+        # GGBL_using_mru: changing namespaces reinitializes the naked indicator
+        self.zr = None
+        self._ext.clear()
 
     @property
     def tlevel(self) -> int:
@@ -1156,9 +1266,31 @@ class Process:
     def sv_zeof() -> int:
         return 0
 
-    @staticmethod
-    def sv_zreference() -> str:
-        return ""
+    def sv_zreference(self) -> str:
+        """``$ZREFERENCE``: the last global reference in full (a naked one expanded), in
+        extended form when it was to another namespace (RCOS_vzreference)."""
+        zr = self.zr
+        if zr is None:
+            return ""
+        node, subs = zr
+        if type(node) is str:   # a fast path's record: the current namespace's global
+            return format_ref("^" + node, subs)
+        name = node.name
+        if type(node) is ExtendedGlobal and node.namespace == self.namespace:
+            name = node.plain
+        return format_ref(name, subs)
+
+    def set_zreference(self, v: Any) -> None:
+        """``SET $ZREFERENCE``: "" makes the naked indicator undefined (GGBL_using_mru); a
+        global reference becomes the naked indicator without referring to the global;
+        anything else is ``<SYNTAX>``."""
+        text_ = V.to_str(v)
+        if text_ == "":
+            self.zr = None
+            return
+        if not text_.startswith("^"):
+            raise ObjectScriptError("SYNTAX")
+        self.zr = _parse_ref(self, text_)
 
     @staticmethod
     def sv_zchild() -> int:
@@ -1225,12 +1357,22 @@ class Process:
     def fn_isobject(self, v: Any = "") -> int:
         return 0 if isinstance(v, (str, int, float)) or type(v).__name__ == "Decimal" else 1
 
-    def fn_property(self, obj: Any, name: Any = "") -> Any:
-        """``$PROPERTY(oref, name)``."""
+    def fn_property(self, obj: Any, name: Any = "", *subs: Any) -> Any:
+        """``$PROPERTY(oref, name, subs...)`` (no oref: ``$THIS``; subscripts index a
+        multidimensional property, ``<OBJECT DISPATCH>`` for any other: RCOS_fproperty)."""
+        if obj is None:
+            obj = self.cur_this
+        if subs:
+            return self.objects.md_node(obj, V.to_str(name)).get(md_subs(subs))
         return self.prop(obj, V.to_str(name))
 
-    def set_fn_property(self, obj: Any, name: Any, v: Any) -> None:
-        """``SET $PROPERTY(oref, name) = v``."""
+    def set_fn_property(self, obj: Any, name: Any, v: Any, *subs: Any) -> None:
+        """``SET $PROPERTY(oref, name, subs...) = v``."""
+        if obj is None:
+            obj = self.cur_this
+        if subs:
+            self.objects.md_node(obj, V.to_str(name)).set(md_subs(subs), v)
+            return
         self.set_prop(obj, V.to_str(name), v)
 
     def fn_method(self, obj: Any, name: Any = "", *args: Any) -> Any:
@@ -1238,6 +1380,17 @@ class Process:
         if isinstance(obj, str):
             return self.class_call(obj, V.to_str(name), True, *args)
         return self._method(obj, V.to_str(name), True, args)
+
+    def do_fn_method(self, obj: Any, name: Any = "", *args: Any) -> None:
+        """``DO $METHOD(oref, name, args…)``: no value wanted."""
+        if isinstance(obj, str):
+            self.class_call(obj, V.to_str(name), False, *args)
+        else:
+            self._method(obj, V.to_str(name), False, args)
+
+    def do_fn_classmethod(self, cls: Any, method: Any, *args: Any) -> None:
+        """``DO $CLASSMETHOD(class, name, args…)``: no value wanted."""
+        self.class_call(V.to_str(cls), V.to_str(method), False, *args)
 
     def fn_parameter(self, target: Any, name: Any = "") -> Any:
         """``$PARAMETER(oref or class, name)``."""
@@ -1278,10 +1431,13 @@ class Process:
 
     fn_zf = fn_zsearch = fn_view = fn_zu = _protected
 
-    def lock_cmd(self, op: str, refs: list[tuple[str, tuple[str, ...]]], timeout: Any) -> None:
+    def lock_cmd(self, op: str, refs: list[tuple[Any, ...]], timeout: Any) -> None:
         """LOCK through the namespace's lock table (shared by every process of the
         namespace): ``+`` adds, ``-`` releases one level, "" releases this process's locks
-        and takes these; with a timeout ``$TEST`` says whether they were taken."""
+        and takes these (a list all or none); each ref is ``(name, subs, locktype)``, the
+        lock type's letters (``S`` shared, ``E`` escalating, ``I``/``D`` immediate or
+        deferred release) for the store to read; with a timeout ``$TEST`` says whether they
+        were taken."""
         store = self.gstore
         if op == "-":
             store.unlock(refs)
@@ -1293,6 +1449,28 @@ class Process:
         got = store.lock(refs, incremental=op == "+", timeout=seconds)
         if timeout is not None:
             self.test = 1 if got else 0
+
+    def lock_name(
+        self, name_value: Any, extra: tuple[str, ...], locktype: Any
+    ) -> tuple[str, tuple[str, ...], Any]:
+        """Name indirection in LOCK (``lock +@x``, ``lock -@x@(1)#"S"``): the lock name
+        the string names, ``^g`` for a global (an extended reference locks the global's
+        plain name, as a direct one does) or a local name, with its subscripts."""
+        text_ = V.to_str(name_value).strip()
+        node, subs = _parse_ref(self, text_)
+        if text_.startswith("^"):
+            name = V.to_str(getattr(node, "plain", node.name))
+        else:
+            name = text_.split("(", 1)[0]
+        return name, subs + extra, locktype
+
+    def lock_ind(self, arg: Any) -> None:
+        """``LOCK @x``: the value of x is the command's argument list (``^A(1)``,
+        ``+(^A,^B#"S"):5``, ``-^C``); an empty one is ``<SYNTAX>`` rather than an
+        argumentless LOCK."""
+        if not V.to_str(arg).strip():
+            raise ObjectScriptError("SYNTAX")
+        self.xind("lock", arg)
 
     def device_cmd(self, command: str, device: Any) -> None:
         """OPEN / USE / CLOSE: the principal device (the terminal) only; any other device

@@ -11,7 +11,7 @@ on itself (``resource`` limits) and turns SIGINT into ``<INTERRUPT>``.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import math
 import os
 import signal
 import threading
@@ -25,10 +25,10 @@ from atelier_api.adapters.execution import (
     ExecutionEvent,
     ExecutionRequest,
     ExecutionSession,
+    TestSpec,
 )
+from compiler_stub.forkserver import context as forkserver_context
 
-#: modules the forkserver imports once, so every worker starts with them loaded
-PRELOAD = ["compiler_stub.runtime.worker"]
 #: after an interrupt for the line time limit, how long the line may take to stop
 KILL_GRACE = 2.0
 #: room for the name of the routine a session runs (the jobs list shows it)
@@ -43,8 +43,7 @@ def _ctx() -> Any:
     global _context
     with _context_lock:
         if _context is None:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(PRELOAD)
+            _context = forkserver_context()  # the one forkserver, with the runtime preloaded
         return _context
 
 
@@ -115,13 +114,24 @@ class StubSession(ExecutionSession):
     def call(self, entry: str, args: Sequence[str] = ()) -> None:
         self._start(("call", entry, list(args)))
 
-    def _start(self, message: tuple[Any, ...]) -> None:
+    def run_tests(self, tests: Sequence[TestSpec], *, console: bool = True,
+                  test_seconds: float = 0.0) -> None:
+        # the run as a whole has no line clock: each test has test_seconds, and the
+        # caller (a /work job) its own time limit
+        # the test classes' texts and routines go with the request: the worker would
+        # otherwise ask for each, one round trip at a time
+        ahead = [(name, *self._document(name)) for t in tests if not t.error
+                 for name in (f"{t.cls}.cls", f"{t.cls}.1.int")]
+        self._start(("tests", [(t.cls, list(t.methods), t.error) for t in tests], console,
+                     test_seconds, ahead), clock=False)
+
+    def _start(self, message: tuple[Any, ...], clock: bool = True) -> None:
         if self._closed or self._ended is not None:
             raise ContractError("the session has ended")
         if self._running:
             raise ContractError("a line is still running in this session")
         self._running = True
-        self._deadline = time.monotonic() + self._limits.line_seconds
+        self._deadline = time.monotonic() + self._limits.line_seconds if clock else math.inf
         self._interrupted_at = 0.0
         self._send(message)
 
@@ -155,6 +165,8 @@ class StubSession(ExecutionSession):
                 event = self._handle(message)
                 if event is not None:
                     out.append(event)
+                if message[0] == "out" and len(message) > 2:  # unit-test rows with it
+                    out += [ExecutionEvent(EventKind.RESULT, data=row) for row in message[2]]
             if self._ended is not None and not self._end_reported:
                 out.append(self._ended)
                 self._end_reported = True
@@ -163,12 +175,15 @@ class StubSession(ExecutionSession):
     def _handle(self, message: tuple[Any, ...]) -> ExecutionEvent | None:
         kind = message[0]
         if kind == "out":
-            return ExecutionEvent(EventKind.OUTPUT, message[1])
+            return ExecutionEvent(EventKind.OUTPUT, message[1]) if message[1] else None
         if kind == "need":  # a document's text, for the worker's routine loader
             self._send(("doc", message[1], *self._document(message[1])))
             return None
         if kind == "switch":  # ZNSPACE: does the namespace exist, and its data folder
             self._send(("ns", message[1], self._switch(message[1])))
+            return None
+        if kind == "where":  # an extended reference ^|"NS"|G: the same, without switching
+            self._send(("ns", message[1], self._locate(message[1])))
             return None
         if kind == "halt":
             self._gone("HALT: the process ended")
@@ -206,6 +221,14 @@ class StubSession(ExecutionSession):
         self._documents = documents
         self._data_dir = data_dir
         return namespace.upper(), data_dir
+
+    def _locate(self, namespace: str) -> tuple[str, str] | None:
+        """The namespace's name and data folder, the session's own namespace unchanged."""
+        switch = self.request.switch
+        found = switch(namespace) if switch is not None else None
+        if found is None:
+            return None
+        return namespace.upper(), found[1]
 
     def _watch_clock(self, out: list[ExecutionEvent]) -> None:
         """The line time limit: interrupt the line, and end the process when the interrupt

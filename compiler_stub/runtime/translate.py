@@ -13,14 +13,17 @@ traceback only when an error happens to say ``label+offset^routine``.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import itertools
+import marshal
+import pickle
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import tree_sitter_objectscript as _playground
 from tree_sitter import Language, Parser
@@ -28,6 +31,7 @@ from tree_sitter import Node as TSNode
 
 from compiler_stub.reading.grammars import parse_routine
 from compiler_stub.runtime import values
+from compiler_stub.runtime.codecache import source_id
 from compiler_stub.runtime.codegen import (
     Fn,
     LineCompiler,
@@ -62,9 +66,11 @@ CODE_INFO: OrderedDict[str, CodeInfo] = OrderedDict()
 _CODE_INFO_MAX = 20000
 
 
-def _register(info: CodeInfo) -> str:
+def _register(info: CodeInfo, tag: str = "") -> str:
+    """Record a module's line table under a new file name (``tag``, when given, names it
+    for good: a module kept in the translation cache keeps its name in other processes)."""
     with _LOCK:
-        fname = f"<objectscript:{info.routine or 'line'}:{next(_COUNTER)}>"
+        fname = f"<objectscript:{info.routine or 'line'}:{tag or next(_COUNTER)}>"
         CODE_INFO[fname] = info
         while len(CODE_INFO) > _CODE_INFO_MAX:
             CODE_INFO.popitem(last=False)
@@ -680,21 +686,34 @@ class LabelEntry:
 
 class RoutineCode:
     """A translated routine: its labels (public scope and procedures), its source lines and
-    the globals of its module (offset entries are compiled into them on demand)."""
+    the globals of its module (offset entries are compiled into them on demand). The line
+    model (``lines``) is built when first needed: a routine loaded from the translation
+    cache has only its label rows."""
 
     def __init__(self, name: str, version: Any, source: list[str], namespace: dict[str, Any],
-                 labels: dict[str, LabelEntry], lines: dict[int, Line],
-                 procs: dict[str, tuple[int, int]]) -> None:
+                 labels: dict[str, LabelEntry], lines: dict[int, Line] | None,
+                 procs: dict[str, tuple[int, int]],
+                 label_rows: dict[str, int] | None = None) -> None:
         self.name = name
         self.version = version
         self.source = source
         self.namespace = namespace
         self.labels = labels
-        self.lines = lines
+        self._lines = lines
         self.procs = procs
         self.offsets: dict[tuple[str, int], Any] = {}
         self.debug = False
-        self.label_rows = {ln.label: r for r, ln in lines.items() if ln.label is not None}
+        if label_rows is None:
+            label_rows = {ln.label: r for r, ln in self.lines.items() if ln.label is not None}
+        self.label_rows = label_rows
+
+    @property
+    def lines(self) -> dict[int, Line]:
+        """Routine row -> its line (label, level, commands), built from the source once."""
+        if self._lines is None:
+            tree = parse_routine("\n".join(self.source))
+            self._lines = build_lines(list(tree.root_node.named_children), self.source, 0)
+        return self._lines
 
     def entry(self, label: str, offset: int, outside: bool = False) -> tuple[Any, bool]:
         """(function, is_procedure) for ``label+offset``; ``<NOLINE>`` when there is none
@@ -810,23 +829,33 @@ def _strip_header(lines: list[str]) -> list[str]:
 
 
 def translate_routine(name: str, lines: list[str], version: Any = None,
-                      debug: bool = False) -> RoutineCode:
+                      debug: bool = False, cache: TranslationCache | None = None) -> RoutineCode:
     """Translate INT lines (with or without the ``ROUTINE`` header) of routine ``name``.
     ``debug``: the debugger build, with ``P.line_hook(routine, label, offset, line)`` before
-    every command."""
+    every command. ``cache``: where translations are kept across processes (keyed by the
+    routine's name and text, the build and the translator's own code)."""
     src = _strip_header(lines)
     src = [x.rstrip("\r") for x in src]
+    key = _cache_key(name, src, debug) if cache is not None else b""
+    if cache is not None:
+        kept = cache.get(key)
+        if kept is not None:
+            rc = _from_cache(name, version, src, debug, kept)
+            if rc is not None:
+                return rc
     tree = parse_routine("\n".join(src))
     mb = ModuleBuilder(name, src, debug=debug)
     mb.build_routine(tree.root_node)
     code, table = mb.render()
-    fname = _register(CodeInfo(name, table, src))
+    info = CodeInfo(name, table, src)
+    fname = _register(info, key.hex()[:24] if cache is not None else "")
     ns = module_globals()
     ns["_RN"] = name
     for i, v in enumerate(mb.consts):
         ns[f"_k{i}"] = v
     try:
-        exec(compile(code, fname, "exec"), ns)  # noqa: S102 - our own generated code
+        module = compile(code, fname, "exec")
+        exec(module, ns)  # noqa: S102 - our own generated code
     except SyntaxError as e:  # a translator bug: report it as <SYNTAX> at run time
         raise ObjectScriptError("SYNTAX", f"translator: {e.msg} (line {e.lineno})") from e
     labels = {lab: LabelEntry(ns[fname_], proc, formals, lab not in mb.private_procs)
@@ -839,6 +868,75 @@ def translate_routine(name: str, lines: list[str], version: Any = None,
     rc = RoutineCode(name, version, src, ns, labels, lines_model, procs)
     rc.debug = debug
     rc.generated = code  # type: ignore[attr-defined]
+    if cache is not None:
+        kept = _to_cache(module, table, mb, rc)
+        if kept is not None:
+            cache.put(key, kept)
+    return rc
+
+
+# --------------------------------------------------------------------------- translation cache
+
+
+class TranslationCache(Protocol):
+    """Translated routines kept across processes: bytes by key (``None``: not kept)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def put(self, key: bytes, data: bytes) -> None: ...
+
+
+#: what the generated code depends on: the runtime's own source files (read when the module
+#: is imported: a session's process reads no files once locked down)
+_TRANSLATOR_ID = source_id("compiler_stub.runtime")
+
+
+def _cache_key(name: str, src: list[str], debug: bool) -> bytes:
+    h = hashlib.sha256(_TRANSLATOR_ID)
+    h.update(f"{name}\0{int(debug)}\0".encode("utf-8", "surrogatepass"))
+    h.update("\n".join(src).encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def _to_cache(module: Any, table: list[Loc | None], mb: ModuleBuilder,
+              rc: RoutineCode) -> bytes | None:
+    """A translated routine as kept: its module's code object (``marshal``) and what
+    ``RoutineCode`` needs besides (``pickle``); None when a constant cannot be kept."""
+    meta = ([None if t is None else (t.label, t.offset, t.row) for t in table],
+            list(mb.consts), dict(mb.public_labels), sorted(mb.private_procs),
+            rc.label_rows, rc.procs, module.co_filename)
+    try:
+        return pickle.dumps((marshal.dumps(module), meta), protocol=pickle.HIGHEST_PROTOCOL)
+    except (ValueError, TypeError, pickle.PicklingError):
+        return None
+
+
+def _from_cache(name: str, version: Any, src: list[str], debug: bool,
+                kept: bytes) -> RoutineCode | None:
+    """A routine from the cache (None when the entry cannot be read: translate again)."""
+    try:
+        code_bytes, meta = pickle.loads(kept)  # noqa: S301 - written by this runtime
+        module = marshal.loads(code_bytes)
+        table_, consts, public_labels, private_procs, label_rows, procs, fname = meta
+    except Exception:  # noqa: BLE001 - an unreadable entry is a miss
+        return None
+    locs: dict[tuple[Any, ...], Loc] = {}  # one Loc per place (many lines share one)
+    table = [None if t is None else locs.get(t) or locs.setdefault(t, Loc(*t))
+             for t in table_]
+    with _LOCK:  # the code's own file name: error locations and the stack find its lines
+        CODE_INFO[fname] = CodeInfo(name, table, src)
+        while len(CODE_INFO) > _CODE_INFO_MAX:
+            CODE_INFO.popitem(last=False)
+    ns = module_globals()
+    ns["_RN"] = name
+    for i, v in enumerate(consts):
+        ns[f"_k{i}"] = v
+    exec(module, ns)  # noqa: S102 - our own generated code
+    privates = set(private_procs)
+    labels = {lab: LabelEntry(ns[fname_], proc, formals, lab not in privates)
+              for lab, (fname_, proc, formals) in public_labels.items()}
+    rc = RoutineCode(name, version, src, ns, labels, None, procs, label_rows)
+    rc.debug = debug
     return rc
 
 
@@ -941,6 +1039,6 @@ def translate_ref(name_text: str) -> Any:
 
 
 __all__ = [
-    "CODE_INFO", "CodeInfo", "LineCode", "RoutineCode", "first", "named", "translate_line",
-    "translate_ref", "translate_routine",
+    "CODE_INFO", "CodeInfo", "LineCode", "RoutineCode", "TranslationCache", "first", "named",
+    "translate_line", "translate_ref", "translate_routine",
 ]

@@ -3,12 +3,16 @@
 It limits itself (CPU time, address space, its own process group, ended with its parent),
 then serves the server's messages one at a time:
 
-- ``("exec", line)`` / ``("call", entry, args)`` run ObjectScript in the session's ``Process``;
+- ``("exec", line)`` / ``("call", entry, args)`` run ObjectScript in the session's ``Process``,
+  ``("tests", [(class, methods, error)], console, test_seconds)`` unit tests (finished
+  tests' rows travel with the output: ``("out", text, rows)``);
   the worker answers ``("out", text)`` while it writes, ``("read", prompt, max, single,
   timeout)`` when it waits for ``("answer", text)``, and ends with ``("done", namespace,
   value)`` or ``("error", text, namespace)``;
 - it asks ``("need", "<routine>.int")`` for a routine's code (answered ``("doc", name, text,
-  version)``) and ``("switch", namespace)`` for ZNSPACE (answered ``("ns", name, found)``);
+  version)``), ``("switch", namespace)`` for ZNSPACE (answered ``("ns", name, found)``) and
+  ``("where", namespace)`` for an extended global reference (answered the same way, the
+  session's namespace unchanged);
 - ``("bye",)``, or the server's end of the pipe closing, ends it; so does ``HALT`` in the
   code (answered ``("halt",)``).
 """
@@ -32,6 +36,8 @@ from compiler_stub.runtime.process import Halt
 
 #: output is sent in pieces of about this size (and whenever the program waits or ends)
 OUTPUT_PIECE = 16 * 1024
+#: a unit test's result row waits at most this long (seconds) for output to go with
+RESULT_DELAY = 0.1
 _PR_SET_PDEATHSIG = 1
 
 
@@ -45,20 +51,29 @@ class Pipe:
         self.buffered = 0
         self.written = 0  # output of the current line
         self.dropped = False
+        self.rows: list[Any] = []  # unit-test result rows, sent with the output's next piece
+        self.sent_at = time.monotonic()
+        # the pipe is written by the process and by the flusher thread (``flush_stale``)
+        self.lock = threading.RLock()
 
     # the device of the Process
     def write(self, text: str) -> None:
         if not text:
             return
-        if self.written + len(text) > self.output_limit:
-            room = max(0, self.output_limit - self.written)
-            if room:
-                self._add(text[:room])
-            self.written = self.output_limit
-            self.dropped = True
-            return
-        self.written += len(text)
-        self._add(text)
+        with self.lock:
+            if self.written + len(text) > self.output_limit:
+                room = max(0, self.output_limit - self.written)
+                if room:
+                    self._add(text[:room])
+                self.written = self.output_limit
+                self.dropped = True
+                return
+            self.written += len(text)
+            self._add(text)
+
+    def line(self, text: str) -> None:
+        """``text`` and a line end (a unit-test run's console line)."""
+        self.write(text + "\r\n")
 
     def _add(self, text: str) -> None:
         self.buffer.append(text)
@@ -67,14 +82,34 @@ class Pipe:
             self.flush()
 
     def flush(self) -> None:
-        if self.buffer:
-            self.conn.send(("out", "".join(self.buffer)))
-            self.buffer, self.buffered = [], 0
+        with self.lock:
+            if self.rows:  # the rows travel with the text printed before them
+                self.conn.send(("out", "".join(self.buffer), self.rows))
+                self.buffer, self.buffered, self.rows = [], 0, []
+            elif self.buffer:
+                self.conn.send(("out", "".join(self.buffer)))
+                self.buffer, self.buffered = [], 0
+            self.sent_at = time.monotonic()
+
+    def flush_stale(self, age: float) -> None:
+        """Send what waits in the buffer when nothing was sent for ``age`` seconds: output
+        of code that writes a little and then works (or HANGs) shows while it runs."""
+        if (self.buffer or self.rows) and time.monotonic() - self.sent_at > age:
+            self.flush()
+
+    def result(self, row: Any) -> None:
+        """A unit test's result row: sent with the next piece of output, or at once when
+        nothing was sent for a while (a poll shows finished tests while others run)."""
+        with self.lock:
+            self.rows.append(row)
+            if time.monotonic() - self.sent_at > RESULT_DELAY:
+                self.flush()
 
     def read(self, prompt: str, max_chars: int | None, timeout: float | None,
              single: bool) -> str | None:
-        self.flush()
-        self.conn.send(("read", prompt, max_chars or 0, single, timeout))
+        with self.lock:
+            self.flush()
+            self.conn.send(("read", prompt, max_chars or 0, single, timeout))
         while True:
             message = self.conn.recv()
             if message[0] == "answer":
@@ -85,8 +120,9 @@ class Pipe:
 
     def ask(self, message: tuple[Any, ...], answer_kind: str) -> tuple[Any, ...]:
         """A request to the server and its answer."""
-        self.flush()
-        self.conn.send(message)
+        with self.lock:
+            self.flush()
+            self.conn.send(message)
         while True:
             reply = self.conn.recv()
             if reply[0] == answer_kind:
@@ -182,7 +218,7 @@ def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int
     pipe = Pipe(conn, output_bytes)
     host = Host(pipe, namespace, data_dir, zversion)
     if where is not None:
-        _publish_routine(host, where)
+        _publish_routine(host, where, pipe)
     # the globals of every namespace live under <state>/derived/<NS>/data
     lock_down(os.path.dirname(os.path.dirname(os.path.abspath(data_dir))))
     try:
@@ -195,15 +231,20 @@ def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int
 PUBLISH_EVERY = 0.25
 
 
-def _publish_routine(host: Any, where: Any) -> None:  # pragma: no cover - the worker
+def _publish_routine(host: Any, where: Any, pipe: Pipe) -> None:  # pragma: no cover
     """A daemon thread that writes the routine the process is in (its innermost frame's)
-    into shared memory the server reads for ``%SYS/jobs``; it costs the code nothing."""
+    into shared memory the server reads for ``%SYS/jobs``, and sends output that has waited
+    in the pipe's buffer (``Pipe.flush_stale``); it costs the code nothing."""
     room = len(where)
 
     def publish() -> None:
         last = b""
         while True:
             time.sleep(PUBLISH_EVERY)
+            try:
+                pipe.flush_stale(PUBLISH_EVERY)
+            except (OSError, ValueError):  # the server is gone: the main loop ends too
+                return
             try:
                 name = host.process.current_routine().encode("utf-8")[:room - 1]
             except Exception:  # noqa: BLE001 - frames changing under the read: try again
@@ -239,12 +280,17 @@ def serve(pipe: Pipe, host: Any) -> None:  # pragma: no cover - runs in the work
         kind = message[0]
         if kind == "bye":
             return
-        if kind not in ("exec", "call"):
+        if kind not in ("exec", "call", "tests"):
             continue
         try:
             interrupts.armed = True
             try:
-                value = host.execute(message[1]) if kind == "exec" else host.call(*message[1:])
+                if kind == "exec":
+                    value = host.execute(message[1])
+                elif kind == "call":
+                    value = host.call(*message[1:])
+                else:
+                    value = host.run_tests(*message[1:])
             finally:
                 interrupts.armed = False
         except SystemExit:

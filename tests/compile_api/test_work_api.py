@@ -228,12 +228,11 @@ def test_head_never_drains_a_job(api: Client) -> None:
 
 
 def test_request_types_this_server_does_not_serve(api: Client) -> None:
-    for kind in ("unittest",):
+    for kind in ("export", "debug"):
         resp = api.queue({"request": kind, "query": "x"})
         assert resp.status_code == 400
-        assert summary(resp) == (f"ERROR #5001: Unsupported /work request '{kind}' (not "
-                                 "implemented yet in this server); this server supports "
-                                 "'compile', 'search'")
+        assert summary(resp) == (f"ERROR #5001: Unsupported /work request '{kind}'; this "
+                                 "server supports 'compile', 'search', 'unittest'")
     for body in ({"request": "bake"}, {"documents": ["R.mac"]}, {"request": 3}):
         resp = api.queue(body)
         assert resp.status_code == 400 and "'compile'" in summary(resp), body

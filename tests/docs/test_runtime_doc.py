@@ -15,6 +15,9 @@ from compiler_stub.runtime.process import BufferDevice, Process
 
 DOC = Path(__file__).parents[2] / "docs" / "runtime.md"
 BLOCK = re.compile(r"```terminal\n(.*?)```", re.S)
+#: a test class and the console its run prints
+UNIT = re.compile(r"```udl\n(.*?)```\s*```unittest\n(.*?)```", re.S)
+DURATION = re.compile(r"Duration of execution: [.\d]+ sec\.")
 
 
 def _blocks() -> list[str]:
@@ -52,3 +55,15 @@ def test_each_example_prints_what_the_page_says(block: str, tmp_path: Path) -> N
             assert printed == expected, f"USER>{typed}"
     finally:
         store.close()
+
+
+def test_unit_test_examples_print_what_the_page_says(tmp_path: Path) -> None:
+    from tests.runtime.unittest_helpers import TestBed, class_name
+
+    pairs = UNIT.findall(DOC.read_text(encoding="utf-8"))
+    assert pairs
+    for text, expected in pairs:
+        bed = TestBed(tmp_path, text)
+        lines, _, _ = bed.run([(class_name(text), [])])
+        printed = DURATION.sub("Duration of execution: T sec.", "\n".join(lines))
+        assert printed == DURATION.sub("Duration of execution: T sec.", expected.rstrip("\n"))

@@ -176,6 +176,24 @@ def test_interrupt_stops_an_endless_loop(term_server: Callable[..., Any]) -> Non
     assert client.call("GET", "/api/atelier/").status_code == 200
 
 
+def test_output_shows_while_the_line_runs(term_server: Callable[..., Any]) -> None:
+    """What a line writes before it waits (HANG) or works without writing reaches the
+    terminal then, not when the line ends."""
+    _, _, term = term_server()
+    t = term()
+    t.send(type="prompt", input='write "first" hang 1 write "second" '
+                                'for i=1:1:3 { write i set t=$zh for { quit:$zh-t>0.6 } }')
+    messages = []
+    while True:
+        message = t.next()
+        if message["type"] == "prompt":
+            break
+        messages.append(message["text"])
+    assert "".join(messages) == "firstsecond123"
+    assert messages[0] == "first"  # sent before the HANG, on its own
+    assert len(messages) >= 4  # the loop's digits came while it ran, not in one piece
+
+
 def test_namespace_switch(term_server: Callable[..., Any]) -> None:
     _, _, term = term_server()
     t = term()

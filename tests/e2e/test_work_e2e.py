@@ -207,6 +207,5 @@ def test_unknown_and_foreign_ids_are_404(serve: Callable[..., Client]) -> None:
     job = _queue(client, {"request": "compile", "documents": ["R.mac"]})
     assert client.call("GET", ns_path("%SYS", f"work/{job}")).status_code == 404
     _poll_to_end(client, job)
-    resp = client.call("POST", ns_path("USER", "work"),
-                       json_body={"request": "unittest", "tests": []})
+    resp = client.call("POST", ns_path("USER", "work"), json_body={"request": "export"})
     assert resp.status_code == 400 and "supports 'compile'" in envelope(resp)["status"]["summary"]

@@ -141,7 +141,7 @@ def test_bad_search_bodies_are_400(api: Client, fields: dict[str, Any]) -> None:
     assert envelope(resp)["status"]["summary"]
 
 
-def test_unittest_is_still_unsupported(api: Client) -> None:
+def test_a_unittest_body_is_checked_as_a_unittest(api: Client) -> None:
     resp = api.queue({"request": "unittest", "tests": []})
     assert resp.status_code == 400
-    assert "not implemented yet" in envelope(resp)["status"]["summary"]
+    assert "needs 'tests': a non-empty array" in envelope(resp)["status"]["summary"]

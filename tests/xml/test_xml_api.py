@@ -73,7 +73,7 @@ def test_demo_namespace_round_trips(make_client: Callable[..., Client], tmp_path
     names = [d["name"] for d in api.ok(api.call("GET", "docnames"))["content"]]
     original = _docs(api, names)
     lines = _export(api, names)
-    assert sum(line.startswith("<Class ") for line in lines) == 3
+    assert sum(line.startswith("<Class ") for line in lines) == 4
     assert not any("<UDL>" in line for line in lines), "demo classes use the structured form"
     api.ok(api.call("DELETE", "docs", json=names))
     api.ok(api.post("action/xml/load", [{"file": "demo.xml", "content": lines}]))

@@ -130,14 +130,62 @@ class MacroBodySchema(Schema):
         "description": "extra include files (without .inc)", "example": ["DemoMacros"]})
 
 
-class WorkBodySchema(Schema):
-    """Body of POST /work; only ``compile`` requests are served by this version."""
+class UnitTestClassSchema(Schema):
+    """One test class of a ``unittest`` request."""
 
     class Meta:
         unknown = EXCLUDE
 
-    request = fields.String(required=True, metadata={"enum": ["compile"]})
-    documents = fields.Raw(metadata={"description": "compile: names, masks or {name} objects",
+    class_ = fields.String(required=True, data_key="class",
+                           metadata={"example": "Demo.Tests.UtilsTest"})
+    methods = fields.List(fields.String(), metadata={
+        "description": "test methods without the 'Test' prefix; omitted: all",
+        "example": ["Greet"]})
+
+
+class LoadedDocumentSchema(Schema):
+    """A class or routine text the client sends with a ``unittest`` request (its copy)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    file = fields.String(metadata={"description": "the client's path, for messages"})
+    content = fields.List(fields.String(), required=True,
+                          metadata={"description": "the UDL text's lines"})
+
+
+class WorkBodySchema(Schema):
+    """Body of POST /work: a ``compile``, a ``search`` (v6 and up) or a ``unittest`` (v8 and
+    up, not in %SYS)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    request = fields.String(required=True,
+                            metadata={"enum": ["compile", "search", "unittest"]})
+    documents = fields.Raw(metadata={"description": "compile: names, masks or {name} "
+                                                    "objects; search: masks such as "
+                                                    "'*.cls,*.mac'",
                                      "example": ["Demo.Person.cls"]})
     flags = fields.String(metadata={"example": "cuk"})
     source = StrictBoolean(metadata={"description": "false: no Storage lines in the result"})
+    query = fields.String(metadata={"description": "search: the text or pattern"})
+    regex = StrictBoolean()
+    word = StrictBoolean()
+    case = StrictBoolean()
+    wild = StrictBoolean()
+    system = StrictBoolean()
+    generated = StrictBoolean()
+    max = fields.Integer(metadata={"description": "search: most matches"})
+    include = fields.String(metadata={"description": "search: names to search (regex)"})
+    exclude_ = fields.String(data_key="exclude",
+                             metadata={"description": "search: names to skip (regex)"})
+    tests = fields.List(fields.Nested(UnitTestClassSchema),
+                        metadata={"description": "unittest: the classes to run"})
+    load_ = fields.List(fields.Nested(LoadedDocumentSchema), data_key="load", metadata={
+        "description": "unittest: class and routine texts to compile for the run (never "
+                       "saved)"})
+    console = StrictBoolean(metadata={"description": "search and unittest: false prints no "
+                                                     "console lines"})
+    debug = StrictBoolean(metadata={"description": "unittest: run under the debugger (not "
+                                                   "available yet: refused)"})
