@@ -95,6 +95,7 @@ def _flask_config(settings: Any) -> dict[str, Any]:
 def _register_blueprints(api: AtelierApi) -> None:
     from atelier_api.api import (
         actions,
+        debug,
         documents,
         ens,
         health,
@@ -108,7 +109,7 @@ def _register_blueprints(api: AtelierApi) -> None:
     )
 
     for module in (server, system, documents, actions, query, work, xml, ens, health, operator,
-                   terminal):
+                   terminal, debug):
         api.register_blueprint(module.blp)
 
 

@@ -15,7 +15,13 @@ server's own process. A session is driven without blocking, so that one thread c
   console lines come as ``OUTPUT``, one ``RESULT`` per finished test method and per class
   (``data``: the row of the ``/work`` unittest poll), then ``DONE``;
 - ``interrupt()`` stops the running line with ``<INTERRUPT>``; ``close()`` ends the process;
-- ``color(text)`` colours a line being typed (the terminal's echo).
+- ``color(text)`` colours a line being typed (the terminal's echo);
+- ``debug(op, args)`` drives the session's debugger (``DEBUG_OPS``): its answer comes later as
+  a ``DEBUG`` event (``data``: ``{"id", "result"}`` or ``{"id", "error": [code, message]}``),
+  and each time the program stops a ``PAUSED`` event (``data``: ``{"reason", "breakpoint",
+  "message"}``). ``debug_listener`` (when set) receives those two kinds instead of
+  ``events()``: a debugger attached to a session another surface drives (a terminal, a test
+  run) hears them while that surface keeps reading the rest.
 
 One line at a time: ``execute``, ``call`` or ``run_tests`` while one runs is a
 ``ContractError``.
@@ -76,6 +82,8 @@ class EventKind(enum.Enum):
     DONE = "done"
     ERROR = "error"
     RESULT = "result"
+    DEBUG = "debug"
+    PAUSED = "paused"
     CLOSED = "closed"
 
 
@@ -90,7 +98,7 @@ class ExecutionEvent:
     max_chars: int = 0  # READ: most characters to take (0: a line)
     single: bool = False  # READ *x: one character, answered as its code
     timeout: float | None = None  # READ: seconds the program waits (None: forever)
-    data: Any = None  # RESULT: the test result row (a dict of JSON values)
+    data: Any = None  # RESULT: the test result row; DEBUG, PAUSED: see the module's docstring
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,35 @@ class TestSpec:
     cls: str
     methods: tuple[str, ...] = ()
     error: str = ""
+
+
+#: the debugger's requests (``ExecutionSession.debug``), their arguments and results. Locations
+#: are documents and editor lines: a class's by method and offset from the method's opening
+#: brace line (offset 1: the line after it), a routine's by line counted after its
+#: ``ROUTINE`` header (1: the first). Errors carry DBGp's codes (5 "not stopped", 201 a bad
+#: location, 205 no such breakpoint, 206 an evaluation error, 300 no such property, 301 no
+#: such frame, 302 no such context).
+DEBUG_OPS: dict[str, str] = {
+    "start": "{granularity: 'command'|'line'} -> {}: turn the debugger on",
+    "granularity": "{value} -> {}",
+    "break_line": "{document, method|None, line, condition|None, hit_value|None} -> {id}",
+    "break_watch": "{variable, condition|None, hit_value|None} -> {id}",
+    "break_remove": "{id} -> {}",
+    "break_enable": "{id, enabled} -> {}",
+    "break_list": "{} -> [{id, type, document, method, line, condition, hit_value, "
+                  "hit_count, enabled, variable}]",
+    "pause": "{} -> {}: stop at the next command",
+    "resume": "{how: run|step_into|step_over|step_out|stop} -> {} (error 5 when running)",
+    "stack": "{} -> [{level, document, line, method, offset, where, begin, end}], "
+             "innermost first; line: the editor line (1-based); begin/end: 0-based columns",
+    "variables": "{level, context: 0 private|1 public} -> [property]",
+    "property": "{level, context, name, max_children, page} -> property (one level of "
+                "children); property = {name, fullname, type: string|array|object|undefined, "
+                "value, classname, numchildren, page, children: [property]}",
+    "eval": "{expression, level, max_children} -> property",
+    "set": "{level, name, value} -> {}: value an expression, else taken as text",
+    "detach": "{} -> {}: the debugger off; a stopped program goes on",
+}
 
 
 class ExecutionSession(abc.ABC):
@@ -144,6 +181,15 @@ class ExecutionSession(abc.ABC):
         console lines, ``test_seconds`` > 0 fails a test method that runs longer. The
         default: this adapter runs no unit tests."""
         raise ContractError("this compiler adapter cannot run unit tests")
+
+    #: receives DEBUG and PAUSED events instead of ``events()`` when set (called from the
+    #: thread that reads ``events()``)
+    debug_listener: Any = None  # Callable[[ExecutionEvent], None] | None
+
+    def debug(self, op: str, args: dict[str, Any] | None = None) -> int:
+        """Send a debugger request (``DEBUG_OPS``); its id (the ``DEBUG`` event's). The
+        default: this adapter has no debugger."""
+        raise ContractError("this compiler adapter cannot debug")
 
     def color(self, text: str) -> str:
         """``text`` (a command line being typed) with ANSI colours for its syntax; the

@@ -86,6 +86,8 @@ class WebSocket:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         self.conn = Connection(ConnectionType.SERVER)
         self.open = True
+        #: hand binary messages over as bytes (the debugger decodes them itself)
+        self.keep_bytes = False
         self._parts: list[str | bytes | bytearray] = []
         self._size = 0
 
@@ -107,10 +109,11 @@ class WebSocket:
                 self._write(self.conn.send(CloseConnection(code=code, reason=reason)))
             self.open = False
 
-    def serve(self, on_text: Callable[[str], None], watched: Callable[[], list[Any]],
+    def serve(self, on_text: Callable[[Any], None], watched: Callable[[], list[Any]],
               on_ready: Callable[[], None], done: Callable[[], bool]) -> None:
-        """Until the socket closes or ``done()``: text messages to ``on_text``; when one of
-        ``watched()`` (objects with ``fileno``) is readable, or every ``TICK``, ``on_ready``."""
+        """Until the socket closes or ``done()``: messages to ``on_text`` (text, or bytes
+        for a binary message when ``keep_bytes``); when one of ``watched()`` (objects with
+        ``fileno``) is readable, or every ``TICK``, ``on_ready``."""
         while self.open and not done():
             others = watched()
             try:
@@ -122,7 +125,7 @@ class WebSocket:
             on_ready()
         self.close()
 
-    def _receive(self, on_text: Callable[[str], None]) -> bool:
+    def _receive(self, on_text: Callable[[Any], None]) -> bool:
         try:
             data = self.sock.recv(65536)
         except (BlockingIOError, InterruptedError, TimeoutError):
@@ -140,7 +143,7 @@ class WebSocket:
             return False
         return bool(data)
 
-    def _event(self, event: Any, on_text: Callable[[str], None]) -> bool:
+    def _event(self, event: Any, on_text: Callable[[Any], None]) -> bool:
         if isinstance(event, Ping):
             self._write(self.conn.send(event.response()))
         elif isinstance(event, CloseConnection):
@@ -156,6 +159,9 @@ class WebSocket:
             self._parts.append(event.data)
             if event.message_finished:
                 parts, self._parts, self._size = self._parts, [], 0
+                if self.keep_bytes and isinstance(event, BytesMessage):
+                    on_text(b"".join(bytes(p) for p in parts if not isinstance(p, str)))
+                    return True
                 text = "".join(p if isinstance(p, str) else p.decode("utf-8", "replace")
                                for p in parts)
                 on_text(text)

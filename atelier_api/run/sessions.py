@@ -4,11 +4,12 @@ with the server."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from atelier_api.adapters.contract import Adapter, Capability
@@ -46,6 +47,18 @@ class Run:
     kind: str
 
 
+@dataclass
+class DebugTarget:
+    """A run that waits for a debugger to attach with ``CSPDEBUG:<id>`` (a unit-test run with
+    ``debug: true``): ``attached`` is set when one attaches, ``go`` when it sends its first
+    ``run`` or step, or leaves."""
+
+    id: int
+    run: Run
+    attached: threading.Event = field(default_factory=threading.Event)
+    go: threading.Event = field(default_factory=threading.Event)
+
+
 class Runs:
     """The open sessions of one server (thread-safe)."""
 
@@ -60,6 +73,8 @@ class Runs:
         self.max_sessions = max_sessions
         self._open: dict[int, Run] = {}
         self._lock = threading.Lock()
+        self._targets: dict[int, DebugTarget] = {}
+        self._target_ids = itertools.count(1)
 
     def available(self) -> bool:
         """True when the adapter runs code."""
@@ -100,6 +115,25 @@ class Runs:
             with self._lock:
                 self._open.pop(run.job.pid, None)
             self.jobs.finish(run.job.pid)
+
+    def wait_for_debugger(self, run: Run) -> DebugTarget:
+        """Offer ``run`` to a debugger (``CSPDEBUG:<id>``); its target, with the id."""
+        with self._lock:
+            target = DebugTarget(next(self._target_ids), run)
+            self._targets[target.id] = target
+        return target
+
+    def take_debug_target(self, text: str) -> DebugTarget | None:
+        """The run waiting under id ``text``, taken (one debugger each); None if none."""
+        if not text.isdigit():
+            return None
+        with self._lock:
+            return self._targets.pop(int(text), None)
+
+    def drop_debug_target(self, target: DebugTarget) -> None:
+        """No debugger came: the id is no longer offered."""
+        with self._lock:
+            self._targets.pop(target.id, None)
 
     def find(self, pid: int) -> Run | None:
         """The session listed under ``pid`` in the jobs list."""

@@ -1194,7 +1194,11 @@ class LineCompiler:
         t = node.type
         if self.gen.debug and t.startswith("command_"):
             # the debugger build: a hook call before every command (never in normal code)
-            self.emit(f"P.line_hook(_RN, {self.loc.label!r}, {self.loc.offset}, {self.loc.row})")
+            # (the command's first and end byte columns on its row; end 0: past its row)
+            sp, ep = node.start_point, node.end_point
+            end = ep.column if ep.row == sp.row else 0
+            self.emit(f"P.line_hook(_RN, {self.loc.label!r}, {self.loc.offset}, {self.loc.row},"
+                      f" {sp.column}, {end})")
         handler = getattr(self, "c_" + t[len("command_"):], None) if t.startswith("command_") \
             else None
         if handler is None:

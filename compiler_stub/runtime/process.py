@@ -166,7 +166,7 @@ class Process:
         self._ext: dict[tuple[str, str], Any] = {}   # extended references' nodes
         self.class_hook = class_hook
         #: with a debug hook, code is translated in its debugger build: the hook is called
-        #: as ``debug_hook(process, routine, label, offset, line)`` before every command
+        #: as ``debug_hook(process, routine, label, offset, line, col, end)`` before every command
         self.debug_hook = debug_hook
         self.debug = debug_hook is not None
         self.sym = Symtab()
@@ -254,10 +254,12 @@ class Process:
         except BaseException as e:  # noqa: BLE001
             raise self.error_of(e) from None
 
-    def line_hook(self, routine: str, label: str, offset: int, row: int) -> None:
-        """Called before every command by the debugger build."""
+    def line_hook(self, routine: str, label: str, offset: int, row: int, col: int = 0,
+                  end: int = 0) -> None:
+        """Called before every command by the debugger build (``col``/``end``: the
+        command's byte columns on its row, ``end`` 0 when it goes on past the row)."""
         if self.debug_hook is not None:
-            self.debug_hook(self, routine, label, offset, row)
+            self.debug_hook(self, routine, label, offset, row, col, end)
 
     def interrupt(self) -> None:
         """Ask the running code to stop with ``<INTERRUPT>`` (thread-safe)."""

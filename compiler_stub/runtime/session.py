@@ -90,6 +90,9 @@ class StubSession(ExecutionSession):
         self._ended: ExecutionEvent | None = None
         self._end_reported = False
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()  # a debugger sends from its own thread
+        self._debug_ids = 0
+        self._paused_at = 0.0  # the program is stopped in the debugger since (0: it is not)
 
     # -- driving ----------------------------------------------------------------------------
     def fileno(self) -> int:
@@ -138,6 +141,23 @@ class StubSession(ExecutionSession):
     def answer(self, text: str | None) -> None:
         self._send(("answer", text))
 
+    def debug(self, op: str, args: dict[str, Any] | None = None) -> int:
+        if self._closed or self._ended is not None:
+            raise ContractError("the session has ended")
+        with self._send_lock:
+            self._debug_ids += 1
+            rid = self._debug_ids
+        if op in ("resume", "detach") and self._paused_at:
+            # the time stopped in the debugger does not count against the line's clock
+            self._deadline += time.monotonic() - self._paused_at
+            self._paused_at = 0.0
+        self._send(("dbg", rid, op, dict(args or {})))
+        if self._running and self.pid:
+            # running code reads the request before its next command
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGUSR1)
+        return rid
+
     def interrupt(self) -> None:
         if self._running and self.pid:
             with contextlib.suppress(ProcessLookupError):
@@ -145,7 +165,8 @@ class StubSession(ExecutionSession):
 
     def _send(self, message: tuple[Any, ...]) -> None:
         try:
-            self._conn.send(message)
+            with self._send_lock:
+                self._conn.send(message)
         except (OSError, ValueError):
             self._gone("the session's process ended")
 
@@ -164,7 +185,12 @@ class StubSession(ExecutionSession):
                     break
                 event = self._handle(message)
                 if event is not None:
-                    out.append(event)
+                    listener = self.debug_listener
+                    if listener is not None and event.kind in (EventKind.DEBUG,
+                                                               EventKind.PAUSED):
+                        listener(event)
+                    else:
+                        out.append(event)
                 if message[0] == "out" and len(message) > 2:  # unit-test rows with it
                     out += [ExecutionEvent(EventKind.RESULT, data=row) for row in message[2]]
             if self._ended is not None and not self._end_reported:
@@ -188,11 +214,20 @@ class StubSession(ExecutionSession):
         if kind == "halt":
             self._gone("HALT: the process ended")
             return None
+        if kind == "dbgr":  # a debugger request's answer
+            _, rid, ok, payload = message
+            data = {"id": rid, "result": payload} if ok else \
+                {"id": rid, "error": list(payload)}
+            return ExecutionEvent(EventKind.DEBUG, data=data)
+        if kind == "paused":
+            self._paused_at = time.monotonic()
+            return ExecutionEvent(EventKind.PAUSED, data=message[1])
         if kind == "read":
             _, prompt, max_chars, single, timeout = message
             return ExecutionEvent(EventKind.READ, prompt, max_chars=max_chars, single=single,
                                   timeout=timeout)
         self._running = False
+        self._paused_at = 0.0
         if kind == "done":
             self.namespace = message[1]
             return ExecutionEvent(EventKind.DONE, namespace=message[1], value=message[2])
@@ -233,7 +268,7 @@ class StubSession(ExecutionSession):
     def _watch_clock(self, out: list[ExecutionEvent]) -> None:
         """The line time limit: interrupt the line, and end the process when the interrupt
         does not stop it (a line stuck where Python does not check for signals)."""
-        if not self._running or self._ended is not None:
+        if not self._running or self._ended is not None or self._paused_at:
             return
         now = time.monotonic()
         if now < self._deadline:

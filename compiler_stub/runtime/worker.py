@@ -14,7 +14,9 @@ then serves the server's messages one at a time:
   ``("where", namespace)`` for an extended global reference (answered the same way, the
   session's namespace unchanged);
 - ``("bye",)``, or the server's end of the pipe closing, ends it; so does ``HALT`` in the
-  code (answered ``("halt",)``).
+  code (answered ``("halt",)``);
+- ``("dbg", id, op, args)`` drives the debugger (``debugdriver``), whether the worker waits,
+  runs code (the server then sends SIGUSR1) or is stopped at a breakpoint.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class Pipe:
         self.sent_at = time.monotonic()
         # the pipe is written by the process and by the flusher thread (``flush_stale``)
         self.lock = threading.RLock()
+        #: takes the server's messages that arrive while the worker waits for an answer
+        #: (a debugger's requests); None: they are dropped
+        self.on_other: Any = None
 
     # the device of the Process
     def write(self, text: str) -> None:
@@ -117,6 +122,8 @@ class Pipe:
                 return answer
             if message[0] == "bye":
                 raise SystemExit(0)
+            if self.on_other is not None:
+                self.on_other(message)
 
     def ask(self, message: tuple[Any, ...], answer_kind: str) -> tuple[Any, ...]:
         """A request to the server and its answer."""
@@ -129,6 +136,8 @@ class Pipe:
                 return tuple(reply)
             if reply[0] == "bye":
                 raise SystemExit(0)
+            if self.on_other is not None:
+                self.on_other(reply)
 
     def line_done(self) -> str:
         """Flush; the note about dropped output (empty when none was dropped)."""
@@ -214,6 +223,9 @@ def main(conn: Connection, namespace: str, data_dir: str, limits: tuple[int, int
          zversion: str = "", where: Any = None) -> None:  # pragma: no cover - the worker
     """The worker's life (see the module's docstring)."""
     cpu_seconds, memory_bytes, output_bytes = limits
+    # the server signals a debugger's requests while code runs (see serve); until the
+    # debugger exists the signal does nothing (its default would end the process)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     _limit_self(cpu_seconds, memory_bytes)
     pipe = Pipe(conn, output_bytes)
     host = Host(pipe, namespace, data_dir, zversion)
@@ -269,9 +281,31 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+class _Debug:
+    """The session's debugger, made by its first request (``("dbg", ...)``); SIGUSR1 tells
+    running code that requests wait in the pipe (``DebugDriver.signalled``)."""
+
+    def __init__(self, pipe: Pipe, host: Any) -> None:
+        self.pipe = pipe
+        self.host = host
+        self.driver: Any = None
+
+    def handle(self, message: tuple[Any, ...]) -> None:
+        if message[0] != "dbg":
+            return
+        if self.driver is None:
+            from compiler_stub.runtime.debugdriver import DebugDriver  # noqa: PLC0415
+
+            self.driver = DebugDriver(self.host, self.pipe)
+            signal.signal(signal.SIGUSR1, lambda _s, _f: self.driver.signalled())
+        self.driver.handle(message)
+
+
 def serve(pipe: Pipe, host: Any) -> None:  # pragma: no cover - runs in the worker
     """Answer the server's messages until it says bye or goes away."""
     interrupts = _Interrupts()
+    debug = _Debug(pipe, host)
+    pipe.on_other = debug.handle
     while True:
         try:
             message = pipe.conn.recv()
@@ -280,6 +314,14 @@ def serve(pipe: Pipe, host: Any) -> None:  # pragma: no cover - runs in the work
         kind = message[0]
         if kind == "bye":
             return
+        if kind == "dbg":
+            try:
+                debug.handle(message)
+            except SystemExit:
+                raise
+            except BaseException:  # noqa: BLE001, S112 - an interrupt between lines
+                continue
+            continue
         if kind not in ("exec", "call", "tests"):
             continue
         try:

@@ -476,6 +476,7 @@ def test_two_runs_at_once_both_finish(unit: Callable[..., Any]) -> None:
         t.start()
     for t in threads:
         t.join(HANG_GUARD)
+    assert [r.status for r in runs] == [202, 202], [(r.status, r.queued) for r in runs]
     assert sorted(r.results[-1]["class"] for r in runs) == ["Tests.Unit.Basic",
                                                              "Tests.Unit.Hooks"]
 

@@ -198,9 +198,12 @@ def test_corpus_classes_translate_without_python_errors() -> None:
 
 def test_debugger_build_calls_the_hook_before_every_command() -> None:
     seen: list[tuple[str, str, int, int]] = []
+    cols: list[tuple[int, int]] = []
 
-    def hook(p: Process, routine: str, label: str, offset: int, row: int) -> None:
+    def hook(p: Process, routine: str, label: str, offset: int, row: int, col: int,
+             end: int) -> None:
         seen.append((routine, label, offset, row))
+        cols.append((col, end))
         if (label, offset) == ("a", 1):
             # a debugger stopped here may read and change variables
             p.sym.node("x").value = 5
@@ -212,6 +215,8 @@ def test_debugger_build_calls_the_hook_before_every_command() -> None:
     p.execute(" do a^H")
     assert seen == [("", "", 0, 1), ("H", "a", 0, 2), ("H", "a", 0, 2), ("H", "a", 1, 3),
                     ("H", "a", 2, 4)]
+    # each command's columns on its row: "a set x=1 write x" has two commands
+    assert cols[1:] == [(2, 9), (10, 17), (1, 8), (1, 5)]
     assert dev.out == "15"
     # the normal build has no hook calls
     assert "line_hook" not in translate_routine("H", rts["H"].split("\n")).generated  # type: ignore[attr-defined]
