@@ -51,6 +51,8 @@ from gunicorn import util as gunicorn_util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 from werkzeug.exceptions import RequestTimeout
 
+from atelier_api.api import websocket
+
 log = logging.getLogger(__name__)
 
 #: The largest request head received; a longer one is answered 431.
@@ -640,6 +642,7 @@ class GuardedWorker(ThreadWorker):  # type: ignore[misc]
         now = time.monotonic()
         if not self.alive and self.stopping_since is None:
             self.stopping_since = now
+            websocket.STOPPING.set()  # open terminals and debuggers let go
         if now < self.next_sweep and self.stopping_since is None:
             return
         self.next_sweep = now + SWEEP_EVERY

@@ -20,8 +20,9 @@ server's own process. A session is driven without blocking, so that one thread c
   a ``DEBUG`` event (``data``: ``{"id", "result"}`` or ``{"id", "error": [code, message]}``),
   and each time the program stops a ``PAUSED`` event (``data``: ``{"reason", "breakpoint",
   "message"}``). ``debug_listener`` (when set) receives those two kinds instead of
-  ``events()``: a debugger attached to a session another surface drives (a terminal, a test
-  run) hears them while that surface keeps reading the rest.
+  ``events()``, and a copy of ``DONE``, ``ERROR`` and ``CLOSED``: a debugger attached to a
+  session another surface drives (a terminal, a test run) hears them while that surface
+  keeps reading the rest.
 
 One line at a time: ``execute``, ``call`` or ``run_tests`` while one runs is a
 ``ContractError``.

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import select
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,6 +39,9 @@ MAX_MESSAGE = 1 << 20
 SEND_TIMEOUT = 30.0
 #: how often the loop wakes up without traffic (clocks of the other side)
 TICK = 0.2
+#: set when the worker stops: every open WebSocket closes (1001, going away) at its next
+#: tick instead of holding the worker's graceful stop for its whole timeout
+STOPPING = threading.Event()
 
 
 def is_upgrade() -> bool:
@@ -115,6 +119,9 @@ class WebSocket:
         for a binary message when ``keep_bytes``); when one of ``watched()`` (objects with
         ``fileno``) is readable, or every ``TICK``, ``on_ready``."""
         while self.open and not done():
+            if STOPPING.is_set():
+                self.close(1001, "the server is stopping")
+                break
             others = watched()
             try:
                 readable, _, _ = select.select([self.sock, *others], [], [], TICK)

@@ -9,6 +9,7 @@ stopped, then removes it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Response, g, request
@@ -172,12 +173,15 @@ def _queue_unittest(ns: str, body: dict[str, Any], version: int) -> Response:
     settings = services().settings
     session = g.get("session")
     user = getattr(session, "user", "") or settings.username
+    target = runs.wait_for_debugger() if unit.debug else None
     job = unittest_job(runs, service.store, service.catalog, unit, user=user,
                        device=request.remote_addr or "",
-                       test_seconds=float(settings.run_line_seconds))
-    job_id = services().work.submit(service.store.namespace, "unittest", job,
-                                    settings.work_time_limit_seconds)
-    return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
+                       test_seconds=float(settings.run_line_seconds), target=target)
+    # a run under a debugger lasts as long as the person debugging it takes
+    limit = math.inf if target is not None else settings.work_time_limit_seconds
+    job_id = services().work.submit(service.store.namespace, "unittest", job, limit)
+    content = {"debugId": target.id} if target is not None else {}
+    return respond({"content": content}, status=202, headers={"Location": str(job_id)})
 
 
 def _final(poll: Poll, *, with_errors: bool = True) -> Response:
@@ -216,6 +220,8 @@ def poll_work(ns: str, job_id: str) -> Response:
         raise _gone(job_id)
     if poll.running:
         result = list(poll.items) if poll.kind in ITEMS else RUNNING_RESULT.get(poll.kind, {})
+        if poll.content is not None:  # a unit-test run waiting for its debugger, once
+            result = {"content": poll.content}
         return respond(result, console=poll.console, headers=RETRY)
     return _final(poll)
 

@@ -267,7 +267,7 @@ class DebugConnection:
 
     def _attach_csp(self, text: str) -> None:
         target = self.runs.take_debug_target(text.strip())
-        if target is None:
+        if target is None or target.run is None:
             raise DbgpError(ErrorCode.INTERNAL, f"no run waits for a debugger with id "
                             f"{text.strip()}")
         self.target = target

@@ -54,7 +54,7 @@ class DebugTarget:
     ``run`` or step, or leaves."""
 
     id: int
-    run: Run
+    run: Run | None = None          # set once the run's session is open
     attached: threading.Event = field(default_factory=threading.Event)
     go: threading.Event = field(default_factory=threading.Event)
 
@@ -116,19 +116,23 @@ class Runs:
                 self._open.pop(run.job.pid, None)
             self.jobs.finish(run.job.pid)
 
-    def wait_for_debugger(self, run: Run) -> DebugTarget:
-        """Offer ``run`` to a debugger (``CSPDEBUG:<id>``); its target, with the id."""
+    def wait_for_debugger(self) -> DebugTarget:
+        """A new target for a debugger (``CSPDEBUG:<id>``); its run is set when it opens."""
         with self._lock:
-            target = DebugTarget(next(self._target_ids), run)
+            target = DebugTarget(next(self._target_ids))
             self._targets[target.id] = target
         return target
 
     def take_debug_target(self, text: str) -> DebugTarget | None:
-        """The run waiting under id ``text``, taken (one debugger each); None if none."""
+        """The run waiting under id ``text``, taken (one debugger each); None if none, or
+        if its run has not opened yet."""
         if not text.isdigit():
             return None
         with self._lock:
-            return self._targets.pop(int(text), None)
+            target = self._targets.get(int(text))
+            if target is None or target.run is None:
+                return None
+            return self._targets.pop(int(text))
 
     def drop_debug_target(self, target: DebugTarget) -> None:
         """No debugger came: the id is no longer offered."""

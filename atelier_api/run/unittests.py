@@ -38,7 +38,7 @@ from atelier_api.compile.workspace_view import StoreWorkspace
 from atelier_api.documents.names import parse_name
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import BadRequest, InvalidName
-from atelier_api.run.sessions import Runs
+from atelier_api.run.sessions import DebugTarget, Runs
 from atelier_api.work.queue import JobContext
 from atelier_api.work.queue import Outcome as JobOutcome
 
@@ -48,6 +48,8 @@ __all__ = ["UnitTestRequest", "parse_request", "unittest_job"]
 MAX_TESTS = 10_000
 #: after interrupting a run, how long it may take to stop before its process is ended
 STOP_GRACE = 5.0
+#: how long a run with ``debug: true`` waits for its debugger to attach
+DEBUGGER_WAIT = 60.0
 _IDENT = re.compile(r"%?[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*\Z")
 _METHOD = re.compile(r"[A-Za-z0-9%_]+\Z")
 _CLASS_LINE = re.compile(r"\s*Class\s+(%?[A-Za-z][\w.%]*)", re.IGNORECASE)
@@ -62,13 +64,14 @@ class UnitTestRequest:
     tests: tuple[TestSpec, ...]
     load: tuple[SourceDoc, ...]
     console: bool
+    debug: bool = False
 
 
 def parse_request(body: dict[str, Any]) -> UnitTestRequest:
     """The body of a ``unittest`` request, or a 400 saying what is wrong."""
-    if body.get("debug", False) not in (False, 0, None):
-        raise BadRequest("This server cannot debug unit tests yet (the debugger is not "
-                         "available): run them without debugging")
+    debug = body.get("debug", False)
+    if debug not in (True, False, 0, 1, None):
+        raise BadRequest("'debug' must be true or false")
     tests = body.get("tests")
     if not isinstance(tests, list) or not tests:
         raise BadRequest("A unittest request needs 'tests': a non-empty array of "
@@ -89,7 +92,7 @@ def parse_request(body: dict[str, Any]) -> UnitTestRequest:
         raise BadRequest("'console' must be true or false")
     return UnitTestRequest(
         tuple(TestSpec(c, tuple(m or ())) for c, m in specs.items()),
-        _load(body.get("load")), bool(console))
+        _load(body.get("load")), bool(console), bool(debug))
 
 
 def _test_item(i: int, item: Any) -> tuple[str, list[str] | None]:
@@ -291,32 +294,64 @@ def _source_of(name: str) -> str | None:
 
 
 def unittest_job(runs: Runs, store: DocumentStore, catalog: Any, request: UnitTestRequest, *,
-                 user: str, device: str, test_seconds: float) -> Callable[[JobContext],
-                                                                          JobOutcome]:
-    """The ``/work`` job of one unit-test run (see the module's docstring)."""
+                 user: str, device: str, test_seconds: float,
+                 target: DebugTarget | None = None) -> Callable[[JobContext], JobOutcome]:
+    """The ``/work`` job of one unit-test run (see the module's docstring); ``target``: the
+    run waits for a debugger to attach with ``CSPDEBUG:<target.id>``."""
 
     def work(ctx: JobContext) -> JobOutcome:
-        docs = _RunDocuments(runs.adapter, store, catalog, request, ctx,
-                             runs.documents_of(store))
-        docs.prepare(request)
-        tests = [replace(spec, error=docs.failed.get(spec.cls, "")) for spec in request.tests]
-        if not ctx.cancelled:
-            _run(runs, store, docs, tests, request.console, ctx, user=user,
-                 device=device, test_seconds=test_seconds)
+        try:
+            docs = _RunDocuments(runs.adapter, store, catalog, request, ctx,
+                                 runs.documents_of(store))
+            docs.prepare(request)
+            tests = [replace(spec, error=docs.failed.get(spec.cls, ""))
+                     for spec in request.tests]
+            if not ctx.cancelled:
+                _run(runs, store, docs, tests, request.console, ctx, user=user,
+                     device=device, test_seconds=test_seconds, target=target)
+        finally:
+            if target is not None:
+                runs.drop_debug_target(target)
         return JobOutcome(None)
 
     return work
 
 
+def _wait_for_debugger(target: DebugTarget, ctx: JobContext, session: Any) -> bool:
+    """Say the run is ready (``debugReady``) and wait for a debugger to attach and start it;
+    False when none came, or the job was cancelled. The session's events are read meanwhile:
+    the debugger's answers reach it through them (``debug_listener``)."""
+    ctx.offer(debugReady=True)
+    deadline = time.monotonic() + DEBUGGER_WAIT
+    while not target.go.is_set():
+        if ctx.cancelled:
+            return False
+        if not target.attached.is_set() and time.monotonic() > deadline:
+            ctx.console(f"No debugger attached within {DEBUGGER_WAIT:g} s (CSPDEBUG:"
+                        f"{target.id}): the tests did not run")
+            return False
+        select.select([session.fileno()], [], [], 0.05)
+        for event in session.events():  # nothing runs yet: only the debugger's answers
+            if event.kind is EventKind.CLOSED:
+                ctx.console(f"The test run ended with an error: {event.text}")
+                return False
+    return True
+
+
 def _run(runs: Runs, store: DocumentStore, documents: _RunDocuments, tests: list[TestSpec],
          console: bool, ctx: JobContext, *, user: str, device: str,
-         test_seconds: float) -> None:
+         test_seconds: float, target: DebugTarget | None = None) -> None:
     run = runs.open(store.namespace, user=user, device=device, kind="%UnitTest",
                     documents=documents)
     session = run.session
     pending = ""
     stopping = 0.0
     try:
+        if target is not None:
+            target.run = run
+            if not _wait_for_debugger(target, ctx, session):
+                return
+            test_seconds = 0.0  # stopped in the debugger is not a test that hangs
         session.run_tests(tests, console=console, test_seconds=test_seconds)
         while True:
             if (ctx.cancelled or ctx.time_left() <= 0) and not stopping:

@@ -77,6 +77,12 @@ class JobContext:
         with self._job.lock:
             self._job.console.extend(lines)
 
+    def offer(self, **content: Any) -> None:
+        """Hand ``content`` out once, as the next poll's ``result.content``, in place of an
+        empty list of items (a unit-test run that waits for a debugger says so)."""
+        with self._job.lock:
+            self._job.content = dict(content)
+
     def emit(self, *items: Any) -> None:
         """Append incremental result items (search matches, test results)."""
         with self._job.lock:
@@ -97,6 +103,7 @@ class WorkJob:
     stop_reason: str = ""
     console: list[str] = field(default_factory=list)
     items: list[Any] = field(default_factory=list)
+    content: dict[str, Any] | None = None  # handed out once (``JobContext.offer``)
     console_sent: int = 0
     items_sent: int = 0
     outcome: Outcome | None = None
@@ -115,6 +122,7 @@ class Poll:
     outcome: Outcome | None
     state: str
     kind: str = ""
+    content: dict[str, Any] | None = None  # ``JobContext.offer``: instead of no items
 
 
 Work = Callable[[JobContext], Outcome]
@@ -207,11 +215,14 @@ class WorkQueue:
         job.console_sent += len(console)
         job.items_sent += len(items)
         final = job.done.is_set()
+        content = None
+        if not items and not final and job.content is not None:
+            content, job.content = job.content, None
         if final:
             with self._lock:
                 self._jobs.pop(job.id, None)
         return Poll(not final, console, items, job.outcome if final else None, job.state,
-                    job.kind)
+                    job.kind, content)
 
     def peek(self, namespace: str, job_id: int) -> Poll | None:
         """A job's state without handing anything out (HEAD); None when unknown."""

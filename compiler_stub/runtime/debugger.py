@@ -40,13 +40,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler_stub.reading.grammars import parse_routine
+from compiler_stub.runtime import lists as L
 from compiler_stub.runtime import values as V
+from compiler_stub.runtime.dynamic import DynArr, DynObj
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.frames import Jump
 from compiler_stub.runtime.objbase import Obj
 from compiler_stub.runtime.process import Halt, Process
 from compiler_stub.runtime.translate import CODE_INFO, translate_line
-from compiler_stub.runtime.variables import MISSING, Node, format_ref, zwrite_subscript
+from compiler_stub.runtime.variables import (
+    MISSING,
+    Node,
+    format_ref,
+    zwrite_string,
+    zwrite_subscript,
+    zwrite_value,
+)
 
 __all__ = [
     "Breakpoint", "DebugError", "DebugStop", "Debugger", "Pause", "Property", "StackFrame",
@@ -181,6 +190,7 @@ class Debugger:
         self._watches: list[Breakpoint] = []
         self._busy = False          # paused or evaluating: the hook does nothing
         self._idle = True           # nothing to check: the hook returns at once
+        self._lines_only = True     # only line breakpoints to check
         self._frames: list[tuple[Any, str, str, int, int]] | None = None
         self._exec_rows: dict[str, tuple[int, dict[int, int]]] = {}
         #: "command": a step stops at the next command; "line": at the next line's first
@@ -213,21 +223,28 @@ class Debugger:
         command's byte columns on its row)."""
         if self._idle:
             return
+        if self._lines_only:
+            rows = self._rows.get(routine)
+            if rows is None or row not in rows:
+                return      # only line breakpoints, none here: as cheap as idle
         self._check(p, routine, label, offset, row, col, end)
 
     def _refresh(self) -> None:
-        self._idle = self._busy or not (self._rows or self._step or self._pause_req
-                                        or self._poll_req or self._watches)
+        others = self._step or self._pause_req or self._poll_req or self._watches
+        self._idle = self._busy or not (self._rows or others)
+        self._lines_only = not (self._busy or others)
 
     def request_pause(self) -> None:
         """Stop at the next command (thread-safe; safe in a signal handler)."""
         self._pause_req = True
+        self._lines_only = False
         self._idle = False
 
     def request_poll(self) -> None:
         """Call ``on_poll`` before the next command (thread-safe; safe in a signal
         handler): the driver has requests waiting for a running program."""
         self._poll_req = True
+        self._lines_only = False
         self._idle = False
 
     def _check(self, p: Process, routine: str, label: str, offset: int, row: int,
@@ -574,12 +591,25 @@ class Debugger:
         ``page`` of ``max_children``; subscripts in collation order)."""
         nodes = self._context(level, context)
         parts = _parse_fullname(fullname)
-        if parts is None:
-            raise DebugError(300, f"cannot read {fullname}")
+        if parts is None or (parts[2] and self._dynamic_in(nodes, parts)):
+            # not a plain reference (``d.%Get(0)``, a dynamic object's key): its value
+            try:
+                value = self.eval(fullname, level)
+            except DebugError:
+                raise DebugError(300, f"cannot read {fullname}") from None
+            return self._describe(fullname, fullname, value, 1, max_children, page)
         entry = self._lookup(nodes, fullname, parts)
         base, subs, name = _array_ref(*parts)
         return self._describe(name, format_ref(base, subs), entry, 1, max_children, page,
                               (base, subs))
+
+    @staticmethod
+    def _dynamic_in(nodes: dict[str, Node],
+                    parts: tuple[str, tuple[str, ...], Chain]) -> bool:
+        """The reference goes through a dynamic object (read by evaluating it)."""
+        entry = _down(nodes.get(parts[0], MISSING), parts[1])
+        obj = entry.value if type(entry) is Node else entry
+        return isinstance(obj, DynObj | DynArr)
 
     def _lookup(self, nodes: dict[str, Node], fullname: str,
                 parts: tuple[str, tuple[str, ...], Chain]) -> Any:
@@ -630,6 +660,8 @@ class Debugger:
             return prop
         if entry is MISSING:
             return Property(name, fullname, "undefined", None)
+        if isinstance(entry, DynObj | DynArr):
+            return self._describe_dynamic(name, fullname, entry, depth, max_children, page)
         if isinstance(entry, Obj):
             props = [pd for pd in entry.cls.props.values() if not pd.calculated]
             prop = Property(name, fullname, "object", V.to_str(entry),
@@ -644,6 +676,40 @@ class Debugger:
                         pd.name, full, v, depth - 1, max_children, 0, (full, ())))
             return prop
         return Property(name, fullname, "string", _show(entry))
+
+    def _describe_dynamic(self, name: str, fullname: str, entry: DynObj | DynArr, depth: int,
+                          max_children: int, page: int) -> Property:
+        """A ``%DynamicObject`` (its keys in order) or ``%DynamicArray`` (its positions from
+        0), each child with a full name that evaluates to it."""
+        if isinstance(entry, DynObj):
+            keys: list[Any] = list(entry.data)
+            elems: list[Any] = [entry.data[k] for k in keys]
+        else:
+            keys = list(range(len(entry.data)))
+            elems = list(entry.data)
+        prop = Property(name, fullname, "object", V.to_str(entry), classname=entry.cls.name,
+                        numchildren=len(keys), page=page)
+        if depth > 0:
+            lo = page * max_children
+            for k, e in zip(keys[lo:lo + max_children], elems[lo:lo + max_children],
+                            strict=True):
+                if isinstance(k, int):
+                    full = f"{fullname}.%Get({k})"
+                elif re.fullmatch(_NAME, k):
+                    full = f"{fullname}.{k}"
+                else:
+                    full = f"{fullname}.%Get({zwrite_string(k)})"
+                kind = e[0] if e is not None else "null"
+                if kind in ("object", "array", "oref"):
+                    prop.children.append(self._describe(str(k), full, e[1], depth - 1,
+                                                        max_children, 0))
+                else:
+                    shown = {"null": "null", "boolean": "true" if e and e[1] else "false"}
+                    text = shown.get(kind)
+                    prop.children.append(
+                        Property(str(k), full, "string",
+                                 text if text is not None else _show(e[1] if e else "")))
+        return prop
 
     # ------------------------------------------------------------------ evaluation
 
@@ -749,7 +815,22 @@ def _down(entry: Any, subs: tuple[str, ...]) -> Any:
 
 
 def _show(v: Any) -> str:
+    """A value as the debugger shows it: a ``$LIST`` as ``$lb(...)``, else its text."""
+    if type(v) is str and v and ord(v[0]) < 32 and L.listvalid(v):
+        return _list_text(v)
     return V.to_str(v)
+
+
+def _list_text(v: str) -> str:
+    out = []
+    for item in L.items(v):
+        if item is L.UNDEF:
+            out.append("")
+        elif type(item) is str and item and ord(item[0]) < 32 and L.listvalid(item):
+            out.append(_list_text(item))
+        else:
+            out.append(zwrite_value(item))
+    return "$lb(" + ",".join(out) + ")"
 
 
 def _snapshot(node: Node) -> Any:

@@ -33,6 +33,9 @@ from compiler_stub.forkserver import context as forkserver_context
 KILL_GRACE = 2.0
 #: room for the name of the routine a session runs (the jobs list shows it)
 ROUTINE_BYTES = 256
+#: events an attached debugger takes instead of the session's reader, and copies it gets
+_DEBUGGER_ONLY = (EventKind.DEBUG, EventKind.PAUSED)
+_ENDINGS = (EventKind.DONE, EventKind.ERROR, EventKind.CLOSED)
 
 _context_lock = threading.Lock()
 _context: Any = None
@@ -185,18 +188,24 @@ class StubSession(ExecutionSession):
                     break
                 event = self._handle(message)
                 if event is not None:
-                    listener = self.debug_listener
-                    if listener is not None and event.kind in (EventKind.DEBUG,
-                                                               EventKind.PAUSED):
-                        listener(event)
+                    if event.kind in _DEBUGGER_ONLY and self.debug_listener is not None:
+                        self.debug_listener(event)
                     else:
+                        self._tell_debugger(event)
                         out.append(event)
                 if message[0] == "out" and len(message) > 2:  # unit-test rows with it
                     out += [ExecutionEvent(EventKind.RESULT, data=row) for row in message[2]]
             if self._ended is not None and not self._end_reported:
+                self._tell_debugger(self._ended)
                 out.append(self._ended)
                 self._end_reported = True
         return out
+
+    def _tell_debugger(self, event: ExecutionEvent) -> None:
+        """An attached debugger hears when the line, call or run ends (a copy)."""
+        listener = self.debug_listener
+        if listener is not None and event.kind in _ENDINGS:
+            listener(event)
 
     def _handle(self, message: tuple[Any, ...]) -> ExecutionEvent | None:
         kind = message[0]

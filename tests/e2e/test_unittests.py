@@ -497,7 +497,7 @@ BAD = [
      ("USER", 8), "array of lines"),
     ({"tests": [{"class": "A.B"}], "load": [{"file": "x.xml", "content": ["<?xml?>"]}]},
      ("USER", 8), "not a class or routine in UDL form"),
-    ({"tests": [{"class": "A.B"}], "debug": True}, ("USER", 8), "cannot debug"),
+    ({"tests": [{"class": "A.B"}], "debug": "yes"}, ("USER", 8), "'debug' must be"),
     ({"tests": [{"class": "A.B"}]}, ("USER", 7), "from API version 8"),
     ({"tests": [{"class": "A.B"}]}, ("%SYS", 8), "do not run in %SYS"),
     ({"tests": [{"class": "A.B"}], "console": "yes"}, ("USER", 8), "'console' must be"),

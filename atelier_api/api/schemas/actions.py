@@ -187,5 +187,9 @@ class WorkBodySchema(Schema):
                        "saved)"})
     console = StrictBoolean(metadata={"description": "search and unittest: false prints no "
                                                      "console lines"})
-    debug = StrictBoolean(metadata={"description": "unittest: run under the debugger (not "
-                                                   "available yet: refused)"})
+    debug = StrictBoolean(metadata={"description": "unittest: run under the debugger: the "
+                                                   "reply's result.content.debugId is the id "
+                                                   "to attach with (CSPDEBUG:<id>); a poll "
+                                                   "says result.content.debugReady once, "
+                                                   "and the tests start with the "
+                                                   "debugger's first run"})
