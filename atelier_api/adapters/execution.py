@@ -135,11 +135,13 @@ DEBUG_OPS: dict[str, str] = {
     "resume": "{how: run|step_into|step_over|step_out|stop} -> {} (error 5 when running)",
     "stack": "{} -> [{level, document, line, method, offset, where, begin, end}], "
              "innermost first; line: the editor line (1-based); begin/end: 0-based columns",
-    "variables": "{level, context: 0 private|1 public} -> [property]",
-    "property": "{level, context, name, max_children, page} -> property (one level of "
-                "children); property = {name, fullname, type: string|array|object|undefined, "
-                "value, classname, numchildren, page, children: [property]}",
-    "eval": "{expression, level, max_children} -> property",
+    "contexts": "{level} -> [{name, id}]: Private 0, Public 1, Class 2 (in an instance "
+                "method: the properties of $THIS)",
+    "variables": "{level, context} -> [property]",
+    "property": "{level, context, name, max_children, page, depth} -> property (depth "
+                "levels of children); property = {name, fullname, type: string|array|object|"
+                "undefined, value, classname, numchildren, page, children: [property]}",
+    "eval": "{expression, level, max_children, depth} -> property",
     "set": "{level, name, value} -> {}: value an expression, else taken as text",
     "detach": "{} -> {}: the debugger off; a stopped program goes on",
 }

@@ -498,7 +498,9 @@ class DebugConnection:
         self._ask(c, "stack", {}, lambda rows: self._respond(c, [("depth", len(rows))]))
 
     def _c_context_names(self, c: Command) -> None:
-        self.send(dbgp.context_names_response(c.txid))
+        self._ask(c, "contexts", {"level": c.int_arg("d", 0) or 0},
+                  lambda rows: self.send(dbgp.context_names_response(
+                      c.txid, [(r["name"], int(r["id"])) for r in rows])))
 
     def _c_context_get(self, c: Command) -> None:
         level, context = c.int_arg("d", 0) or 0, c.int_arg("c", 0) or 0
@@ -512,7 +514,7 @@ class DebugConnection:
             raise DbgpError(ErrorCode.INVALID_OPTIONS, "property_get needs -n <name>")
         args = {"level": c.int_arg("d", 0) or 0, "context": c.int_arg("c", 0) or 0,
                 "name": name, "max_children": self._int_feature("max_children", 32),
-                "page": c.int_arg("p", 0) or 0}
+                "page": c.int_arg("p", 0) or 0, "depth": self._depth()}
         max_data = c.int_arg("m")
         self._ask(c, "property", args,
                   lambda p: self._respond(c, children=[self._property(p, max_data)]))
@@ -546,9 +548,15 @@ class DebugConnection:
         if not expression:
             raise DbgpError(ErrorCode.INVALID_EXPRESSION, "eval needs -- base64(expression)")
         args = {"expression": expression, "level": c.int_arg("d", 0) or 0,
-                "max_children": self._int_feature("max_children", 32)}
+                "max_children": self._int_feature("max_children", 32),
+                "depth": self._depth()}
         self._ask(c, "eval", args,
                   lambda p: self._respond(c, children=[self._property(p, eval_=True)]))
+
+    def _depth(self) -> int:
+        """Levels of children inline: ``max_depth`` - 1 (the property itself is the first
+        level), at least one."""
+        return max(1, self._int_feature("max_depth", 1) - 1)
 
     def _int_feature(self, name: str, default: int) -> int:
         try:

@@ -238,14 +238,22 @@ class DebugDriver:
         return [_property(p) for p in found.values()]
 
     def op_property(self, name: str, level: int = 0, context: int = 0,
-                    max_children: int = 32, page: int = 0) -> dict[str, Any]:
+                    max_children: int = 32, page: int = 0, depth: int = 1) -> dict[str, Any]:
         return _property(self._engine().property(int(level), int(context), name,
-                                                 max(1, int(max_children)), int(page)))
+                                                 max(1, int(max_children)), int(page),
+                                                 _depth(depth)))
 
-    def op_eval(self, expression: str, level: int = 0,
-                max_children: int = 32) -> dict[str, Any]:
+    def op_eval(self, expression: str, level: int = 0, max_children: int = 32,
+                depth: int = 1) -> dict[str, Any]:
         return _property(self._engine().eval_property(expression, int(level),
-                                                      max(1, int(max_children))))
+                                                      max(1, int(max_children)),
+                                                      _depth(depth)))
+
+    def op_contexts(self, level: int = 0) -> list[dict[str, Any]]:
+        out = [{"name": "Private", "id": 0}, {"name": "Public", "id": 1}]
+        if self._engine().has_object(int(level)):
+            out.append({"name": "Class", "id": 2})
+        return out
 
     def op_set(self, name: str, value: str, level: int = 0) -> dict[str, Any]:
         self._engine().set_variable(int(level), name, value)
@@ -323,6 +331,11 @@ class DebugDriver:
         return {"level": f.level, "document": document, "line": line,
                 "method": method if method is not None else f.label,
                 "offset": f.offset, "where": f.where, "begin": f.begin, "end": f.end}
+
+
+def _depth(depth: Any) -> int:
+    """Levels of children to give (1 to 4: deep trees are fetched as they are opened)."""
+    return min(4, max(1, int(depth)))
 
 
 def _property(p: Property) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from compiler_stub.runtime.dynamic import DynArr, DynObj
 from compiler_stub.runtime.errors import ObjectScriptError
 from compiler_stub.runtime.frames import Jump
 from compiler_stub.runtime.objbase import Obj
+from compiler_stub.runtime.objects import ObjectWorld
 from compiler_stub.runtime.process import Halt, Process
 from compiler_stub.runtime.translate import CODE_INFO, translate_line
 from compiler_stub.runtime.variables import (
@@ -68,6 +69,9 @@ Stack = list["StackFrame"]
 BreakpointList = list["Breakpoint"]
 
 COMMANDS = ("run", "step_into", "step_over", "step_out", "stop")
+
+#: the code of the call that runs a class's method (its ``this`` is the method's $THIS)
+_METHOD_RUN = ObjectWorld.run.__code__
 
 #: the names the engine binds while it evaluates (never shown as variables)
 _RESULT = "%zDbgR"
@@ -192,6 +196,7 @@ class Debugger:
         self._idle = True           # nothing to check: the hook returns at once
         self._lines_only = True     # only line breakpoints to check
         self._frames: list[tuple[Any, str, str, int, int]] | None = None
+        self._this: list[Any] = []      # each captured frame's $THIS (None: unknown)
         self._exec_rows: dict[str, tuple[int, dict[int, int]]] = {}
         #: "command": a step stops at the next command; "line": at the next line's first
         self.granularity = "command"
@@ -370,6 +375,7 @@ class Debugger:
     def _capture(self) -> None:
         """Record the Python frames of the paused ObjectScript stack, innermost first."""
         out: list[tuple[Any, str, str, int, int]] = []
+        this: list[Any] = []
         f: Any = sys._getframe(1)  # noqa: SLF001 - reading the paused program's frames
         while f is not None:
             info = CODE_INFO.get(f.f_code.co_filename)
@@ -378,8 +384,12 @@ class Debugger:
                 loc = info.table[idx] if 0 <= idx < len(info.table) else None
                 if loc is not None:
                     out.append((f, info.routine, loc.label, loc.offset, loc.row))
+                    this.append(None)
+            elif f.f_code is _METHOD_RUN and this and this[-1] is None:
+                this[-1] = f.f_locals.get("this")   # the $THIS of the frame it runs
             f = f.f_back
         self._frames = out
+        self._this = this
 
     # ------------------------------------------------------------------ breakpoints
 
@@ -576,7 +586,31 @@ class Debugger:
         if context == 1:
             self._frame(level)
             return {k: n for k, n in self.process.sym.vars.items() if k not in _HIDDEN}
+        if context == 2:
+            self._frame(level)
+            return self._object_context(self._this[level])
         raise DebugError(302, f"no context {context}")
+
+    def _object_context(self, obj: Any) -> dict[str, Node]:
+        """Context 2, "Class": the properties of the frame's ``$THIS`` (none in a class
+        method), each as a variable named after it."""
+        if not isinstance(obj, Obj) or isinstance(obj, DynObj | DynArr):
+            return {}
+        out = {}
+        for pd in obj.cls.props.values():
+            if pd.calculated:
+                continue
+            if pd.multidimensional:
+                out[pd.name] = self.process.objects.md_node(obj, pd.name)
+            else:
+                value = self._prop_value(obj, pd.name)
+                out[pd.name] = Node(pd.name, value)
+        return out
+
+    def has_object(self, level: int = 0) -> bool:
+        """Frame ``level`` runs an instance method (it has a Class context)."""
+        self._frame(level)
+        return isinstance(self._this[level], Obj)
 
     def variables(self, level: int = 0, context: int = 0) -> dict[str, Property]:
         """The defined variables of a context (0 private, 1 public) of frame ``level``, in
@@ -586,7 +620,7 @@ class Debugger:
                 for name in sorted(nodes) if nodes[name].data(())}
 
     def property(self, level: int, context: int, fullname: str, max_children: int = 32,
-                 page: int = 0) -> Property:
+                 page: int = 0, depth: int = 1) -> Property:
         """One variable, array node or object property with one level of children (page
         ``page`` of ``max_children``; subscripts in collation order)."""
         nodes = self._context(level, context)
@@ -597,10 +631,10 @@ class Debugger:
                 value = self.eval(fullname, level)
             except DebugError:
                 raise DebugError(300, f"cannot read {fullname}") from None
-            return self._describe(fullname, fullname, value, 1, max_children, page)
+            return self._describe(fullname, fullname, value, depth, max_children, page)
         entry = self._lookup(nodes, fullname, parts)
         base, subs, name = _array_ref(*parts)
-        return self._describe(name, format_ref(base, subs), entry, 1, max_children, page,
+        return self._describe(name, format_ref(base, subs), entry, depth, max_children, page,
                               (base, subs))
 
     @staticmethod
@@ -750,9 +784,9 @@ class Debugger:
         return out.value
 
     def eval_property(self, expression: str, level: int = 0,
-                      max_children: int = 32) -> Property:
-        """``eval`` described as a property (children inline)."""
-        return self._describe(expression, expression, self.eval(expression, level), 1,
+                      max_children: int = 32, depth: int = 1) -> Property:
+        """``eval`` described as a property (``depth`` levels of children inline)."""
+        return self._describe(expression, expression, self.eval(expression, level), depth,
                               max_children, 0)
 
     def set_variable(self, level: int, fullname: str, value_text: str) -> None:

@@ -540,3 +540,68 @@ def test_debug_a_unit_test_run_with_cspdebug(bed: Bed) -> None:
         time.sleep(0.05)
     assert [(r.get("method", ""), r["status"]) for r in results] == [
         ("Add", 1), ("", 1)]
+
+
+def test_class_context_max_depth_and_max_data(bed: Bed) -> None:
+    shapes_bed(bed)
+    d = bed.debugger()
+    d.handshake()
+    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d.break_class("USER", "Demo.Shapes.cls", "Multi", 10)
+    d.break_class("USER", "Demo.Shapes.cls", "Go", 2)
+    d.ok("run")
+    names = [c.get("name") for c in d.ok("context_names", d=0).root]
+    assert names == ["Private", "Public"]            # a class method: no $THIS
+    d.ok("feature_set", n="max_depth", v=3)          # two levels of children inline
+    obj = d.ok("property_get", d=0, c=0, n="obj").root[0]
+    inner = [k for k in obj if k.get("name") == "Inner"][0]
+    assert [k.get("name") for k in inner] == ["Label", "Inner"]
+    d.ok("feature_set", n="max_data", v=3)
+    cut = d.ok("eval", '"abcdef"').root[0]
+    assert value(cut) == "abc" and cut.get("size") == "6"
+    d.ok("feature_set", n="max_data", v=8192)
+    d.ok("run")                                       # stopped in Go, an instance method
+    contexts = d.ok("context_names", d=0).root
+    assert [(c.get("name"), c.get("id")) for c in contexts] == [
+        ("Private", "0"), ("Public", "1"), ("Class", "2")]
+    props = d.variables(0, 2)
+    assert props == {"Label": "went 4", "Inner": {"": "Demo.Shapes"}}  # Multi(1): z=4
+    assert d.variables(1, 2) == {}                   # the outer frame is a class method
+    d.ok("detach")
+
+
+def test_garbage_and_commands_without_ids_get_errors(bed: Bed) -> None:
+    d = bed.debugger()
+    d.handshake()
+    assert d.ws is not None
+    d.ws.send(b"\xff\xfe\x00garbage -x\n")
+    reply = d.next_packet()
+    assert reply.tag == "response" and reply.error is not None, reply.raw
+    d.ws.send(b"eval -- not-base64!!\n")
+    assert d.next_packet().error is not None
+    # the connection still serves commands
+    assert d.launch("USER:##class(Demo.Hello).Main()").error is None
+    assert d.ok("run").get("status") == "stopped"
+
+
+def test_time_stopped_in_the_debugger_does_not_count_against_the_line_limit(
+        tmp_path: Path, start: Callable[..., Server]) -> None:
+    ws = tmp_path / "ws"
+    (ws / "Demo").mkdir(parents=True)
+    (ws / "Demo" / "Hello.cls").write_text(HELLO)
+    server = start(["serve", "--port", "0", "--state-dir", str(tmp_path / "state"),
+                    "--namespace", f"USER={ws}", "--set", "run_line_seconds=1"])
+    client = Client(server.base)
+    client.login()
+    bed = Bed(server, client, ws)
+    bed.compile("Demo.Hello.cls")
+    d = bed.debugger()
+    d.handshake()
+    d.launch("USER:##class(Demo.Hello).Main()")
+    d.break_class("USER", "Demo.Hello.cls", "Main", 3)
+    d.ok("run")
+    time.sleep(1.5)                                  # longer than the line's limit
+    assert d.ok("run").get("status") == "stopped"
+    assert "".join(d.output) == "Hello, World!\r\nTotal: 7\r\n"
+    d.close()
+    client.close()
