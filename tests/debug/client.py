@@ -65,6 +65,7 @@ class DbgpClient:
     backlog: list[Packet] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     init: Packet | None = None
+    wire: list[bytes] = field(default_factory=list)    # every message received, as sent
 
     def open(self) -> DbgpClient:
         self.ws = connect(self.url, additional_headers=self.headers, open_timeout=HANG_GUARD,
@@ -106,7 +107,9 @@ class DbgpClient:
             if left <= 0:
                 raise TimeoutError("no packet from the server")
             message = self.ws.recv(timeout=left)
-            self.buffer += message.encode("ascii") if isinstance(message, str) else message
+            data = message.encode("ascii") if isinstance(message, str) else message
+            self.wire.append(data)
+            self.buffer += data
 
     # -- commands ---------------------------------------------------------------------------
     def send(self, command: str, data: str | None = None, **flags: Any) -> int:

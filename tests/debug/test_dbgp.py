@@ -42,6 +42,7 @@ from atelier_api.run.dbgp import (
     status_response,
     stream_packet,
 )
+from tests.debug.xmldom import install_xmldom, xmldom
 
 
 def b64(text: str) -> str:
@@ -645,30 +646,10 @@ def test_encodings_match_javascripts() -> None:
 
 # -- the extension's XML library (node + @xmldom/xmldom 0.9 from npm) -----------------------
 
-JS = Path(__file__).parent / "js" / "xmldom_dump.js"
-
-
 @pytest.fixture(scope="module")
 def npm_xmldom(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """@xmldom/xmldom 0.9 (the version the extension's package.json names) installed from the
-    npm registry into a temporary folder; skipped without node and npm."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed for the extension's XML library")
-    folder = tmp_path_factory.mktemp("npm-xmldom")
-    done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund",
-                           "--prefix", str(folder), "@xmldom/xmldom@0.9"],
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stderr
-    return str(folder / "node_modules" / "@xmldom" / "xmldom")
-
-
-def xmldom(module: str, stream: bytes) -> dict[str, Any]:
-    done = subprocess.run(["node", str(JS), module], input=stream, capture_output=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    """@xmldom/xmldom from npm (``tests/debug/xmldom.py``)."""
+    return install_xmldom(tmp_path_factory.mktemp("npm-xmldom"))
 
 
 def as_tree(node: minidom.Node) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 import websocket
 
 from tests.debug.client import HANG_GUARD, DbgpClient, debug_url, value
+from tests.debug.xmldom import install_xmldom, xmldom
 
 from .conftest import Client, Server, ns_path
 
@@ -605,3 +606,55 @@ def test_time_stopped_in_the_debugger_does_not_count_against_the_line_limit(
     assert "".join(d.output) == "Hello, World!\r\nTotal: 7\r\n"
     d.close()
     client.close()
+
+
+@pytest.fixture(scope="module")
+def npm_xmldom(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return install_xmldom(tmp_path_factory.mktemp("npm-xmldom"))
+
+
+def _elements_only(tree: dict[str, Any]) -> list[str]:
+    """Where an element mixes text into element children (what the client cannot read)."""
+    kids = tree.get("children", [])
+    bad = []
+    if any("text" in k for k in kids) and any("name" in k for k in kids):
+        bad.append(tree["name"])
+    for k in kids:
+        if "name" in k:
+            bad += _elements_only(k)
+    return bad
+
+
+def test_every_packet_of_a_session_parses_in_the_extensions_xml_library(
+        bed: Bed, npm_xmldom: str) -> None:
+    shapes_bed(bed)
+    d = bed.debugger()
+    d.handshake()
+    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d.ok("breakpoint_list")
+    d.break_class("USER", "Demo.Shapes.cls", "Multi", 10)
+    d.break_class("USER", "Demo.Shapes.cls", "Go", 1)
+    d.ok("breakpoint_list")
+    d.ok("run")
+    d.ok("stack_get")
+    d.ok("context_names", d=0)
+    for ctx in (0, 1):
+        d.ok("context_get", d=0, c=ctx)
+    for name in ("obj", "dyn", "dyn.k", "lst"):
+        d.ok("property_get", d=0, c=0, n=name)
+    d.ok("eval", 'obj.Label_"<&>ü"')
+    d.call("eval", "nosuch")
+    d.ok("step_over")                       # stops at the breakpoint in Go
+    assert d.stack()[0]["method"] == "Go"
+    d.ok("context_names", d=0)
+    d.ok("context_get", d=0, c=2)
+    d.ok("run")
+    result = xmldom(npm_xmldom, b"".join(d.wire))
+    assert result["problems"] == []
+    documents = result["documents"]
+    assert documents[0]["name"] == "init"
+    assert len(documents) > 20
+    for doc in documents[1:]:
+        assert _elements_only(doc) == [], doc
+        if doc["name"] == "response":
+            assert "transaction_id" in doc["attrs"], doc
