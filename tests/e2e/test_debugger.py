@@ -658,3 +658,40 @@ def test_every_packet_of_a_session_parses_in_the_extensions_xml_library(
         assert _elements_only(doc) == [], doc
         if doc["name"] == "response":
             assert "transaction_id" in doc["attrs"], doc
+
+
+def test_the_readme_launch_json_works_on_the_demo(start: Callable[..., Server],
+                                                  tmp_path: Path) -> None:
+    """Each launch configuration of the README's ``launch.json`` runs on the README's server
+    (the bundled demo) as VS Code sends it (``<NS>:<program>``), with a breakpoint, to its
+    end; the attach one names the process picker."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("<!-- launch-json:start -->")[1].split("<!-- launch-json:end -->")[0]
+    config = json.loads(block.strip().removeprefix("```json").removesuffix("```"))
+    server = start(["serve", "--port", "0", "--state-dir", str(tmp_path / "state")])
+    client = Client(server.base)
+    client.login()
+    bed = Bed(server, client, tmp_path)
+    bed.compile("Demo.Utils.cls", "DemoRoutine.mac")
+    launches = [c for c in config["configurations"] if c["request"] == "launch"]
+    assert [c["type"] for c in config["configurations"]] == ["objectscript"] * 3
+    assert [c.get("processId") for c in config["configurations"]
+            if c["request"] == "attach"] == ["${command:PickProcess}"]
+    stops = {"Debug Demo.Utils.Sum": ("Demo.Utils.cls", "Sum", 5),        # quit total
+             "Debug DemoRoutine": ("DemoRoutine.mac", None, 7)}   # editor line 8: $$$DemoLog
+    for launch in launches:
+        d = bed.debugger()
+        d.handshake()
+        assert d.launch(f"USER:{launch['program']}").error is None, launch
+        doc, method, where = stops[launch["name"]]
+        if method is not None:
+            assert d.break_class("USER", doc, method, where).error is None
+        else:
+            assert d.break_routine("USER", doc, where).error is None
+        assert d.ok("run").get("status") == "break", launch
+        assert d.ok("run").get("status") == "stopped", launch
+        assert not any("<" in line for line in d.output), d.output
+    assert "".join(d.output) == "[demo] greeting World\r\nHello, World!\r\n"
+    for d in bed.opened:
+        d.close()
+    client.close()
