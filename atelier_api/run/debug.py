@@ -359,9 +359,17 @@ class DebugConnection:
         elif kind is EventKind.PAUSED:
             self.paused = True
             data = event.data or {}
-            if data.get("message"):
-                self.send(dbgp.stream_packet(f"{data['message']}\r\n"))
-            self._finish_outstanding("break")
+            message = str(data.get("message") or "")
+            if message:
+                self.send(dbgp.stream_packet(f"{message}\r\n"))
+            if data.get("reason") == "exception":
+                # "Paused on exception": the error's name and its whole text
+                name = message[:message.index(">") + 1] if message.startswith("<") and \
+                    ">" in message else "ERROR"
+                self._finish_outstanding("break", "exception",
+                                         {"exception": name, "text": message})
+            else:
+                self._finish_outstanding("break")
         elif kind is EventKind.READ:
             # a launched program has nobody to answer a READ: its timeout, at once
             if self.mode == "launch" and self.run is not None:
@@ -375,14 +383,15 @@ class DebugConnection:
             self.paused = False
             self._finish_outstanding("stopped")
 
-    def _finish_outstanding(self, status: str) -> None:
+    def _finish_outstanding(self, status: str, reason: str = "ok",
+                            location: dbgp.StatusLocation | None = None) -> None:
         for txid in self.breaks:
-            self.send(dbgp.status_response("break", txid, status))
+            self.send(dbgp.status_response("break", txid, status, reason, location))
         self.breaks = []
         if self.resume is not None:
             name, txid = self.resume
             self.resume = None
-            self.send(dbgp.status_response(name, txid, status))
+            self.send(dbgp.status_response(name, txid, status, reason, location))
 
     def _on_reply(self, data: dict[str, Any]) -> None:
         found = self.pending.pop(int(data.get("id", 0)), None)

@@ -216,11 +216,19 @@ class Debugger:
             p.debug = True
             p.invalidate()
         p.debug_hook = self.hook
+        p.error_hook = self.on_error
 
     def detach(self) -> None:
-        """Remove the hook (the code stays in the debugger build; the hook calls are no-ops)."""
-        if self.process.debug_hook == self.hook:
-            self.process.debug_hook = None
+        """Remove the hook and go back to the normal build: routines called from now on are
+        translated without hook calls (code running now finishes in the debugger build, its
+        hook calls doing nothing)."""
+        p = self.process
+        if p.error_hook == self.on_error:
+            p.error_hook = None
+        if p.debug_hook == self.hook:
+            p.debug_hook = None
+            p.debug = False
+            p.invalidate()
 
     def hook(self, p: Process, routine: str, label: str, offset: int, row: int,
              col: int = 0, end: int = 0) -> None:
@@ -371,6 +379,32 @@ class Debugger:
             self._refresh()
             raise DebugError(3, f"unknown command {cmd!r}")
         self._refresh()
+
+    def on_error(self, exc: BaseException) -> None:
+        """An error no code trapped: stop where it happened (reason ``exception``, the
+        error's text as the message), the stack read from its traceback; whatever the
+        answer, the line then ends with the error."""
+        if self._busy or isinstance(exc, Halt):
+            return
+        frames = _traceback_frames(exc)
+        if not frames:
+            return      # raised by the terminal line itself: nothing to show
+        _f, routine, label, offset, row = frames[0]
+        text = str(self.process.error_of(exc))
+        self._step = None
+        self._pause_req = False
+        self._cols = (0, 0)
+        self._frames = frames
+        self._this = [None] * len(frames)
+        self._busy = True
+        self._refresh()
+        try:
+            self.on_pause(Pause("exception", routine, label, offset, row,
+                                len(self.process.frames), None, text))
+        finally:
+            self._frames = None
+            self._busy = False
+            self._refresh()
 
     def _capture(self) -> None:
         """Record the Python frames of the paused ObjectScript stack, innermost first."""
@@ -865,6 +899,31 @@ def _list_text(v: str) -> str:
         else:
             out.append(zwrite_value(item))
     return "$lb(" + ",".join(out) + ")"
+
+
+def _traceback_frames(exc: BaseException) -> list[tuple[Any, str, str, int, int]]:
+    """The ObjectScript frames an exception went through, innermost first, from the
+    deepest traceback of its chain (a converted error keeps the original as context)."""
+    seen: set[int] = set()
+    best: list[tuple[Any, str, str, int, int]] = []
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        out = []
+        tb = cur.__traceback__
+        while tb is not None:
+            info = CODE_INFO.get(tb.tb_frame.f_code.co_filename)
+            if info is not None and info.routine:
+                idx = tb.tb_lineno - 1
+                loc = info.table[idx] if 0 <= idx < len(info.table) else None
+                if loc is not None:
+                    out.append((tb.tb_frame, info.routine, loc.label, loc.offset, loc.row))
+            tb = tb.tb_next
+        if len(out) > len(best):
+            best = out
+        cur = cur.__context__
+    best.reverse()
+    return best
 
 
 def _snapshot(node: Node) -> Any:

@@ -169,6 +169,9 @@ class Process:
         #: as ``debug_hook(process, routine, label, offset, line, col, end)`` before every command
         self.debug_hook = debug_hook
         self.debug = debug_hook is not None
+        #: a debugger's look at an error no code trapped, before the line ends with it
+        #: (its stack still there, through the exception's traceback)
+        self.error_hook: Callable[[BaseException], None] | None = None
         self.sym = Symtab()
         self.frames: list[Frame] = []
         self.routines: dict[str, RoutineCode] = {}
@@ -223,6 +226,8 @@ class Process:
         except Halt:
             raise
         except BaseException as e:  # noqa: BLE001 - every failure becomes an ObjectScript error
+            if self.error_hook is not None and not isinstance(e, KeyboardInterrupt):
+                self.error_hook(e)
             err = self.error_of(e)
             raise err from None
         finally:

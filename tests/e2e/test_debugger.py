@@ -452,6 +452,7 @@ def test_an_error_ends_the_program_and_is_shown(bed: Bed) -> None:
     d = bed.debugger()
     d.handshake()
     d.launch("USER:^Boom")
+    assert d.ok("run").get("reason") == "exception"     # stopped at the error first
     assert d.ok("run").get("status") == "stopped"
     out = "".join(d.output)
     assert out.startswith("before\r\n") and "<DIVIDE>" in out
@@ -695,3 +696,30 @@ def test_the_readme_launch_json_works_on_the_demo(start: Callable[..., Server],
     for d in bed.opened:
         d.close()
     client.close()
+
+
+def test_an_untrapped_error_stops_where_it_happened(bed: Bed) -> None:
+    (bed.ws / "Boom.mac").write_text(
+        "ROUTINE Boom\nBoom\n set a=1\n do inner(a)\n quit\n"
+        "inner(n) public {\n set d=0\n set x=n/d\n quit\n}\n"
+        "caught\n try { set x=1/0 } catch e { write \"caught\",! }\n quit\n")
+    bed.compile("Boom.mac")
+    d = bed.debugger()
+    d.handshake()
+    d.launch("USER:^Boom")
+    stop = d.ok("run")
+    assert (stop.get("status"), stop.get("reason")) == ("break", "exception"), stop.raw
+    where = stop.root[0]
+    assert where.get("exception") == "<DIVIDE>" and "inner+2^Boom" in (where.text or "")
+    frames = d.stack()
+    # editor lines 8 (set x=n/d) and 4 (do inner(a)); lineno is the editor line - 1
+    assert [(f["lineno"], f["method"]) for f in frames] == [("7", "inner"), ("3", "Boom")]
+    assert d.variables() == {"d": "0", "n": "1"}
+    assert d.ok("run").get("status") == "stopped"
+    assert "<DIVIDE>" in "".join(d.output)
+    # an error a TRY catches does not stop
+    d2 = bed.debugger()
+    d2.handshake()
+    d2.launch("USER:caught^Boom")
+    assert d2.ok("run").get("status") == "stopped"
+    assert "".join(d2.output) == "caught\r\n"
