@@ -48,7 +48,7 @@ from compiler_stub.runtime.frames import Jump
 from compiler_stub.runtime.objbase import Obj
 from compiler_stub.runtime.objects import ObjectWorld
 from compiler_stub.runtime.process import Halt, Process
-from compiler_stub.runtime.translate import CODE_INFO, translate_line
+from compiler_stub.runtime.translate import code_location, translate_line
 from compiler_stub.runtime.variables import (
     MISSING,
     Node,
@@ -412,13 +412,11 @@ class Debugger:
         this: list[Any] = []
         f: Any = sys._getframe(1)  # noqa: SLF001 - reading the paused program's frames
         while f is not None:
-            info = CODE_INFO.get(f.f_code.co_filename)
-            if info is not None and info.routine:
-                idx = f.f_lineno - 1
-                loc = info.table[idx] if 0 <= idx < len(info.table) else None
-                if loc is not None:
-                    out.append((f, info.routine, loc.label, loc.offset, loc.row))
-                    this.append(None)
+            found = code_location(f.f_code, f.f_lineno)
+            if found is not None:
+                routine, loc = found
+                out.append((f, routine, loc.label, loc.offset, loc.row))
+                this.append(None)
             elif f.f_code is _METHOD_RUN and this and this[-1] is None:
                 this[-1] = f.f_locals.get("this")   # the $THIS of the frame it runs
             f = f.f_back
@@ -445,13 +443,7 @@ class Debugger:
         row = self._resolve(routine, label, offset)
         if hit_value is not None and hit_value < 0:
             raise DebugError(3, "a hit value must not be negative")
-        if condition is not None and not condition.strip():
-            condition = None
-        if condition is not None:
-            try:
-                translate_line(f" set {_RESULT}=({condition})")
-            except ObjectScriptError as e:
-                raise DebugError(202, f"bad condition: {e}") from None
+        condition = _condition_text(condition)
         with self._lock:
             bp = Breakpoint(self._next_id, routine, label, offset, row, condition,
                             hit_value or None)
@@ -468,13 +460,7 @@ class Debugger:
         name = variable.strip()
         if not re.fullmatch(_NAME, name):
             raise DebugError(200, f"cannot watch {variable!r}: not a variable name")
-        if condition is not None and not condition.strip():
-            condition = None
-        if condition is not None:
-            try:
-                translate_line(f" set {_RESULT}=({condition})")
-            except ObjectScriptError as e:
-                raise DebugError(202, f"bad condition: {e}") from None
+        condition = _condition_text(condition)
         with self._lock:
             bp = Breakpoint(self._next_id, "", "", 0, 0, condition, hit_value or None,
                             variable=name, last=self._current(name))
@@ -901,6 +887,17 @@ def _list_text(v: str) -> str:
     return "$lb(" + ",".join(out) + ")"
 
 
+def _condition_text(condition: str | None) -> str | None:
+    """A breakpoint's condition, checked to be an expression (None: none)."""
+    if condition is None or not condition.strip():
+        return None
+    try:
+        translate_line(f" set {_RESULT}=({condition})")
+    except ObjectScriptError as e:
+        raise DebugError(202, f"bad condition: {e}") from None
+    return condition
+
+
 def _traceback_frames(exc: BaseException) -> list[tuple[Any, str, str, int, int]]:
     """The ObjectScript frames an exception went through, innermost first, from the
     deepest traceback of its chain (a converted error keeps the original as context)."""
@@ -912,12 +909,10 @@ def _traceback_frames(exc: BaseException) -> list[tuple[Any, str, str, int, int]
         out = []
         tb = cur.__traceback__
         while tb is not None:
-            info = CODE_INFO.get(tb.tb_frame.f_code.co_filename)
-            if info is not None and info.routine:
-                idx = tb.tb_lineno - 1
-                loc = info.table[idx] if 0 <= idx < len(info.table) else None
-                if loc is not None:
-                    out.append((tb.tb_frame, info.routine, loc.label, loc.offset, loc.row))
+            found = code_location(tb.tb_frame.f_code, tb.tb_lineno)
+            if found is not None:
+                routine, loc = found
+                out.append((tb.tb_frame, routine, loc.label, loc.offset, loc.row))
             tb = tb.tb_next
         if len(out) > len(best):
             best = out

@@ -72,8 +72,8 @@ from compiler_stub.runtime.objects import (
 )
 from compiler_stub.runtime.status import NATIVE_ROUTINES
 from compiler_stub.runtime.translate import (
-    CODE_INFO,
     RoutineCode,
+    code_location,
     translate_line,
     translate_ref,
     translate_routine,
@@ -312,12 +312,7 @@ class Process:
         tb = e.__traceback__
         found = None
         while tb is not None:
-            info = CODE_INFO.get(tb.tb_frame.f_code.co_filename)
-            if info is not None:
-                idx = tb.tb_lineno - 1
-                loc = info.table[idx] if 0 <= idx < len(info.table) else None
-                if loc is not None:
-                    found = (info.routine, loc)
+            found = code_location(tb.tb_frame.f_code, tb.tb_lineno, lines=True) or found
             tb = tb.tb_next
         if found is None:
             return ""
@@ -329,12 +324,10 @@ class Process:
         out = []
         f: Any = sys._getframe(1)  # noqa: SLF001 - reading our own frames
         while f is not None:
-            info = CODE_INFO.get(f.f_code.co_filename)
-            if info is not None and info.routine:
-                idx = f.f_lineno - 1
-                loc = info.table[idx] if 0 <= idx < len(info.table) else None
-                if loc is not None:
-                    out.append((info.routine, loc.label, loc.offset, loc.row))
+            found = code_location(f.f_code, f.f_lineno)
+            if found is not None:
+                routine, loc = found
+                out.append((routine, loc.label, loc.offset, loc.row))
             f = f.f_back
         return out
 

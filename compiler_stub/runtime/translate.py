@@ -77,6 +77,19 @@ def _register(info: CodeInfo, tag: str = "") -> str:
     return fname
 
 
+def code_location(code: Any, lineno: int, *, lines: bool = False
+                  ) -> tuple[str, Loc] | None:
+    """``(routine, location)`` of line ``lineno`` of a compiled module's ``code`` (a
+    frame's ``f_code``); None for code that is not translated ObjectScript, or (unless
+    ``lines``) a terminal line or XECUTE string's."""
+    info = CODE_INFO.get(code.co_filename)
+    if info is None or not (info.routine or lines):
+        return None
+    idx = lineno - 1
+    loc = info.table[idx] if 0 <= idx < len(info.table) else None
+    return None if loc is None else (info.routine, loc)
+
+
 # --------------------------------------------------------------------------- arity
 
 def _arity(fn: Any) -> tuple[int, int]:

@@ -55,6 +55,13 @@ class Bed:
         self.opened.append(DbgpClient(debug_url(self.server.base), {"Cookie": cookie}, **kw))
         return self.opened[-1].open()
 
+    def launched(self, program: str, granularity: str = "command") -> DbgpClient:
+        """A debugger after the extension's handshake, with its launch target set."""
+        d = self.debugger()
+        d.handshake(granularity)
+        assert d.launch(f"USER:{program}").error is None
+        return d
+
     def compile(self, *docs: str) -> None:
         done = self.client.call("POST", ns_path("USER", "action/compile"), json_body=list(docs))
         assert done.status_code == 200, done.text
@@ -134,9 +141,7 @@ def routine_bed(bed: Bed) -> None:
 
 def test_routine_breakpoints_map_mac_lines_past_directives(bed: Bed) -> None:
     routine_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    assert d.launch("USER:main^Calc").error is None
+    d = bed.launched("main^Calc")
     # editor line 13 ("set shown=n") is sent as line 12 (§3.3: -n <editor line - 1>)
     assert d.break_routine("USER", "Calc.mac", 12).error is None
     assert d.break_routine("USER", "Calc.mac", 9).error is None      # editor line 10
@@ -159,9 +164,7 @@ def test_routine_breakpoints_map_mac_lines_past_directives(bed: Bed) -> None:
 
 def test_array_children_paging_and_property_get(bed: Bed) -> None:
     routine_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:main^Calc")
+    d = bed.launched("main^Calc")
     d.break_routine("USER", "Calc.mac", 9)
     d.ok("run")
     public = d.ok("context_get", d=0, c=1).root
@@ -185,9 +188,7 @@ def test_array_children_paging_and_property_get(bed: Bed) -> None:
 
 def test_steps_into_over_and_out_with_line_granularity(bed: Bed) -> None:
     routine_bed(bed)
-    d = bed.debugger()
-    d.handshake("line")
-    d.launch("USER:main^Calc")
+    d = bed.launched("main^Calc", "line")
     d.break_routine("USER", "Calc.mac", 8)      # editor line 9: set list...
     d.ok("run")
     seen = []
@@ -202,9 +203,7 @@ def test_steps_into_over_and_out_with_line_granularity(bed: Bed) -> None:
 
 def test_command_granularity_steps_each_command_of_a_loop(bed: Bed) -> None:
     routine_bed(bed)
-    d = bed.debugger()
-    d.handshake("command")
-    d.launch("USER:main^Calc")
+    d = bed.launched("main^Calc", "command")
     d.break_routine("USER", "Calc.mac", 6)      # editor line 7, inside the FOR block
     d.ok("run")
     values = [d.eval("i")]
@@ -217,9 +216,7 @@ def test_command_granularity_steps_each_command_of_a_loop(bed: Bed) -> None:
 
 def test_conditional_hit_count_and_watch_breakpoints(bed: Bed) -> None:
     routine_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:main^Calc")
+    d = bed.launched("main^Calc")
     cond = d.call("breakpoint_set", "i=3", t="conditional", s="enabled",
                   f="dbgp://|USER|Calc.mac", n=6)
     assert cond.error is None, cond.raw
@@ -241,9 +238,7 @@ def test_conditional_hit_count_and_watch_breakpoints(bed: Bed) -> None:
 
 
 def test_eval_errors_and_property_set(bed: Bed) -> None:
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Hello).Main()")
+    d = bed.launched("##class(Demo.Hello).Main()")
     d.break_class("USER", "Demo.Hello.cls", "Main", 3)
     d.ok("run")
     err = d.call("eval", "nosuch+1")
@@ -258,9 +253,7 @@ def test_eval_errors_and_property_set(bed: Bed) -> None:
 def test_pause_a_loop_then_stop(bed: Bed) -> None:
     (bed.ws / "Spin.mac").write_text("ROUTINE Spin\nSpin\n set n=0\n for {\n  set n=n+1\n }\n")
     bed.compile("Spin.mac")
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:^Spin")
+    d = bed.launched("^Spin")
     run = d.send("run")
     time.sleep(0.3)
     pause = d.call("break")
@@ -341,9 +334,7 @@ def test_class_shapes_map_offsets_to_the_editor_line(bed: Bed, method: str, offs
     """The client sends offset = editor line - brace line (§3.2) and maps a frame back with
     brace line + methodoffset (§3.4); lineno is the editor line - 1."""
     shapes_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d = bed.launched("##class(Demo.Shapes).Multi(1)")
     assert d.break_class("USER", "Demo.Shapes.cls", method, offset).error is None
     assert d.ok("run").get("status") == "break"
     top = d.stack()[0]
@@ -358,18 +349,14 @@ def test_class_shapes_map_offsets_to_the_editor_line(bed: Bed, method: str, offs
 @pytest.mark.parametrize("offset", [1, 3, 5, 6])
 def test_breakpoints_on_lines_without_code_are_refused(bed: Bed, offset: int) -> None:
     shapes_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d = bed.launched("##class(Demo.Shapes).Multi(1)")
     reply = d.break_class("USER", "Demo.Shapes.cls", "Multi", offset)
     assert reply.error is not None and reply.error[0] == 201, reply.raw
 
 
 def test_objects_dynamic_objects_and_lists_in_the_variables_view(bed: Bed) -> None:
     shapes_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d = bed.launched("##class(Demo.Shapes).Multi(1)")
     d.break_class("USER", "Demo.Shapes.cls", "Multi", 10)
     d.ok("run")
     private = {p.get("name"): p for p in d.ok("context_get", d=0, c=0).root}
@@ -422,9 +409,7 @@ def _debug_jobs(bed: Bed) -> list[dict[str, Any]]:
 
 
 def test_a_client_that_disconnects_mid_step_frees_the_process(bed: Bed) -> None:
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Hello).Main()")
+    d = bed.launched("##class(Demo.Hello).Main()")
     d.break_class("USER", "Demo.Hello.cls", "Main", 2)
     d.ok("run")
     assert len(_debug_jobs(bed)) == 1
@@ -439,9 +424,7 @@ def test_a_client_that_disconnects_mid_step_frees_the_process(bed: Bed) -> None:
 def test_no_debug_launch_runs_to_the_end_with_its_output(bed: Bed) -> None:
     """VS Code's Run (noDebug) still launches through the socket: no breakpoint is set, and
     the program runs to the end with its output and no stop."""
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Hello).Main()")
+    d = bed.launched("##class(Demo.Hello).Main()")
     assert d.ok("run").get("status") == "stopped"
     assert "".join(d.output) == "Hello, World!\r\nTotal: 7\r\n"
 
@@ -449,9 +432,7 @@ def test_no_debug_launch_runs_to_the_end_with_its_output(bed: Bed) -> None:
 def test_an_error_ends_the_program_and_is_shown(bed: Bed) -> None:
     (bed.ws / "Boom.mac").write_text("ROUTINE Boom\nBoom\n write \"before\",!\n set x=1/0\n")
     bed.compile("Boom.mac")
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:^Boom")
+    d = bed.launched("^Boom")
     assert d.ok("run").get("reason") == "exception"     # stopped at the error first
     assert d.ok("run").get("status") == "stopped"
     out = "".join(d.output)
@@ -546,9 +527,7 @@ def test_debug_a_unit_test_run_with_cspdebug(bed: Bed) -> None:
 
 def test_class_context_max_depth_and_max_data(bed: Bed) -> None:
     shapes_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d = bed.launched("##class(Demo.Shapes).Multi(1)")
     d.break_class("USER", "Demo.Shapes.cls", "Multi", 10)
     d.break_class("USER", "Demo.Shapes.cls", "Go", 2)
     d.ok("run")
@@ -597,9 +576,7 @@ def test_time_stopped_in_the_debugger_does_not_count_against_the_line_limit(
     client.login()
     bed = Bed(server, client, ws)
     bed.compile("Demo.Hello.cls")
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Hello).Main()")
+    d = bed.launched("##class(Demo.Hello).Main()")
     d.break_class("USER", "Demo.Hello.cls", "Main", 3)
     d.ok("run")
     time.sleep(1.5)                                  # longer than the line's limit
@@ -629,9 +606,7 @@ def _elements_only(tree: dict[str, Any]) -> list[str]:
 def test_every_packet_of_a_session_parses_in_the_extensions_xml_library(
         bed: Bed, npm_xmldom: str) -> None:
     shapes_bed(bed)
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:##class(Demo.Shapes).Multi(1)")
+    d = bed.launched("##class(Demo.Shapes).Multi(1)")
     d.ok("breakpoint_list")
     d.break_class("USER", "Demo.Shapes.cls", "Multi", 10)
     d.break_class("USER", "Demo.Shapes.cls", "Go", 1)
@@ -704,9 +679,7 @@ def test_an_untrapped_error_stops_where_it_happened(bed: Bed) -> None:
         "inner(n) public {\n set d=0\n set x=n/d\n quit\n}\n"
         "caught\n try { set x=1/0 } catch e { write \"caught\",! }\n quit\n")
     bed.compile("Boom.mac")
-    d = bed.debugger()
-    d.handshake()
-    d.launch("USER:^Boom")
+    d = bed.launched("^Boom")
     stop = d.ok("run")
     assert (stop.get("status"), stop.get("reason")) == ("break", "exception"), stop.raw
     where = stop.root[0]
