@@ -124,6 +124,10 @@ class DebugConnection:
         self.resume: tuple[str, int | None] | None = None   # the outstanding run/step
         self.breaks: list[int | None] = []                  # outstanding break commands
         self.pending: dict[int, tuple[Command, Reply]] = {}
+        #: a PID attach: the first ``run`` finds the target stopped and leaves it so (the
+        #: extension sends one and then reports the stop as the entry, as IRIS's agent
+        #: ignores it)
+        self.skip_first_run = False
         self.closed = False
         self._wake: _Wake | None = None
 
@@ -262,6 +266,7 @@ class DebugConnection:
                             "(see %SYS/jobs)")
         self._attach(run)
         self.started = True
+        self.skip_first_run = True
         # attaching stops the target: at its next command
         run.session.debug("pause")
 
@@ -317,6 +322,10 @@ class DebugConnection:
         session = self._session()
         if self.resume is not None:
             raise DbgpError(ErrorCode.NOT_AVAILABLE, f"'{self.resume[0]}' is still running")
+        if self.skip_first_run and self.paused and c.name == "run":
+            self.skip_first_run = False
+            self.send(dbgp.status_response(c.name, c.txid, "break"))
+            return
         if not self.started:    # a launch, or a test run waiting for its debugger
             if c.name != "run":
                 session.debug("pause")      # a step first: stop at the first command

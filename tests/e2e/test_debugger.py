@@ -465,6 +465,9 @@ def test_attach_to_a_terminal_process(bed: Bed) -> None:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert d.stack()[0]["method"] == "Main"
+        # configurationDone's run: answered at once, the target still where it stopped
+        assert d.ok("run").get("status") == "break"
+        assert d.stack()[0]["method"] == "Main"
         assert d.ok("run").get("status") == "break"        # the breakpoint in Add
         assert d.stack()[0]["method"] == "Add"
         assert d.variables() == {"a": "3", "b": "4"}
