@@ -4,7 +4,8 @@ Python runs one forkserver per process, whatever context asked for it, and it im
 preload list once, when it starts: whoever starts it first decides what every later child
 has imported already. So every user of the forkserver asks for it here, and it always
 preloads everything any of them needs: the class reader (the compile's worker pool) and the
-runtime (execution sessions, which then start in milliseconds instead of half a second).
+runtime (execution sessions, which then start in milliseconds instead of half a second)
+and its debugger.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import threading
 from typing import Any
 
 #: what the forkserver imports before it forks anything
-PRELOAD = ["__main__", "compiler_stub.reading.outline", "compiler_stub.runtime.worker"]
+PRELOAD = ["__main__", "compiler_stub.reading.outline", "compiler_stub.runtime.worker",
+           "compiler_stub.runtime.debugdriver"]
 
 _lock = threading.Lock()
 
