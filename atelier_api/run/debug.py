@@ -264,6 +264,9 @@ class DebugConnection:
         if run is None:
             raise DbgpError(ErrorCode.INTERNAL, f"no process {text.strip()} to attach to "
                             "(see %SYS/jobs)")
+        if run.kind == "%Debug":
+            raise DbgpError(ErrorCode.INTERNAL, "ERROR #6713: that process is being debugged "
+                            "already (a launched program)")
         self._attach(run)
         self.started = True
         self.skip_first_run = True

@@ -563,8 +563,18 @@ def test_garbage_and_commands_without_ids_get_errors(bed: Bed) -> None:
     assert reply.tag == "response" and reply.error is not None, reply.raw
     d.ws.send(b"eval -- not-base64!!\n")
     assert d.next_packet().error is not None
+    # several commands in one message, each answered
+    d.ws.send(b"feature_get -i 50 -n max_data\nfeature_get -i 51 -n max_children\n")
+    first, second = d.reply(50), d.reply(51)
+    assert (first.root.text, second.root.text) == ("8192", "32")
     # the connection still serves commands
     assert d.launch("USER:##class(Demo.Hello).Main()").error is None
+    # another debugger cannot take over a launched program
+    pid = [j["pid"] for j in bed.client.call("GET", ns_path("%SYS", "jobs")).json()[
+        "result"]["content"] if j["routine"] == "%Debug"][0]
+    other = bed.debugger()
+    taken = other.call("feature_set", n="debug_target", v=f"PID:{pid}")
+    assert taken.error is not None and "#6713" in taken.error[1]
     assert d.ok("run").get("status") == "stopped"
 
 
