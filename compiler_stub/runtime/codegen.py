@@ -1197,8 +1197,8 @@ class LineCompiler:
             # (the command's first and end byte columns on its row; end 0: past its row)
             sp, ep = node.start_point, node.end_point
             end = ep.column if ep.row == sp.row else 0
-            self.emit(f"P.line_hook(_RN, {self.loc.label!r}, {self.loc.offset}, {self.loc.row},"
-                      f" {sp.column}, {end})")
+            self.emit(f"if P.debug_hook is not None: P.debug_hook(P, _RN, {self.loc.label!r}, "
+                      f"{self.loc.offset}, {self.loc.row}, {sp.column}, {end})")
         handler = getattr(self, "c_" + t[len("command_"):], None) if t.startswith("command_") \
             else None
         if handler is None:

@@ -194,6 +194,7 @@ class Debugger:
         self._watches: list[Breakpoint] = []
         self._busy = False          # paused or evaluating: the hook does nothing
         self._idle = True           # nothing to check: the hook returns at once
+        self._attached = False
         self._lines_only = True     # only line breakpoints to check
         self._frames: list[tuple[Any, str, str, int, int]] | None = None
         self._this: list[Any] = []      # each captured frame's $THIS (None: unknown)
@@ -210,25 +211,31 @@ class Debugger:
     # ------------------------------------------------------------------ the hook
 
     def attach(self) -> None:
-        """Install the hook (switching the process to the debugger build if needed)."""
+        """Switch the process to the debugger build (if needed) and take its hooks. The
+        command hook is only installed while there is something to check (``_refresh``):
+        the debugger build tests ``P.debug_hook`` inline, so an idle debugger costs a
+        program one attribute test per command."""
         p = self.process
         if not p.debug:
             p.debug = True
             p.invalidate()
-        p.debug_hook = self.hook
+        self._attached = True
         p.error_hook = self.on_error
+        self._refresh()
 
     def detach(self) -> None:
-        """Remove the hook and go back to the normal build: routines called from now on are
+        """Remove the hooks and go back to the normal build: routines called from now on are
         translated without hook calls (code running now finishes in the debugger build, its
-        hook calls doing nothing)."""
+        hook tests finding no hook)."""
         p = self.process
+        if not self._attached:
+            return
+        self._attached = False
         if p.error_hook == self.on_error:
             p.error_hook = None
-        if p.debug_hook == self.hook:
-            p.debug_hook = None
-            p.debug = False
-            p.invalidate()
+        p.debug_hook = None
+        p.debug = False
+        p.invalidate()
 
     def hook(self, p: Process, routine: str, label: str, offset: int, row: int,
              col: int = 0, end: int = 0) -> None:
@@ -246,19 +253,26 @@ class Debugger:
         others = self._step or self._pause_req or self._poll_req or self._watches
         self._idle = self._busy or not (self._rows or others)
         self._lines_only = not (self._busy or others)
+        if self._attached:
+            self.process.debug_hook = None if self._idle else self.hook
+
+    def _wake(self) -> None:
+        """Something to check at the next command (safe in a signal handler)."""
+        self._lines_only = False
+        self._idle = False
+        if self._attached:
+            self.process.debug_hook = self.hook
 
     def request_pause(self) -> None:
         """Stop at the next command (thread-safe; safe in a signal handler)."""
         self._pause_req = True
-        self._lines_only = False
-        self._idle = False
+        self._wake()
 
     def request_poll(self) -> None:
         """Call ``on_poll`` before the next command (thread-safe; safe in a signal
         handler): the driver has requests waiting for a running program."""
         self._poll_req = True
-        self._lines_only = False
-        self._idle = False
+        self._wake()
 
     def _check(self, p: Process, routine: str, label: str, offset: int, row: int,
                col: int, end: int) -> None:

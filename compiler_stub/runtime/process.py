@@ -259,13 +259,6 @@ class Process:
         except BaseException as e:  # noqa: BLE001
             raise self.error_of(e) from None
 
-    def line_hook(self, routine: str, label: str, offset: int, row: int, col: int = 0,
-                  end: int = 0) -> None:
-        """Called before every command by the debugger build (``col``/``end``: the
-        command's byte columns on its row, ``end`` 0 when it goes on past the row)."""
-        if self.debug_hook is not None:
-            self.debug_hook(self, routine, label, offset, row, col, end)
-
     def interrupt(self) -> None:
         """Ask the running code to stop with ``<INTERRUPT>`` (thread-safe)."""
         if threading.get_ident() == self._main_thread:

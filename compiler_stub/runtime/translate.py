@@ -844,9 +844,10 @@ def _strip_header(lines: list[str]) -> list[str]:
 def translate_routine(name: str, lines: list[str], version: Any = None,
                       debug: bool = False, cache: TranslationCache | None = None) -> RoutineCode:
     """Translate INT lines (with or without the ``ROUTINE`` header) of routine ``name``.
-    ``debug``: the debugger build, with ``P.line_hook(routine, label, offset, line)`` before
-    every command. ``cache``: where translations are kept across processes (keyed by the
-    routine's name and text, the build and the translator's own code)."""
+    ``debug``: the debugger build, with ``P.debug_hook(P, routine, label, offset, line, col,
+    end)`` before every command (when a hook is set). ``cache``: where translations are
+    kept across processes (keyed by the routine's name and text, the build and the
+    translator's own code)."""
     src = _strip_header(lines)
     src = [x.rstrip("\r") for x in src]
     key = _cache_key(name, src, debug) if cache is not None else b""

@@ -443,7 +443,7 @@ def test_running_to_the_end_gives_the_same_output_as_without_the_debugger() -> N
     dbg.detach()
     assert p.debug_hook is None and not p.debug
     # routines called after detaching are in the normal build again (no hook calls)
-    assert "line_hook" not in p.routine("Dbg").generated  # type: ignore[attr-defined]
+    assert "debug_hook" not in p.routine("Dbg").generated  # type: ignore[attr-defined]
     p.execute(" do main^Dbg")
     assert out(p).endswith("g=4\n")
 

@@ -219,4 +219,4 @@ def test_debugger_build_calls_the_hook_before_every_command() -> None:
     assert cols[1:] == [(2, 9), (10, 17), (1, 8), (1, 5)]
     assert dev.out == "15"
     # the normal build has no hook calls
-    assert "line_hook" not in translate_routine("H", rts["H"].split("\n")).generated  # type: ignore[attr-defined]
+    assert "debug_hook" not in translate_routine("H", rts["H"].split("\n")).generated  # type: ignore[attr-defined]
