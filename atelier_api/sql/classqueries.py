@@ -1,10 +1,11 @@
 """The IRIS class queries and class methods a statement may call, answered locally.
 
-Table-valued: ``Schema.Class_Query(args)`` in FROM. Scalar: ``Schema.Class_Method(args)`` in
-an expression. This server has no source-control hooks, so the %Atelier_v1_Utils queries
-answer "nothing to do" (empty rows, Enabled 0), never an error; ``Extension_GetStatus`` says
-a system document of the compiler adapter (one the workspace does not shadow) is not
-editable.
+Table-valued: ``Schema.Class_Query(args)`` in FROM, each with its columns (known before it
+runs: a call whose arguments name other tables' columns runs once per row,
+``atelier_api.sql.lateral``). Scalar: ``Schema.Class_Method(args)`` in an expression. This
+server has no source-control hooks, so the %Atelier_v1_Utils queries answer "nothing to do"
+(empty rows, Enabled 0), never an error; ``Extension_GetStatus`` says a system document of
+the compiler adapter (one the workspace does not shadow) is not editable.
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ class TableResult:
     condition: str = ""
 
 
+_TYPE_COLUMNS = [("Extention", "TEXT"), ("Description", "TEXT"), ("EditorClass", "TEXT")]
+_MENU_COLUMNS = [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("items", "TEXT")]
+_TEMPLATE_COLUMNS = [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"),
+                     ("description", "TEXT"), ("Url", "TEXT")]
+_JOB_COLUMNS = [("Job", "TEXT"), ("ConfigName", "TEXT"), ("Status", "TEXT"), ("State", "TEXT")]
+
+
 def _dialog(ctx: Context, args: list[Any]) -> TableResult:
     rows, condition = studio_open_dialog(ctx.store, args, bound(ctx.store))
     return TableResult(DIALOG_COLUMNS, rows, condition)
@@ -57,8 +65,7 @@ def _dialog(ctx: Context, args: list[Any]) -> TableResult:
 
 def _document_types(ctx: Context, args: list[Any]) -> TableResult:
     rows = [(ext.upper(), f"{ext.upper()} document", "") for ext in sorted(OTHER_EXTS)]
-    return TableResult([("Extention", "TEXT"), ("Description", "TEXT"),
-                        ("EditorClass", "TEXT")], rows)
+    return TableResult(_TYPE_COLUMNS, rows)
 
 
 def _global_get(ctx: Context, args: list[Any]) -> TableResult:
@@ -145,25 +152,34 @@ def _items_list(ctx: Context, args: list[Any]) -> TableResult:
                                                    ctx.budget.check))
 
 
-TABLE_QUERIES: dict[str, Callable[[Context, list[Any]], TableResult]] = {
-    "%library.routinemgr_studioopendialog": _dialog,
-    "%library.routinemgr_documenttypes": _document_types,
-    "%library.global_get": _global_get,
-    "%atelier_v1_utils.extension_useraction": _empty(USER_ACTION),
-    "%atelier_v1_utils.extension_afteruseraction": _empty(USER_ACTION),
-    "%atelier_v1_utils.extension_getstatus": _get_status,
-    "%atelier_v1_utils.extension_getmenus": _empty(
-        [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("items", "TEXT")]),
-    "%dictionary.classdefinition_subclassof": _subclass_of,
-    "%studio.project_projectitemslist": _items_list,
-    "%csp.studiotemplatemgr_templates": _empty(
-        [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("description", "TEXT")]),
-    "ens.job_enumerate": _empty([("Job", "TEXT"), ("ConfigName", "TEXT"),
-                                 ("Status", "TEXT"), ("State", "TEXT")]),
+@dataclass(frozen=True)
+class ClassQuery:
+    """A table-valued class query: its columns (known before it runs, for the statements
+    that call it once per row of another table) and the function that answers it."""
+
+    columns: Columns
+    run: Callable[[Context, list[Any]], TableResult]
+    #: its rows read the class dictionary (bring it up to date first)
+    dictionary: bool = False
+
+
+TABLE_QUERIES: dict[str, ClassQuery] = {
+    "%library.routinemgr_studioopendialog": ClassQuery(DIALOG_COLUMNS, _dialog),
+    "%library.routinemgr_documenttypes": ClassQuery(_TYPE_COLUMNS, _document_types),
+    "%library.global_get": ClassQuery([("Name", "TEXT"), ("Value", "TEXT")], _global_get),
+    "%atelier_v1_utils.extension_useraction": ClassQuery(USER_ACTION, _empty(USER_ACTION)),
+    "%atelier_v1_utils.extension_afteruseraction": ClassQuery(USER_ACTION,
+                                                               _empty(USER_ACTION)),
+    "%atelier_v1_utils.extension_getstatus": ClassQuery(STATUS_COLUMNS, _get_status),
+    "%atelier_v1_utils.extension_getmenus": ClassQuery(_MENU_COLUMNS, _empty(_MENU_COLUMNS)),
+    "%dictionary.classdefinition_subclassof": ClassQuery([("Name", "TEXT")], _subclass_of,
+                                                         dictionary=True),
+    "%studio.project_projectitemslist": ClassQuery(ITEM_COLUMNS, _items_list),
+    "%csp.studiotemplatemgr_templates": ClassQuery(_TEMPLATE_COLUMNS,
+                                                   _empty(_TEMPLATE_COLUMNS)),
+    "ens.job_enumerate": ClassQuery(_JOB_COLUMNS, _empty(_JOB_COLUMNS)),
 }
 SCALAR_METHODS: dict[str, Callable[[Context, list[Any]], Any]] = {
     "%atelier_v1_utils.extension_extensionenabled": lambda ctx, args: 0,
     "%atelier_v1_utils.general_getcsptoken": lambda ctx, args: "",
 }
-#: class queries whose rows read the dictionary (sync it first)
-NEEDS_DICTIONARY = {"%dictionary.classdefinition_subclassof"}

@@ -3,7 +3,10 @@ texts of the workspace and kept current by comparing each class's ``ts`` before 
 
 The file lives under the namespace's derived folder; deleting it loses nothing (the next
 query rebuilds it). Compiled* tables hold every class's own and inherited members, walking
-supers left to right (members of the class itself win, then the first super's, ...).
+supers left to right (members of the class itself win, then the first super's, ...), and
+CompiledClass what the compile of a class resolves: its primary super chain (PrimarySuper),
+its ClassType (its own, else its primary super's), its imports and include files with those
+of all its supers (Importall, IncludeCodeAll, as $LISTs).
 
 The compiler adapter's system classes (``atelier_api.adapters.system_library``) are in the
 tables too, as in every IRIS namespace, read from their signature texts: ``System`` as their
@@ -14,6 +17,7 @@ key is their ts and digest, so a new library version reloads them.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -25,6 +29,8 @@ from atelier_api.documents.store import DocumentStore, ListQuery
 from atelier_api.documents.udlscan import scan
 from atelier_api.errors import AtelierError
 from atelier_api.sql.dictschema import (
+    COMPILED_DEFAULTS,
+    COMPILED_ONLY,
     COMPILED_TABLES,
     INTEGER,
     MEMBER_TABLES,
@@ -33,9 +39,10 @@ from atelier_api.sql.dictschema import (
     columns_of,
     member_rows,
 )
+from atelier_api.sql.functions import LIST_MARK
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 #: The ``_sources`` key of a system class starts with this (a workspace class's is its ts).
 SYSTEM_KEY = "system:"
 TABLES = ["ClassDefinition", *MEMBER_TABLES]
@@ -88,8 +95,8 @@ class ClassDictionary:
             self._conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         for table in TABLES:
             self._conn.execute(_ddl(table, columns_of(table)))
-        for compiled, source in COMPILED_TABLES.items():
-            self._conn.execute(_ddl(compiled, columns_of(source)))
+        for compiled in COMPILED_TABLES:
+            self._conn.execute(_ddl(compiled, columns_of(compiled)))
         self._conn.execute("CREATE TABLE _sources (name TEXT PRIMARY KEY, ts TEXT)")
         self._conn.execute("CREATE TABLE _meta (v TEXT)")
         self._conn.execute("INSERT INTO _meta VALUES (?)", (SCHEMA_VERSION,))
@@ -192,7 +199,8 @@ class ClassDictionary:
                     f"DELETE FROM {compiled} WHERE {column} NOT IN (SELECT substr(name, 1, "
                     "length(name) - 4) FROM _sources WHERE ts LIKE ?)", (SYSTEM_KEY + "%",))
             if source == "ClassDefinition":
-                _insert(self._conn, compiled, [classes[n] for n in targets])
+                _insert(self._conn, compiled,
+                        [_compiled_class(n, classes, lower) for n in targets])
                 continue
             members: dict[str, list[Row]] = {}
             for row in (_rows(self._conn, source) if needed is None
@@ -203,9 +211,10 @@ class ClassDictionary:
                 held = _COMPILED.get(compiled)
             cached = held[1] if held is not None and held[0] == signature else None
             rows: list[Row] = list(cached) if cached is not None else []
+            extra = (COMPILED_ONLY.get(compiled, {}), COMPILED_DEFAULTS.get(compiled, {}))
             for name in targets:
                 if cached is None or name not in sys_names:
-                    rows.extend(_inherited(name, classes, lower, members))
+                    rows.extend(_inherited(name, classes, lower, members, extra))
             if signature is not None and cached is None:
                 with _MEMO_LOCK:
                     _COMPILED[compiled] = (signature,
@@ -263,19 +272,80 @@ def _system_rows(docname: str, key: str, library: SystemLibrary) -> dict[str, li
 def _outside(system_rows: dict[str, Row], system_lower: set[str]) -> set[str]:
     """The supers (lower case, full names) of these system classes that are no system class."""
     return {_full(sup).lower() for row in system_rows.values()
-            for sup in row["Super"].split(",") if sup} - system_lower
+            for sup in _supers(row)} - system_lower
 
 
 def _inherited(name: str, classes: dict[str, Row], lower: dict[str, str],
-               members: dict[str, list[Row]]) -> list[Row]:
-    """A class's members with the inherited ones (first definition in MRO order wins)."""
+               members: dict[str, list[Row]],
+               extra: tuple[dict[str, Any], dict[str, Any]]) -> list[Row]:
+    """A class's members with the inherited ones (first definition in MRO order wins).
+    ``extra``: the values of the columns only the Compiled* table has, and what the compile
+    puts in a column the definition leaves NULL."""
+    only, defaults = extra
     out: dict[str, Row] = {}
     for origin in _mro(name, classes, lower):
         for row in members.get(origin, []):
             key = row["Name"].lower()
             if key not in out:
-                out[key] = dict(row, ID=f"{name}||{row['Name']}", parent=name, Origin=origin)
+                new = {**row, **only, "ID": f"{name}||{row['Name']}", "parent": name,
+                       "Origin": origin}
+                for column, value in defaults.items():
+                    if new[column] is None:
+                        new[column] = value
+                out[key] = new
     return list(out.values())
+
+
+def _compiled_class(name: str, classes: dict[str, Row], lower: dict[str, str]) -> Row:
+    """The CompiledClass row of a class: its definition with what the compile resolves."""
+    row = dict(classes[name])
+    chain = _primary_chain(name, classes, lower)
+    row["PrimarySuper"] = "~" + "~".join(chain) + "~"
+    if row["ClassType"] is None:
+        row["ClassType"] = next((classes[c]["ClassType"] for c in chain[1:]
+                                 if c in classes and classes[c]["ClassType"]), None)
+    # the imports and include files of every super come first, then the class's own
+    order = list(reversed(_mro(name, classes, lower)))
+    row["Importall"] = _list_value(_items(classes, order, "Import"))
+    row["IncludeCodeAll"] = _list_value(_items(classes, order, "IncludeCode"))
+    return row
+
+
+def _primary_chain(name: str, classes: dict[str, Row], lower: dict[str, str]) -> list[str]:
+    """The class and its primary (first) supers, each by its full name; a super that is not
+    in the tables ends the chain."""
+    chain = [name]
+    current: str | None = name
+    while current is not None:
+        supers = _supers(classes[current])
+        if not supers:
+            break
+        full = _full(supers[0])
+        current = lower.get(full.lower())
+        if current is not None and current in chain:
+            break
+        chain.append(current or full)
+    return chain
+
+
+def _items(classes: dict[str, Row], order: list[str], column: str) -> list[str]:
+    """The comma-list values of ``column`` of these classes, each item once, in order."""
+    out: list[str] = []
+    for name in order:
+        for item in (classes[name][column] or "").split(","):
+            if item.strip() and item.strip() not in out:
+                out.append(item.strip())
+    return out
+
+
+def _list_value(items: list[str]) -> str | None:
+    """A $LIST value as the SQL functions carry it (NULL when empty, as IRIS's "")."""
+    return LIST_MARK + json.dumps(items) if items else None
+
+
+def _supers(row: Row) -> list[str]:
+    """The supers a class row names (none: NULL Super)."""
+    return [s.strip() for s in (row["Super"] or "").split(",") if s.strip()]
 
 
 def _mro(name: str, classes: dict[str, Row], lower: dict[str, str]) -> list[str]:
@@ -286,8 +356,7 @@ def _mro(name: str, classes: dict[str, Row], lower: dict[str, str]) -> list[str]
         if current is None or current in order:
             continue
         order.append(current)
-        supers = [s for s in classes[current]["Super"].split(",") if s]
-        stack = supers + stack
+        stack = _supers(classes[current]) + stack
     return order
 
 

@@ -1,5 +1,8 @@
 """Run one parsed IRIS statement on SQLite: resolve %Dictionary / %Studio tables, materialise
-class queries as temporary tables, map IRIS functions and predicates, bind the parameters.
+class queries as temporary tables (or, when their arguments come from other tables' columns,
+call them per row: ``atelier_api.sql.lateral``), map IRIS functions and predicates,
+``DISTINCT BY`` and the ``LIST`` aggregate, bind the parameters. ``%SYSTEM.QUERY_PLAN``
+answers the plan of a statement (``atelier_api.sql.plan``).
 
 Safety does not rest on the rewrite alone: the connection's authorizer allows reads of the
 namespace's tables, writes to the project tables only, and a fixed list of functions. It
@@ -18,18 +21,24 @@ from typing import Any
 
 from sqlglot import exp
 
-from atelier_api.sql.budget import Budget, Stop
-from atelier_api.sql.classqueries import (
-    NEEDS_DICTIONARY,
-    SCALAR_METHODS,
-    TABLE_QUERIES,
-    Context,
-    TableResult,
-)
+from atelier_api.sql import plan
+from atelier_api.sql.budget import PROGRESS_STEPS, Budget, Stop
+from atelier_api.sql.classqueries import SCALAR_METHODS, TABLE_QUERIES, Context, TableResult
 from atelier_api.sql.codes import FATAL, SqlError, megabytes, unexpected
-from atelier_api.sql.dialect import DOLLAR, Parsed, SqlSyntaxError, parse_condition
+from atelier_api.sql.dialect import (
+    DOLLAR,
+    Contains,
+    Follows,
+    Parsed,
+    PatternMatch,
+    SqlSyntaxError,
+    parse,
+    parse_condition,
+)
 from atelier_api.sql.dictschema import COMPILED_TABLES, MEMBER_TABLES
 from atelier_api.sql.functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
+from atelier_api.sql.lateral import Calls, LateralCall, LateralColumn, LateralPass
+from atelier_api.sql.patterns import PatternError, PatternTooComplex
 
 TABLES = {f"%dictionary.{t.lower()}": ("dict", t)
           for t in ["ClassDefinition", *MEMBER_TABLES, *COMPILED_TABLES]}
@@ -39,6 +48,10 @@ WRITABLE = {("proj", "Project"), ("proj", "ProjectItem")}
 STATEMENTS = (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete)
 #: rows fetched at a time while the result caps are counted
 FETCH_ROWS = 500
+#: the IRIS predicates the dialect parses -> their SQLite functions
+PREDICATE_FUNCTIONS: dict[type[exp.Expr], str] = {
+    PatternMatch: "iris_pattern", Contains: "iris_contains", Follows: "iris_follows"}
+QUERY_PLAN = "%system.query_plan"
 __all__ = ["Rows", "SqlError", "Statement", "authorizer", "condition", "run"]
 
 
@@ -51,15 +64,34 @@ class Rows:
 
 
 class Statement:
-    """One statement being prepared for and run on a connection."""
+    """One statement being prepared for and run on a connection.
 
-    def __init__(self, parsed: Parsed, params: list[Any], ctx: Context) -> None:
+    ``plan_only``: prepared for ``EXPLAIN QUERY PLAN`` only (Show Plan): class queries are
+    not run (empty tables of their columns), host variables (``:name``, embedded SQL) and
+    ``?`` are NULL parameters, an ``INTO`` list is left out."""
+
+    def __init__(self, parsed: Parsed, params: list[Any], ctx: Context,
+                 plan_only: bool = False) -> None:
         self.tree = parsed.tree.copy()
+        self.plan_only = plan_only
         self.params = _bind(parsed.params, params)
+        if plan_only:
+            for holder in self.tree.find_all(exp.Placeholder):
+                self.params.setdefault(holder.name, None)
+            if isinstance(self.tree, exp.Select):
+                self.tree.set("into", None)
         self.ctx = ctx
         self._tmp = itertools.count(1)
         self.uses_dictionary = False
         self.ctes = {c.alias_or_name.lower() for c in self.tree.find_all(exp.CTE)}
+        #: the lateral class query calls (None: the statement has none)
+        self.calls: Calls | None = None
+        #: what the server functions raised while the statement ran (SQLite only says that
+        #: a function failed)
+        self.errors: list[BaseException] = []
+        #: table alias (lower case) -> IRIS name, for the plan
+        self.names: dict[str, str] = {}
+        self._scratch: sqlite3.Connection | None = None
 
     def prepare(self) -> str:
         """The SQLite text of the statement (class queries already materialised)."""
@@ -67,9 +99,90 @@ class Statement:
             raise SqlError(-51, f"{type(self.tree).__name__.upper()} statements are not "
                                 "supported by this server")
         self._check_target()
+        for select in list(self.tree.find_all(exp.Select)):
+            _distinct_by(select)
+        lateral = LateralPass(TABLE_QUERIES, self._columns_of)
+        if lateral.run(self.tree):
+            self.calls = Calls(self.ctx, TABLE_QUERIES, self._filtered)
+            self.uses_dictionary |= any(q.dictionary for q in lateral.used)
+            self.names.update(lateral.names)
         tree = self.tree.transform(self._rewrite, copy=False)
         _name_columns(tree)
         return tree.sql(dialect="sqlite")
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        """The functions of the lateral calls (``iris_cq``, ``iris_cq_col``) on ``conn``."""
+        calls = self.calls
+        if calls is None:
+            return
+        _load_json_each(conn)
+        errors = self.errors
+
+        def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+            def call(*values: Any) -> Any:
+                try:
+                    return func(*values)
+                except Exception as exc:
+                    errors.append(exc)
+                    raise
+            return call
+        conn.create_function("iris_cq", -1, guarded(calls.call))
+        conn.create_function("iris_cq_col", 2, guarded(calls.column))
+
+    def close(self) -> None:
+        """Close the connection the Filters of lateral calls ran on."""
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
+
+    def _columns_of(self, table: exp.Table) -> set[str] | None:
+        """The columns (lower case) of a dictionary or project table; None when unknown."""
+        found = self._resolve_name(table)
+        if found is None:
+            return None
+        try:
+            cur = self.ctx.conn.execute(f'SELECT * FROM {found[0]}."{found[1]}" LIMIT 0')
+        except sqlite3.Error:
+            return None
+        return {d[0].lower() for d in cur.description}
+
+    def _filtered(self, result: TableResult) -> list[int]:
+        """The rows (numbers) of a lateral call's result that pass its Filter: the Filter
+        runs on a connection of its own (the statement's is busy running the call), under
+        the same authorizer, functions and budget."""
+        where = condition(result.condition, {c for c, _t in result.columns})
+        conn = self._filter_connection()
+        name = f"f_{next(self._tmp)}"
+        cols = ", ".join(f'"{c}" {t}' for c, t in result.columns)
+        conn.execute(f'CREATE TEMP TABLE "{name}" (iris_n INTEGER, {cols})')
+        try:
+            marks = ", ".join("?" for _ in range(len(result.columns) + 1))
+            conn.executemany(f'INSERT INTO temp."{name}" VALUES ({marks})',
+                             ((n, *row) for n, row in enumerate(result.rows)))
+            query = exp.select("iris_n").from_(exp.Table(
+                this=exp.to_identifier(name), db=exp.to_identifier("temp"))).where(
+                where).order_by("iris_n")
+            conn.set_authorizer(authorizer)
+            try:
+                return [r[0] for r in conn.execute(query.sql(dialect="sqlite")).fetchall()]
+            finally:
+                conn.set_authorizer(None)
+        finally:
+            conn.execute(f'DROP TABLE temp."{name}"')
+
+    def _filter_connection(self) -> sqlite3.Connection:
+        if self._scratch is None:
+            budget = self.ctx.budget
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, budget.limits.max_value_bytes)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
+                          budget.limits.max_like_pattern)
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.set_progress_handler(budget.tick, PROGRESS_STEPS)
+            register(conn, budget.limits.max_value_bytes, too_long=budget.mark_too_long,
+                     check=budget.check, errors=self.errors)
+            self._scratch = conn
+        return self._scratch
 
     def _check_target(self) -> None:
         if isinstance(self.tree, (exp.Insert, exp.Update, exp.Delete)):
@@ -83,6 +196,11 @@ class Statement:
         return TABLES.get(key)
 
     def _rewrite(self, node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and isinstance(node.this, LateralCall):
+            return self._lateral(node)
+        if isinstance(node, LateralColumn):
+            return exp.Anonymous(this="iris_cq_col", expressions=[
+                exp.column("value", table=node.this.name, quoted=True), node.expression])
         if isinstance(node, exp.Table):
             return self._table(node)
         if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
@@ -108,6 +226,8 @@ class Statement:
         if found[0] == "dict":
             self.uses_dictionary = True
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+        shown = {"dict": "%Dictionary", "proj": "%Studio"}[found[0]]
+        self.names[alias.name.lower()] = f"{shown}.{found[1]}"
         return exp.Table(this=exp.to_identifier(found[1]), db=exp.to_identifier(found[0]),
                          alias=alias)
 
@@ -128,20 +248,31 @@ class Statement:
             owner).where(exp.EQ(this=exp.column("Name", table="arrow_parent"), expression=ref))
         return exp.Subquery(this=sub)
 
+    def _lateral(self, node: exp.Table) -> exp.Expr:
+        """A lateral class query call: json_each over the handles of its rows."""
+        call = node.this
+        args = [call.this, *(self._again(a) for a in call.expressions)]
+        alias = node.args["alias"]
+        return exp.Table(this=exp.Anonymous(this="json_each", expressions=[
+            exp.Anonymous(this="iris_cq", expressions=args)]), alias=alias)
+
     def _class_query(self, node: exp.Table) -> exp.Expr:
         func = node.this
         name = f"{node.db}.{func.name}".lower()
         query = TABLE_QUERIES.get(name)
         if query is None:
             raise SqlError(-428, f"Stored procedure '{node.db}.{func.name}' not found")
-        if name in NEEDS_DICTIONARY:
+        if query.dictionary:
             self.uses_dictionary = True
         args = [self._value(a) for a in func.expressions]
-        result = query(self.ctx, args)
+        # Show Plan only prepares the statement: an empty table of the query's columns
+        result = (TableResult(query.columns, []) if self.plan_only
+                  else query.run(self.ctx, args))
         self.ctx.budget.check()
         table = exp.Table(this=exp.to_identifier(self._materialise(result)),
                           db=exp.to_identifier("temp"))
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(func.name))
+        self.names[alias.name.lower()] = f"{node.db}.{func.name}()"
         if not result.condition.strip():
             table.set("alias", alias)
             return table
@@ -153,12 +284,43 @@ class Statement:
     def _scalar_method(self, node: exp.Dot) -> exp.Expr:
         func = node.expression
         name = f"{node.this.name}.{func.name}".lower()
+        if name == QUERY_PLAN:
+            if self.plan_only:
+                return exp.Null()
+            return exp.convert(self._query_plan([self._value(a) for a in func.expressions]))
         method = SCALAR_METHODS.get(name)
         if method is None:
             raise SqlError(-359, f"User defined SQL function '{node.this.name}.{func.name}' "
                                  "not found")
         value = method(self.ctx, [self._value(a) for a in func.expressions])
         return exp.convert(value)
+
+    def _query_plan(self, args: list[Any]) -> str:
+        """``%SYSTEM.QUERY_PLAN(statement, ..., options)``: the plan document of a statement
+        this server can run; the statement's own SQL error for one it cannot."""
+        text = args[0] if args else None
+        if not isinstance(text, str) or not text.strip():
+            raise SqlError(-1, "QUERY_PLAN needs the text of a statement")
+        # the options (args[5]: selectmode, packages, includeFiles...) change nothing here
+        try:
+            parsed = parse(text)
+        except SqlSyntaxError as exc:
+            raise SqlError(-1, f"Invalid SQL statement: {exc}") from None
+        inner = Statement(parsed, [None] * parsed.params, self.ctx, plan_only=True)
+        conn = self.ctx.conn
+        try:
+            sql = inner.prepare()
+            inner.install(conn)
+            conn.set_authorizer(authorizer)
+            try:
+                rows = conn.execute("EXPLAIN QUERY PLAN " + sql, inner.params).fetchall()
+            finally:
+                conn.set_authorizer(None)
+        except sqlite3.Error as exc:
+            raise failure(exc, self.ctx.budget, inner.errors) from None
+        finally:
+            inner.close()
+        return plan.document(text, rows, inner.names)
 
     def _value(self, node: exp.Expr) -> Any:
         """The value of a class query argument: a literal or a bound parameter."""
@@ -170,7 +332,7 @@ class Statement:
             return -_number(node.this.this)
         if isinstance(node, exp.Null):
             return None
-        raise SqlError(-1, f"Class query arguments must be literals or ?, not '{node.sql()}'")
+        raise SqlError(-1, f"Class method arguments must be literals or ?, not '{node.sql()}'")
 
     def _materialise(self, result: TableResult) -> str:
         name = f"cq_{next(self._tmp)}"
@@ -191,6 +353,10 @@ def rewrite_expression(node: exp.Expr, params: dict[str, Any],
     if isinstance(node, (exp.Glob, exp.RegexpLike)):
         name = "iris_startswith" if isinstance(node, exp.Glob) else "iris_inlist"
         return exp.Anonymous(this=name, expressions=[again(node.this), again(node.expression)])
+    predicate = PREDICATE_FUNCTIONS.get(type(node))
+    if predicate is not None:
+        return exp.Anonymous(this=predicate, expressions=[again(node.this),
+                                                          again(node.expression)])
     if isinstance(node, exp.Placeholder):
         if node.name not in params:
             raise SqlError(-1, f"Host variables are not supported ('{node.sql()}')")
@@ -205,6 +371,11 @@ def rewrite_expression(node: exp.Expr, params: dict[str, Any],
 def _function(node: exp.Anonymous, again: Callable[[exp.Expr], exp.Expr]
               ) -> exp.Expr:
     name = node.name.upper()
+    if name == "LIST":
+        # the LIST aggregate: the values joined by commas, NULLs left out
+        if len(node.expressions) != 1:
+            raise SqlError(-1, "LIST takes one argument")
+        return exp.GroupConcat(this=again(node.expressions[0]))
     target = FUNCTION_MAP.get(name)
     if target is None:
         shown = "$" + name[len(DOLLAR):] if name.startswith(DOLLAR) else name
@@ -230,6 +401,41 @@ def condition(text: str, columns: set[str]) -> exp.Expr:
         return rewrite_expression(node, {}, lambda n: n.transform(rewrite, copy=False))
 
     return tree.transform(rewrite, copy=False)
+
+
+def _load_json_each(conn: sqlite3.Connection) -> None:
+    """Use json_each once before the authorizer is on: SQLite builds its table on first use
+    by declaring it, which the authorizer (rightly) refuses as a change of the schema."""
+    conn.execute("SELECT 1 FROM json_each('[]')").fetchall()
+
+
+def _distinct_by(select: exp.Select) -> None:
+    """``SELECT DISTINCT BY (a, b) ...``: one row for each value of ``(a, b)``, as a GROUP
+    BY on those values whose other columns come from one row of the group (SQLite's bare
+    columns; IRIS too keeps whichever row it meets first). A bare column of the list that
+    an output column of the same name would shadow (SQLite reads GROUP BY names as output
+    names first) is qualified with the one table of the FROM list."""
+    distinct = select.args.get("distinct")
+    on = distinct.args.get("on") if distinct is not None else None
+    if on is None:
+        return
+    items = list(on.expressions) if isinstance(on, exp.Tuple) else [on]
+    aggregate = any(isinstance(n, exp.AggFunc) or (
+        isinstance(n, exp.Anonymous) and n.name.upper() == "LIST")
+        for item in select.expressions
+        for n in item.walk(prune=lambda n: isinstance(n, exp.Subquery)))
+    if select.args.get("group") or aggregate:
+        raise SqlError(-1, "DISTINCT BY together with GROUP BY or an aggregate function is "
+                           "not supported by this server")
+    outputs = {n.lower() for n in select.named_selects}
+    sources = ([select.args["from_"].this] if select.args.get("from_") else []) + [
+        j.this for j in select.args.get("joins") or []]
+    for item in items:
+        if (isinstance(item, exp.Column) and not item.table and len(sources) == 1
+                and item.name.lower() in outputs and sources[0].alias_or_name):
+            item.set("table", exp.to_identifier(sources[0].alias_or_name))
+    select.set("distinct", None)
+    select.set("group", exp.Group(expressions=items))
 
 
 def _name_columns(tree: exp.Expr) -> None:
@@ -299,9 +505,11 @@ def run(parsed: Parsed, params: list[Any], ctx: Context, limit: int = 0) -> Rows
     context's budget (its connection configured by ``atelier_api.sql.budget.configure``)."""
     budget = ctx.budget
     stmt = Statement(parsed, params, ctx)
-    register(ctx.conn, budget.limits.max_value_bytes, too_long=budget.mark_too_long)
+    register(ctx.conn, budget.limits.max_value_bytes, too_long=budget.mark_too_long,
+             check=budget.check, errors=stmt.errors)
     try:
         text = stmt.prepare()
+        stmt.install(ctx.conn)
         if stmt.uses_dictionary:
             with budget.exempt():
                 ctx.dictionary.sync()
@@ -312,11 +520,13 @@ def run(parsed: Parsed, params: list[Any], ctx: Context, limit: int = 0) -> Rows
         ctx.conn.set_authorizer(None)
         ctx.conn.commit()
     except sqlite3.Error as exc:
-        raise failure(exc, budget) from None
+        raise failure(exc, budget, stmt.errors) from None
     except MemoryError:
         # SQLITE_NOMEM: the hard heap limit of the process was reached
         budget.cancel(Stop.MEMORY)
         raise budget.error() from None
+    finally:
+        stmt.close()
     return Rows(columns, rows)
 
 
@@ -350,10 +560,19 @@ def _size(value: Any) -> int:
     return 4 if value is None else 20
 
 
-def failure(exc: sqlite3.Error, budget: Budget) -> SqlError:
-    """The IRIS error of a statement SQLite stopped."""
+def failure(exc: sqlite3.Error, budget: Budget,
+            raised: list[BaseException] | None = None) -> SqlError:
+    """The IRIS error of a statement SQLite stopped (``raised``: what the server's own
+    functions raised while it ran)."""
     if budget.stop is not None:
         return budget.error()
+    for error in raised or []:
+        if isinstance(error, SqlError):
+            return error
+        if isinstance(error, PatternTooComplex):
+            return SqlError(FATAL, f"%PATTERN pattern too complex: {error}")
+        if isinstance(error, PatternError):
+            return unexpected("SYNTAX", f"not a valid pattern for %PATTERN: {error}")
     name = getattr(exc, "sqlite_errorname", "")
     text = str(exc)
     if name == "SQLITE_TOOBIG" or (budget.too_long and "user-defined function" in text):

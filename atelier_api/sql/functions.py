@@ -3,6 +3,13 @@
 A ``$LIST`` is carried as a JSON array behind a marker character, which only ``%INLIST``
 and the ``$LIST`` functions read.
 
+A value ObjectScript leaves out (a ``$LISTGET`` past the end, no default given) is NULL, as
+an ObjectScript ``""`` is in IRIS SQL. The predicates ``%PATTERN``, ``[`` and ``]`` are
+unknown (NULL) when an operand is NULL. ``%SQLUPPER`` / ``%SQLSTRING`` (and the legacy
+``%STRING``, as ``%SQLUPPER``) are IRIS's collation functions: trailing white space removed
+and one space in front (``%SQLUPPER`` in upper case too), cut to the optional length; the
+runtime's index collation (``compiler_stub/runtime/persistence.py``) is the same.
+
 Every function runs in time linear in its arguments and never builds a value longer than the
 statement's longest value (``ValueTooLong`` before the work, not after): SQLite cannot stop a
 statement inside one function call. For that reason ``replace``, ``instr`` and ``trim`` are
@@ -17,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from atelier_api.sql.dialect import DOLLAR
+from atelier_api.sql.patterns import match as pattern_match
 
 #: the longest value when a connection does not say otherwise (IRIS's longest string)
 DEFAULT_MAX_VALUE = 3_641_144
@@ -31,12 +39,13 @@ FUNCTION_MAP = {
     DOLLAR + "LISTBUILD": "iris_listbuild",
     DOLLAR + "LISTLENGTH": "iris_listlength",
     DOLLAR + "LISTGET": "iris_listget",
+    DOLLAR + "LISTTOSTRING": "iris_listtostring",
     DOLLAR + "PIECE": "iris_piece",
     DOLLAR + "LENGTH": "iris_length",
     DOLLAR + "EXTRACT": "iris_extract",
     DOLLAR + "ZCONVERT": "iris_zconvert",
-    "%SQLUPPER": "upper", "%UPPER": "upper", "%SQLSTRING": "iris_exact",
-    "%EXACT": "iris_exact", "%STRING": "iris_exact", "UCASE": "upper", "LCASE": "lower",
+    "%SQLUPPER": "iris_sqlupper", "%UPPER": "upper", "%SQLSTRING": "iris_sqlstring",
+    "%EXACT": "iris_exact", "%STRING": "iris_sqlupper", "UCASE": "upper", "LCASE": "lower",
     "NVL": "ifnull", "ISNULL": "ifnull", "LEN": "length", "CHAR_LENGTH": "length",
     "CHARACTER_LENGTH": "length", "CHARINDEX": "iris_charindex", "INSTR": "instr",
     "NOW": "CURRENT_TIMESTAMP", "GETDATE": "CURRENT_TIMESTAMP", "GETUTCDATE": "CURRENT_TIMESTAMP",
@@ -50,8 +59,12 @@ ALLOWED_SQLITE_FUNCTIONS = {
     "julianday", "printf", "format", "concat", "concat_ws", "typeof", "cast", "char",
     "iris_listfromstring", "iris_listbuild", "iris_listlength", "iris_listget", "iris_piece",
     "iris_length", "iris_extract", "iris_zconvert", "iris_exact", "iris_charindex",
-    "iris_concat", "iris_startswith", "iris_inlist", "current_timestamp",
+    "iris_concat", "iris_startswith", "iris_inlist", "current_timestamp", "iris_listtostring",
+    "iris_sqlupper", "iris_sqlstring", "iris_pattern", "iris_contains", "iris_follows",
+    "iris_cq", "iris_cq_col",
 }
+#: white space %SQLUPPER / %SQLSTRING remove from the end of a value
+WHITE = " \t\r\n\x0b\x0c"
 
 
 class ValueTooLong(ValueError):
@@ -176,11 +189,70 @@ def dollar_length(text: Any, delimiter: Any = None) -> int:
     return _text(text).count(sep) + 1
 
 
-def list_get(items: Any, position: Any = 1) -> Any:
-    """$LISTGET(list[, position])."""
+def list_get(items: Any, position: Any = 1, default: Any = None) -> Any:
+    """$LISTGET(list[, position[, default]]): position -1 is the last element; an absent
+    element is the default, NULL without one."""
     found = _as_list(items) or []
-    index = int(position)
-    return found[index - 1] if 0 < index <= len(found) else ""
+    index = 1 if position is None else int(position)
+    if index == -1:
+        index = len(found)
+    value = found[index - 1] if 0 < index <= len(found) else None
+    return default if value is None else value
+
+
+def list_to_string(items: Any, delimiter: Any = ",", _flag: Any = None, *,
+                   limit: int = DEFAULT_MAX_VALUE) -> str | None:
+    """$LISTTOSTRING(list[, delimiter[, flag]]): the elements joined (an undefined element
+    as nothing). A value that is not a list is a list of itself (the dictionary keeps list
+    columns as text)."""
+    if items is None:
+        return None
+    found = _as_list(items)
+    if found is None:
+        return _text(items)
+    sep = "," if delimiter is None else _text(delimiter)
+    texts = ["" if i is None else _text(i) for i in found]
+    _fits(sum(len(t) for t in texts) + len(sep) * max(len(texts) - 1, 0), limit)
+    return sep.join(texts)
+
+
+def collation(value: Any, length: Any = None, *, upper: bool) -> str | None:
+    """%SQLUPPER(value[, length]) / %SQLSTRING(value[, length])."""
+    if value is None:
+        return None
+    body = _text(value).rstrip(WHITE)
+    # a character whose upper case is longer (ß) stays as it is: the length is kept
+    out = " " + ("".join(c.upper() if len(c.upper()) == 1 else c for c in body) if upper
+                 else body)
+    return out if length is None else out[:max(int(length), 0)]
+
+
+def pattern(value: Any, text: Any, check: Callable[[], None] | None = None) -> int | None:
+    """``value %PATTERN text``: ObjectScript's pattern match of the whole value."""
+    if value is None or text is None:
+        return None
+    return int(pattern_match(_text(value), _text(text), check))
+
+
+def contains(value: Any, part: Any) -> int | None:
+    """``value [ part``: the value contains the string (exact comparison)."""
+    if value is None or part is None:
+        return None
+    return int(_text(part) in _text(value))
+
+
+def follows(value: Any, other: Any) -> int | None:
+    """``value ] other``: the value sorts after the other (numbers by value, strings by
+    character code)."""
+    if value is None or other is None:
+        return None
+    if _is_number(value) and _is_number(other):
+        return int(value > other)
+    return int(_text(value) > _text(other))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def zconvert(text: Any, mode: Any = "U") -> Any:
@@ -241,9 +313,13 @@ def _trimmer(left: bool, right: bool) -> Callable[..., str | None]:
 
 
 def register(conn: sqlite3.Connection, max_value: int = DEFAULT_MAX_VALUE,
-             too_long: Callable[[], None] | None = None) -> None:
+             too_long: Callable[[], None] | None = None, check: Callable[[], None] | None = None,
+             errors: list[BaseException] | None = None) -> None:
     """Install the IRIS functions (and the linear ``replace``, ``instr``, ``trim``) on a
-    connection; ``too_long`` is told when a function refuses a value over ``max_value``."""
+    connection; ``too_long`` is told when a function refuses a value over ``max_value``;
+    ``check`` (the statement's budget) is asked by functions that loop (``%PATTERN``); the
+    exception a function raises is appended to ``errors`` (SQLite only says a function
+    failed)."""
     def add(name: str, args: int, func: Callable[..., Any]) -> None:
         def call(*values: Any) -> Any:
             try:
@@ -252,6 +328,10 @@ def register(conn: sqlite3.Connection, max_value: int = DEFAULT_MAX_VALUE,
                 if too_long is not None:
                     too_long()
                 raise
+            except Exception as exc:
+                if errors is not None:
+                    errors.append(exc)
+                raise
         conn.create_function(name, args, call, deterministic=True)
 
     add("iris_listfromstring", -1,
@@ -259,6 +339,12 @@ def register(conn: sqlite3.Connection, max_value: int = DEFAULT_MAX_VALUE,
     add("iris_listbuild", -1, lambda *items: list_build(*items, limit=max_value))
     add("iris_listlength", 1, lambda v: len(_as_list(v) or []))
     add("iris_listget", -1, list_get)
+    add("iris_listtostring", -1, lambda *a: list_to_string(*a, limit=max_value))
+    add("iris_sqlupper", -1, lambda v, n=None: collation(v, n, upper=True))
+    add("iris_sqlstring", -1, lambda v, n=None: collation(v, n, upper=False))
+    add("iris_pattern", 2, lambda v, p: pattern(v, p, check))
+    add("iris_contains", 2, contains)
+    add("iris_follows", 2, follows)
     add("iris_inlist", 2, in_list)
     add("iris_startswith", 2, starts_with)
     add("iris_piece", -1, piece)

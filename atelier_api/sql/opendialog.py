@@ -3,9 +3,12 @@
 Arguments (Spec, Dir, OrderBy, SystemFiles, Flat, NotStudio, ShowGenerated, Filter,
 RoundTime, Mapped). Spec is a comma list of masks; the first may carry a folder:
 ``Pkg.Sub/*.cls,*.mac`` (a package folder) or ``/csp/user/*`` (a web folder); ``'mask``
-excludes. Flat 1 lists full names of everything below the folder, Flat 0 one level with
+excludes; ``*.other`` is every "other" document, ``Pkg.*.other`` those whose names match
+``Pkg.*``. Flat 1 lists full names of everything below the folder, Flat 0 one level with
 names relative to the folder, sub-packages as Type 9 and web sub-folders as Type 10 rows.
-The Filter argument (an SQL condition on the rows) is applied by the engine.
+"Other" documents (Type 100; a project, ``.prj``, Type 8) have no package folders: one level
+lists them at the root by their full names. The Filter argument (an SQL condition on the
+rows) is applied by the engine.
 
 SystemFiles 1 (always in ``%SYS``) also lists the compiler adapter's system documents
 (``atelier_api.adapters.system_library``) that no workspace document shadows, unless Mapped
@@ -29,8 +32,9 @@ from atelier_api.errors import InvalidName
 COLUMNS = [("Name", "TEXT"), ("IsDirectory", "TEXT"), ("Type", "INTEGER"), ("Size", "INTEGER"),
            ("Date", "TEXT"), ("Description", "TEXT"), ("IconType", "INTEGER")]
 DEFAULTS: list[Any] = ["*", 1, 1, 0, 0, 0, 0, "", 0, 1]
-TYPES = {"mac": 0, "int": 1, "inc": 2, "bas": 3, "cls": 4, "mvb": 11, "mvi": 12}
-WEB_TYPE, OTHER_TYPE, PACKAGE_TYPE, WEB_FOLDER_TYPE = 5, 7, 9, 10
+TYPES = {"mac": 0, "int": 1, "inc": 2, "bas": 3, "cls": 4, "prj": 8, "mvb": 11, "mvi": 12}
+WEB_TYPE, PACKAGE_TYPE, WEB_FOLDER_TYPE, OTHER_TYPE = 5, 9, 10, 100
+OTHER_MASK = ".other"
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,8 @@ def _mask_hit(mask: str, doc: DocName, rel: str) -> bool:
         return True
     if mask == "*.cspall":
         return doc.is_web
-    if mask == "*.other":
-        return doc.cat == "OTH"
+    if mask.endswith(OTHER_MASK):  # *.other, Pkg.*.other: "other" documents by name
+        return doc.cat == "OTH" and fnmatch.fnmatchcase(rel.lower(), mask[:-len(OTHER_MASK)])
     if doc.is_web:
         return fnmatch.fnmatchcase(rel.lower(), mask.lstrip("/")) or fnmatch.fnmatchcase(
             doc.name.lower(), "/" + mask.lstrip("/"))
@@ -159,6 +163,8 @@ class _Listing:
         rel = _relative(self.spec, doc)
         if rel is None or (not self.system and doc.name.startswith("%")):
             return None
+        if doc.cat == "OTH" and not self.opts.flat and self.spec.folder:
+            return None  # no package folders: one level lists them at the root only
         if not any(_mask_hit(m, doc, rel) for m in self.spec.masks):
             return None
         if any(_mask_hit(m, doc, rel) for m in self.spec.excludes):
@@ -209,6 +215,8 @@ def _folder_row(doc: DocName, rel: str) -> tuple[Any, ...] | None:
     if doc.is_web:
         head, sep, _rest = rel.partition("/")
         return (head, "/", WEB_FOLDER_TYPE, 0, "", "", 0) if sep else None
+    if doc.cat == "OTH":
+        return None
     base = rel[: -(len(doc.ext) + 1)] if doc.ext else rel
     head, sep, _rest = base.partition(".")
     return (head, ".", PACKAGE_TYPE, 0, "", "", 0) if sep else None

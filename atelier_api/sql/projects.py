@@ -1,6 +1,15 @@
 """Studio projects (%Studio.Project, %Studio.ProjectItem) kept in one SQLite file per
 namespace, and the ``%Studio.Project_ProjectItemsList`` class query over them.
 
+ProjectItemsList(project[, showAll]) has the columns ID, Name, Type, Package (the VS Code
+extension reads all four): the items of the project, then the classes of its package items
+(Type CLS, Package the package item that holds them), and with showAll the files of its web
+folder items (Type CSP). Package is NULL on an item of the project itself, so a client tells
+a class item (which may be gone) from a class a package item holds (which exists). The
+extension reads the classes of package items from the query without showAll (the classes of
+a project's package folder, its unit tests, its symbols, the flat listing of a project
+folder).
+
 Projects are user data, not derived state: the file lives in the state folder beside the
 derived folder (a reset of derived state keeps it).
 """
@@ -31,7 +40,7 @@ DDL = [
     """CREATE TRIGGER IF NOT EXISTS ProjectGone AFTER DELETE ON Project BEGIN
         DELETE FROM ProjectItem WHERE Project = old.Name; END""",
 ]
-ITEM_COLUMNS = [("ID", "TEXT"), ("Name", "TEXT"), ("Type", "TEXT"), ("Project", "TEXT")]
+ITEM_COLUMNS = [("ID", "TEXT"), ("Name", "TEXT"), ("Type", "TEXT"), ("Package", "TEXT")]
 
 
 def open_projects(path: str) -> str:
@@ -49,26 +58,26 @@ def open_projects(path: str) -> str:
 
 def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any],
                   check: Callable[[], None] = lambda: None) -> list[tuple[Any, ...]]:
-    """Rows of ProjectItemsList(project[, showAll]): with showAll, packages and web folders
-    are followed by the documents they hold. ``check`` raises when the statement's budget
-    is spent (called once per item)."""
+    """Rows of ProjectItemsList(project[, showAll]): the items, then the classes of the
+    package items (Package set), and with showAll the files of the web folder items.
+    ``check`` raises when the statement's budget is spent (called once per item)."""
     project = str(args[0]) if args and args[0] is not None else ""
     show_all = len(args) > 1 and str(args[1]) not in ("", "0", "None")
     items = conn.execute("SELECT ID, Name, Type, Project FROM proj.ProjectItem WHERE Project = ?"
                          " ORDER BY Name", (project,)).fetchall()
-    out = [tuple(r) for r in items]
-    if show_all:
-        seen = {(r[1].lower(), r[2]) for r in out}
-        docs: list[DocInfo] | None = None
-        for _id, name, kind, proj in items:
-            check()
-            if kind not in ("PKG", "DIR"):
-                continue
-            docs = store.list() if docs is None else docs
-            for extra in _expand(docs, name, kind):
-                if (extra[0].lower(), extra[1]) not in seen:
-                    seen.add((extra[0].lower(), extra[1]))
-                    out.append((f"{proj}||{extra[0]}||{extra[1]}", extra[0], extra[1], proj))
+    out: list[tuple[Any, ...]] = [(r[0], r[1], r[2], None) for r in items]
+    seen = {(r[1].lower(), r[2]) for r in out}
+    docs: list[DocInfo] | None = None
+    for _id, name, kind, proj in items:
+        check()
+        if kind != "PKG" and not (kind == "DIR" and show_all):
+            continue
+        docs = store.list() if docs is None else docs
+        package = name if kind == "PKG" else None
+        for extra in _expand(docs, name, kind):
+            if (extra[0].lower(), extra[1]) not in seen:
+                seen.add((extra[0].lower(), extra[1]))
+                out.append((f"{proj}||{extra[0]}||{extra[1]}", extra[0], extra[1], package))
     return out
 
 

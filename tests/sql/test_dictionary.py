@@ -19,7 +19,7 @@ def test_class_definition_columns(ro: Client) -> None:
         {"Name": "Pkg.A", "Super": "%Persistent", "Final": 1, "Abstract": 0, "Deployed": 0,
          "Description": "Class A.\nSecond line.", "ProcedureBlock": 1},
         {"Name": "Pkg.Sub.B", "Super": "Pkg.A", "Final": 0, "Abstract": 1, "Deployed": 1,
-         "Description": "", "ProcedureBlock": 1}]
+         "Description": None, "ProcedureBlock": 1}]
 
 
 def test_member_tables(ro: Client) -> None:
@@ -28,16 +28,16 @@ def test_member_tables(ro: Client) -> None:
     assert methods == [
         {"Name": "Hello", "ClassMethod": 0, "FormalSpec": "a:%String,b:%Integer=1",
          "ReturnType": "%String", "Description": "Say hello."},
-        {"Name": "Make", "ClassMethod": 1, "FormalSpec": "", "ReturnType": "Pkg.A",
-         "Description": ""}]
+        {"Name": "Make", "ClassMethod": 1, "FormalSpec": None, "ReturnType": "Pkg.A",
+         "Description": None}]
     props = ro.rows("SELECT Name, Type, Required, Parameters FROM "
                     "%Dictionary.PropertyDefinition WHERE parent = ?", ["Pkg.A"])
     assert props == [{"Name": "Name", "Type": "%String", "Required": 1,
                       "Parameters": "MAXLEN = 50"}]
-    assert ro.rows("SELECT Name, \"Default\" FROM %Dictionary.ParameterDefinition "
-                   "WHERE parent = ?", ["Pkg.A"]) == [{"Name": "VERSION", "Default": "3"}]
-    assert ro.rows("SELECT Name, Properties, \"Unique\" FROM %Dictionary.IndexDefinition") == [
-        {"Name": "NameIdx", "Properties": "Name", "Unique": 1}]
+    assert ro.rows("SELECT Name, _Default FROM %Dictionary.ParameterDefinition "
+                   "WHERE parent = ?", ["Pkg.A"]) == [{"Name": "VERSION", "_Default": "3"}]
+    assert ro.rows("SELECT Name, Properties, _Unique FROM %Dictionary.IndexDefinition") == [
+        {"Name": "NameIdx", "Properties": "Name", "_Unique": 1}]
     assert ro.rows("SELECT Name, DataLocation, Type FROM %Dictionary.StorageDefinition") == [
         {"Name": "Default", "DataLocation": "^Pkg.AD", "Type": "%Storage.Persistent"}]
 
@@ -50,8 +50,8 @@ def test_other_member_kinds(ro: Client) -> None:
                     "WHERE parent = ?", b)
     assert query == [{"Name": "ByName", "Type": "%SQLQuery", "SqlProc": 1,
                       "FormalSpec": "name:%String"}]
-    assert ro.rows("SELECT Name, Event, Time FROM %Dictionary.TriggerDefinition") == [
-        {"Name": "Log", "Event": "INSERT", "Time": "AFTER"}]
+    assert ro.rows("SELECT Name, Event, _Time FROM %Dictionary.TriggerDefinition") == [
+        {"Name": "Log", "Event": "INSERT", "_Time": "AFTER"}]
     assert ro.rows("SELECT Name, Properties, ReferencedClass, ReferencedKey FROM "
                    "%Dictionary.ForeignKeyDefinition") == [
         {"Name": "FK", "Properties": "Name", "ReferencedClass": "Pkg.A",
@@ -66,7 +66,7 @@ def test_compiled_members_include_inherited(ro: Client) -> None:
                    "WHERE parent = ? AND Origin %STARTSWITH 'Pkg.' ORDER BY Name", ["Pkg.Sub.B"])
     assert rows == [
         {"Name": "Hello", "Origin": "Pkg.Sub.B", "FormalSpec": "a:%String,b:%Integer=2"},
-        {"Name": "Make", "Origin": "Pkg.A", "FormalSpec": ""}]
+        {"Name": "Make", "Origin": "Pkg.A", "FormalSpec": None}]
     props = ro.rows("SELECT p.Name, p.Origin FROM %Dictionary.CompiledProperty p "
                     "JOIN %Dictionary.CompiledClass c ON c.Name = p.parent "
                     "WHERE c.Abstract = 1 AND c.Name %STARTSWITH 'Pkg.'")
@@ -190,6 +190,6 @@ def test_valid_shapes_keep_every_member(api: Client) -> None:
                        "WHERE parent = ? ORDER BY SequenceNumber", ["Pkg.Shapes"])
     assert methods == [{"Name": "One", "Description": "First."},
                        {"Name": "Two", "Description": "Indented."},
-                       {"Name": "Three", "Description": ""}]
+                       {"Name": "Three", "Description": None}]
     assert api.rows("SELECT Name FROM %Dictionary.XDataDefinition WHERE parent = ?",
                     ["Pkg.Shapes"]) == [{"Name": "Json"}]

@@ -34,10 +34,12 @@ def test_create_list_and_items(api: Client) -> None:
     projects = api.rows("SELECT Name, Description, LastModified FROM %Studio.Project")
     assert projects[0]["Name"] == "Proj" and projects[0]["Description"] == "My project"
     assert len(projects[0]["LastModified"]) >= 19
+    # the items, then the classes of the package item (listed without showAll too)
     assert api.rows(ITEMS, ["proj"]) == [
         {"Name": "Gone.mac", "Type": "MAC"}, {"Name": "Pkg", "Type": "PKG"},
         {"Name": "R.mac", "Type": "MAC"}, {"Name": "Tests.T", "Type": "CLS"},
-        {"Name": "csp/user/x.js", "Type": "CSP"}]
+        {"Name": "csp/user/x.js", "Type": "CSP"}, {"Name": "Pkg.A", "Type": "CLS"},
+        {"Name": "Pkg.Sub.B", "Type": "CLS"}]
     items = api.rows("SELECT Project, Name, Type FROM %Studio.ProjectItem WHERE Project = ? "
                      "AND Type = ? ORDER BY Name", ["Proj", "MAC"])
     assert [i["Name"] for i in items] == ["Gone.mac", "R.mac"]
@@ -69,7 +71,8 @@ def test_update_remove_and_delete(api: Client) -> None:
         {"Description": "changed"}]
     api.rows("DELETE FROM %Studio.ProjectItem WHERE Project = ? AND "
              "Name %INLIST $LISTFROMSTRING(?) AND Type = ?", ["Proj", "Gone.mac,R.mac", "MAC"])
-    assert [r["Name"] for r in api.rows(ITEMS, ["Proj"])] == ["Pkg", "Tests.T", "csp/user/x.js"]
+    assert [r["Name"] for r in api.rows(ITEMS, ["Proj"])] == ["Pkg", "Tests.T", "csp/user/x.js",
+                                                               "Pkg.A", "Pkg.Sub.B"]
     api.rows("DELETE FROM %Studio.Project WHERE Name = ?", ["Proj"])
     assert api.rows("SELECT * FROM %Studio.Project") == []
     assert api.rows("SELECT * FROM %Studio.ProjectItem") == []
