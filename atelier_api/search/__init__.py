@@ -8,9 +8,13 @@ that run user regexes. The modules, each importing only those listed before it:
 * ``charsets``: what a single-character item matches in Python's ``re``, as code point ranges;
 * ``engine``: the two regex engines (RE2, linear time, for every pattern it can express;
   Python's backtracking ``re`` for what RE2 lacks) and a pattern written for RE2;
+* ``automaton``: include/exclude patterns that RE2 cannot run (look-arounds), on a lazily built
+  DFA with the look-arounds as predicates of the position: a bounded time per name;
+* ``jsregex``: include/exclude patterns, JavaScript sources, in Python's syntax;
 * ``regex_safety``: refusing patterns for the backtracking engine whose backtracking can
   explode;
-* ``query``: ``SearchQuery``, the compiled ``Pattern``, the limits and the result shapes;
+* ``query``: ``SearchQuery``, the compiled ``Pattern``, the include/exclude ``NamePattern``,
+  the limits and the result shapes;
 * ``processes``: forking the child processes (tied to the server, registered, reaped);
 * ``corpus``: the in-memory corpus of decoded texts, kept current on every change;
 * ``selection``: which documents a query searches (masks, system, include/exclude);

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from array import array
 from functools import cache, lru_cache
 from typing import Any
@@ -46,6 +47,13 @@ _CATEGORY_SOURCE = {getattr(sre_parse, name): text for name, text in (
 _NEGATED_CATEGORY = {getattr(sre_parse, name): getattr(sre_parse, base) for name, base in (
     ("CATEGORY_NOT_DIGIT", "CATEGORY_DIGIT"), ("CATEGORY_NOT_SPACE", "CATEGORY_SPACE"),
     ("CATEGORY_NOT_WORD", "CATEGORY_WORD"))}
+
+
+#: Unicode's general categories (two letters; one letter names the group, ``LC`` the cased
+#: letters)
+GENERAL_CATEGORIES = ("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc",
+                      "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl",
+                      "Zp", "Cc", "Cf", "Cs", "Co", "Cn")
 
 
 class NotASet(Exception):
@@ -114,6 +122,31 @@ def category(code: Any, ascii_flag: bool) -> Ranges:
         return complement(category(base, ascii_flag))
     rx = re.compile(_CATEGORY_SOURCE[code] + "+", re.ASCII if ascii_flag else 0)
     return normalize([(m.start(), m.end() - 1) for m in rx.finditer(_every_character())])
+
+
+@cache
+def general_category(name: str) -> Ranges:
+    """The code points of a Unicode general category, as Python's ``unicodedata`` knows it:
+    ``Lu``, ``L`` (every ``L…``), ``LC`` (``Lu``, ``Ll``, ``Lt``); KeyError for another name."""
+    parts = [cat for cat in GENERAL_CATEGORIES
+             if cat == name or cat[0] == name or (name == "LC" and cat in ("Lu", "Ll", "Lt"))]
+    if not parts:
+        raise KeyError(name)
+    table = _general_categories()
+    return normalize([pair for cat in parts for pair in table[cat]])
+
+
+@lru_cache(maxsize=1)
+def _general_categories() -> dict[str, list[tuple[int, int]]]:
+    """Every code point's general category, as runs per category (once per process)."""
+    runs: dict[str, list[tuple[int, int]]] = {cat: [] for cat in GENERAL_CATEGORIES}
+    start, current = 0, unicodedata.category("\x00")
+    for code in range(1, MAX_CODE + 2):
+        cat = unicodedata.category(chr(code)) if code <= MAX_CODE else ""
+        if cat != current:
+            runs[current].append((start, code - 1))
+            start, current = code, cat
+    return runs
 
 
 @lru_cache(maxsize=1)

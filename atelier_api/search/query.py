@@ -8,6 +8,11 @@ wraps the pattern as ``.*pattern.*``), and ``case`` is ignored. Every pattern ru
 (linear time) when RE2 can express it (``engine``); a regex that needs Python's backtracking
 engine (look-around, back-references, ...) is refused with a 400 when its shape could make
 that engine backtrack for hours (``regex_safety``).
+
+The include/exclude patterns over document names (``name_regex``: JavaScript sources from the
+client's glob library, ``jsregex``) never reach the backtracking engine: RE2 runs them when it
+can express them, the automaton (``automaton``) the rest, look-arounds included, in a time per
+name that is bounded whatever the pattern.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from functools import lru_cache
 from typing import Any
 
 from atelier_api.errors import BadRequest
+from atelier_api.search.automaton import Automaton, Unsupported
 from atelier_api.search.engine import Regex, build
+from atelier_api.search.jsregex import python_source
 from atelier_api.search.regex_safety import check_safe
 from atelier_api.search.sre import sre_parse
 
@@ -149,16 +156,15 @@ def _regex_pattern(source: str) -> Pattern:
     return Pattern(line, True, whole)
 
 
-def _checked(source: str, flags: int, *, single_line: bool, names: bool = False) -> Regex:
+def _checked(source: str, flags: int, *, single_line: bool) -> Regex:
     """The pattern for both engines; a 400 when it is invalid, or when it needs the
-    backtracking engine and its shape can make that engine backtrack for hours (``names``:
-    a pattern over document names, see ``check_safe``)."""
+    backtracking engine and its shape can make that engine backtrack for hours."""
     try:
         rx = build(source, flags, single_line=single_line)
     except (re.error, OverflowError, RecursionError) as exc:
         raise BadRequest(f"Invalid regular expression '{source[:200]}': {exc}") from None
     if not rx.linear:
-        check_safe(_parse(source, flags), source, rx.lacks, count_choices=not names)
+        check_safe(_parse(source, flags), source, rx.lacks)
         _compile(source, flags)
     return rx
 
@@ -220,11 +226,39 @@ def _text(data: bytes) -> str:
     return text
 
 
-@lru_cache(maxsize=64)
-def name_regex(source: str, what: str) -> Regex | None:
-    """An include/exclude pattern over document paths (RE2 unless it needs what RE2 lacks)."""
+@dataclass(frozen=True)
+class NamePattern:
+    """An include/exclude pattern over document paths: RE2 where it can run it (``rx``, for
+    ASCII paths and for any), else the automaton (``automaton``)."""
+
+    rx: Regex
+    automaton: Automaton | None
+
+    def found(self, path: str) -> bool:
+        """True when the pattern matches somewhere in ``path``."""
+        program = self.rx.program(path.isascii())
+        if program.linear is not None:
+            return program.search(path) is not None
+        assert self.automaton is not None
+        return self.automaton.search(path)
+
+
+@lru_cache(maxsize=32)
+def name_regex(source: str, what: str) -> NamePattern | None:
+    """An include/exclude pattern (a JavaScript source) over document paths; a 400 when it is
+    invalid, or needs what no finite automaton has (a back-reference, ...) or is too large."""
     if not source:
         return None
     if len(source) > MAX_QUERY:
         raise BadRequest(f"'{what}' is longer than {MAX_QUERY} characters")
-    return _checked(source, 0, single_line=True, names=True)
+    try:
+        python = python_source(source)
+        rx = build(python, 0, single_line=True)
+        automaton = None if rx.linear else Automaton(sre_parse.parse(python))
+    except (re.error, ValueError, OverflowError, RecursionError) as exc:
+        raise BadRequest(f"Invalid regular expression '{source[:200]}' in '{what}': "
+                         f"{exc}") from None
+    except Unsupported as exc:
+        raise BadRequest(f"Regular expression '{source[:200]}' in '{what}' is not supported "
+                         f"for document names: it has {exc}") from None
+    return NamePattern(rx, automaton)

@@ -18,8 +18,7 @@ translators write them) costs a bounded time wherever it is tried, so its choice
 count.
 
 What passes still runs under the backtracking engine's time budget. Include/exclude patterns
-over document names (glob translations full of look-aheads) are not held to ``MAX_CHOICES``:
-their backtracking engine runs in a child process that the budget kills.
+over document names never come here: they run on RE2 or on the automaton (``automaton``).
 """
 
 from __future__ import annotations
@@ -33,14 +32,12 @@ from atelier_api.search.sre import REPEATS, sre_parse
 MAX_CHOICES = 6
 
 
-def check_safe(parsed: Any, source: str, lacks: str, *, count_choices: bool = True) -> None:
+def check_safe(parsed: Any, source: str, lacks: str) -> None:
     """Refuse (400) a pattern for the backtracking engine whose backtracking can explode;
-    ``lacks``: what RE2 lacks for it, for the message. ``count_choices`` False: only the
-    shapes that explode exponentially are refused (a pattern over document names, which runs
-    in a child process under the time budget)."""
+    ``lacks``: what RE2 lacks for it, for the message."""
     choices = [0]
     problem = _risky(parsed, False, choices)
-    if problem is None and count_choices and choices[0] > MAX_CHOICES:
+    if problem is None and choices[0] > MAX_CHOICES:
         problem = (f"more than {MAX_CHOICES} repeats of varying length or alternatives that "
                    "can start alike")
     if problem:

@@ -2,12 +2,12 @@
 system flag and the include/exclude patterns, over the files and over the corpus; with the
 system flag (always in ``%SYS``), also the compiler adapter's system documents
 (``system_sources``). The include/exclude patterns are decided for a whole list of paths at
-once (``KeepPaths``), so that a pattern the backtracking engine runs can be run in a child
-process."""
+once (``KeepPaths``), so that the caller can stop in between (``NameFilter.decide``)."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -17,30 +17,40 @@ from atelier_api.documents.names import DocName, parse_name
 from atelier_api.documents.store import DocumentStore
 from atelier_api.errors import BadRequest, InvalidName
 from atelier_api.search.corpus import Chunk, CorpusDoc, selected
-from atelier_api.search.engine import Regex
-from atelier_api.search.query import SearchQuery, name_regex
+from atelier_api.search.query import NamePattern, SearchQuery, name_regex
 
 #: Which of a list of document paths the include/exclude patterns keep, decided in one go
-#: (by the service: in a child process when a pattern needs the backtracking engine).
+#: (by the service: asking between paths whether the search must stop).
 KeepPaths = Callable[[list[str]], list[bool]]
+#: How often (seconds) ``NameFilter.decide`` asks whether to stop.
+STOP_CHECK = 0.05
 
 
 @dataclass(frozen=True)
 class NameFilter:
-    """The include/exclude patterns, over document paths (``doc_path``)."""
+    """The include/exclude patterns, over document paths (``doc_path``): each path costs a
+    bounded time (RE2 or the automaton, ``query.NamePattern``)."""
 
-    include: Regex | None
-    exclude: Regex | None
-
-    @property
-    def linear(self) -> bool:
-        """True when RE2 runs both (no backtracking engine)."""
-        return all(rx is None or rx.linear for rx in (self.include, self.exclude))
+    include: NamePattern | None
+    exclude: NamePattern | None
 
     def keeps(self, where: str) -> bool:
         """True when the path passes both patterns."""
-        return not ((self.include is not None and self.include.search(where) is None) or
-                    (self.exclude is not None and self.exclude.search(where) is not None))
+        return not ((self.include is not None and not self.include.found(where)) or
+                    (self.exclude is not None and self.exclude.found(where)))
+
+    def decide(self, paths: list[str], stop: Callable[[], str]) -> list[bool] | str:
+        """Which ``paths`` pass, or the reason ``stop`` gave (asked every ``STOP_CHECK`` s)."""
+        kept = []
+        due = time.monotonic() + STOP_CHECK
+        for path in paths:
+            if time.monotonic() >= due:
+                reason = stop()
+                if reason:
+                    return reason
+                due = time.monotonic() + STOP_CHECK
+            kept.append(self.keeps(path))
+        return kept
 
 
 def name_filter(query: SearchQuery) -> NameFilter | None:

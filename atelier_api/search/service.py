@@ -4,14 +4,14 @@ search job (``search_job``), with validation and the early-stop rules.
 Documents come from the namespace's in-memory corpus (``atelier_api.search.corpus``); every
 pattern runs on RE2 (linear time) unless it needs what only Python's backtracking engine has
 (``engine``); user regexes and wildcards run in a forked worker process that can be killed
-(``workers``). A search that needs the backtracking engine stops after
-``BACKTRACKING_SECONDS`` at the latest; a synchronous search stops when its client goes away
-(``client``). The synchronous endpoint gets its envelope JSON built as text
-(``search_envelope``). When
-generated documents take part (``gen`` with compiled output) the files are read one by one
-(``_search_files``). With the system flag (``sys=1``, always in ``%SYS``) the compiler
-adapter's system documents are searched after the workspace's, from their texts, within the
-same ``max``.
+(``workers``); include/exclude patterns are decided in this process, a bounded time per name
+(``automaton``), asking between names whether to stop. A search that needs the backtracking
+engine stops after ``BACKTRACKING_SECONDS`` at the latest; a synchronous search stops when its
+client goes away (``client``). The synchronous endpoint gets its envelope JSON built as text
+(``search_envelope``). When generated documents take part (``gen`` with compiled output) the
+files are read one by one (``_search_files``). With the system flag (``sys=1``, always in
+``%SYS``) the compiler adapter's system documents are searched after the workspace's, from
+their texts, within the same ``max``.
 """
 
 from __future__ import annotations
@@ -48,13 +48,7 @@ from atelier_api.search.selection import (
     spec_matchers,
     system_sources,
 )
-from atelier_api.search.workers import (
-    acquire,
-    isolated,
-    isolated_chunks,
-    keep_in_child,
-    no_fork,
-)
+from atelier_api.search.workers import acquire, isolated, isolated_chunks, no_fork
 from atelier_api.work.queue import JobContext, Work, work_error
 from atelier_api.work.queue import Outcome as JobOutcome
 
@@ -81,7 +75,7 @@ def search(store: DocumentStore, query: SearchQuery, *, on_file: Callable[[FileH
     say = console or (lambda _line: None)
     say(f"Searching for '{query.text}' in '{query.files}'")
     stop = _budgeted(should_stop or (lambda: ""), query)
-    keep = _keep_paths(store, query, stop)
+    keep = _keep_paths(query, stop)
     try:
         system = system_sources(store, query, keep)
     except _Stopped as exc:
@@ -141,7 +135,7 @@ def search_envelope(store: DocumentStore, query: SearchQuery, time_limit: float,
     console = [f"Searching for '{query.text}' in '{query.files}'"]
     result: list[str] = []
     stop = _budgeted(deadline_check(time_limit, gone=gone), query)
-    keep = _keep_paths(store, query, stop)
+    keep = _keep_paths(query, stop)
     try:
         system = system_sources(store, query, keep)
     except _Stopped as exc:
@@ -242,16 +236,15 @@ class _Stopped(Exception):
         self.reason = reason
 
 
-def _keep_paths(store: DocumentStore, query: SearchQuery, stop: Callable[[], str]
-                ) -> KeepPaths | None:
-    """How the include/exclude patterns are decided: in this process (None) when RE2 runs
-    them, else in a child process that ``stop`` can end (``_Stopped``)."""
+def _keep_paths(query: SearchQuery, stop: Callable[[], str]) -> KeepPaths | None:
+    """How the include/exclude patterns are decided (None: the query has none): in this
+    process, a bounded time per path, until ``stop`` gives a reason (``_Stopped``)."""
     names = name_filter(query)
-    if names is None or names.linear or not hasattr(os, "fork"):
+    if names is None:
         return None
 
     def keep(paths: list[str]) -> list[bool]:
-        kept = keep_in_child(paths, names, stop, store)
+        kept = names.decide(paths, stop)
         if isinstance(kept, str):
             raise _Stopped(kept)
         return kept
@@ -297,10 +290,9 @@ def deadline_check(seconds: float, cancelled: Callable[[], bool] | None = None,
 
 
 def _budgeted(stop: Callable[[], str], query: SearchQuery) -> Callable[[], str]:
-    """``stop``, plus the backtracking engine's time limit when the query (its pattern or its
-    include/exclude patterns) needs that engine."""
-    names = name_filter(query)
-    if compile_query(query).linear and (names is None or names.linear):
+    """``stop``, plus the backtracking engine's time limit when the query's pattern needs that
+    engine."""
+    if compile_query(query).linear:
         return stop
     end = time.monotonic() + BACKTRACKING_SECONDS
 

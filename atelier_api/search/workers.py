@@ -27,7 +27,7 @@ from atelier_api.search.plan import Plan
 from atelier_api.search.processes import fork, reap
 from atelier_api.search.query import FileHits, SearchQuery
 from atelier_api.search.scan import Found, Work_, inline, inline_chunks, scan_to
-from atelier_api.search.selection import NameFilter, Source
+from atelier_api.search.selection import Source
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +66,6 @@ def _child_scan(sources: list[Source], query: SearchQuery, send: Any) -> None:
         send.send(f"failed: {type(exc).__name__}: {exc}")
     finally:
         send.close()
-
-
-def keep_in_child(paths: list[str], names: NameFilter, stop: Callable[[], str],
-                  owner: object) -> list[bool] | str:
-    """Which ``paths`` the include/exclude patterns keep, decided in a child process of
-    ``owner`` (the patterns need the backtracking engine): the answers, or why it stopped."""
-    child = _one_off(lambda send: send.send_bytes(bytes(names.keeps(path) for path in paths)),
-                     owner)
-    if child is None:
-        return [names.keeps(path) for path in paths]
-    pid, receive = child
-    try:
-        for message in _from_child(receive.recv_bytes, receive.poll, stop):
-            if isinstance(message, str):
-                return message
-            return [bool(answer) for answer in message]
-        return "the search process ended unexpectedly"
-    finally:
-        reap(pid, receive)
 
 
 def _one_off(body: Callable[[Any], object], owner: object) -> tuple[int, Any] | None:
