@@ -56,6 +56,8 @@ _MENU_COLUMNS = [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"), ("items", "
 _TEMPLATE_COLUMNS = [("id", "TEXT"), ("name", "TEXT"), ("type", "TEXT"),
                      ("description", "TEXT"), ("Url", "TEXT")]
 _JOB_COLUMNS = [("Job", "TEXT"), ("ConfigName", "TEXT"), ("Status", "TEXT"), ("State", "TEXT")]
+_RESOURCE_COLUMNS = [("Name", "TEXT"), ("Description", "TEXT"), ("PublicPermission", "TEXT"),
+                     ("Type", "TEXT"), ("ResourceType", "TEXT")]
 
 
 def _dialog(ctx: Context, args: list[Any]) -> TableResult:
@@ -90,10 +92,12 @@ STATUS_COLUMNS = [("name", "TEXT"), ("inSourceControl", "INTEGER"), ("editable",
 
 def _get_status(ctx: Context, args: list[Any]) -> TableResult:
     """No source control: every document is editable and not checked out, but for the
-    system documents (read-only)."""
-    names = [str(a) for a in args if a not in (None, "")]
+    system documents (read-only). The argument is one name or a comma list (the import of
+    several documents asks at once): one row per document."""
+    first = str(args[0]) if args and args[0] not in (None, "") else ""
+    names = [n.strip() for n in first.split(",") if n.strip()]
     return TableResult(STATUS_COLUMNS, [(n, 0, int(not _is_system(ctx, n)), 0, "")
-                                        for n in names[:1]])
+                                        for n in dict.fromkeys(names)])
 
 
 def _is_system(ctx: Context, name: str) -> bool:
@@ -178,6 +182,11 @@ TABLE_QUERIES: dict[str, ClassQuery] = {
     "%csp.studiotemplatemgr_templates": ClassQuery(_TEMPLATE_COLUMNS,
                                                    _empty(_TEMPLATE_COLUMNS)),
     "ens.job_enumerate": ClassQuery(_JOB_COLUMNS, _empty(_JOB_COLUMNS)),
+    # no Interoperability, no security resources to offer in a sandbox: the wizards that
+    # ask get their columns and no rows
+    "ensportal.utils_enumeratemessageclasses": ClassQuery([("Name", "TEXT")],
+                                                          _empty([("Name", "TEXT")])),
+    "security.resources_list": ClassQuery(_RESOURCE_COLUMNS, _empty(_RESOURCE_COLUMNS)),
 }
 SCALAR_METHODS: dict[str, Callable[[Context, list[Any]], Any]] = {
     "%atelier_v1_utils.extension_extensionenabled": lambda ctx, args: 0,

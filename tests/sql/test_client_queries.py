@@ -34,6 +34,12 @@ def test_source_control_on_open_and_close(ro: Client) -> None:
         {"Enabled": 0}]
     status = ro.rows("select * from %Atelier_v1_Utils.Extension_GetStatus(?)", ["Pkg.A.cls"])
     assert status[-1]["editable"] == 1
+    # an import of several documents asks with a comma list: one row per document
+    several = ro.rows("select * from %Atelier_v1_Utils.Extension_GetStatus(?)",
+                      ["Pkg.A.cls,R.mac"])
+    assert [(r["name"], r["editable"]) for r in several] == [("Pkg.A.cls", 1), ("R.mac", 1)]
+    assert ro.rows("SELECT Name, 'm' AS Type FROM EnsPortal.Utils_EnumerateMessageClasses("
+                   "'','messages')") == []
     assert ro.rows("select * from %Atelier_v1_Utils.Extension_GetMenus(?,?,?)",
                    ["", "0", ""]) == []
     assert ro.rows("select %Atelier_v1_Utils.General_GetCSPToken(?) token",
