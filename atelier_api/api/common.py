@@ -242,14 +242,17 @@ def flag(name: str, default: bool = False) -> bool:
 
 
 def doc_response(status: int, *, schema: Any = None, description: str,
-                 headers: dict[str, Any] | None = None) -> Callable[[F], F]:
+                 headers: dict[str, Any] | None = None,
+                 content_type: str | None = None) -> Callable[[F], F]:
     """Document one response of a view for the OpenAPI document, like flask-smorest's
     ``Blueprint.alt_response`` but without wrapping the view: alt_response adds a wrapper
     per status (each one deep-copying the documentation so far, and each one a call on every
-    request), which cost start-up time and request latency for documentation alone."""
+    request), which cost start-up time and request latency for documentation alone.
+    ``content_type``: a body that is not the JSON envelope (``schema`` then an OpenAPI
+    schema object, such as a binary string)."""
     from flask_smorest.utils import resolve_schema_instance
 
-    resp: dict[str, Any] = {"description": description, "content_type": None}
+    resp: dict[str, Any] = {"description": description, "content_type": content_type}
     if schema is not None:
         resp["schema"] = resolve_schema_instance(schema)
     if headers is not None:

@@ -42,6 +42,7 @@ from atelier_api.api.schemas.documents import (
 from atelier_api.documents import textcodec, udl
 from atelier_api.documents.model import DeleteOutcome, DocInfo, Document
 from atelier_api.documents.names import CATEGORIES, ROUTINE_EXTS, DocName, parse_name
+from atelier_api.documents.roformat import RO_FORMAT, ro_lines
 from atelier_api.documents.store import DocumentStore, ListQuery
 from atelier_api.documents.tsindex import parse_ts
 from atelier_api.errors import BadRequest, DocumentNotFound, InvalidName
@@ -95,6 +96,8 @@ def system_document(store: DocumentStore, name: str, *, binary: bool = False,
             raise BadRequest("The XML export format is not available for this namespace")
         data = "\n".join(lines).encode("utf-8", "surrogatepass")
         return replace(base, content=store.export_format.export_lines(store.layout, doc, data))
+    if fmt == RO_FORMAT:
+        return replace(base, content=ro_lines(doc, lines, entry.ts))
     if doc.ext == "cls" and storage_only:
         return replace(base, flags=1, content=udl.storage_section(lines))
     if doc.ext == "cls" and fmt == "udl-multiline":
@@ -131,8 +134,11 @@ def _etag(ts: str) -> dict[str, str]:
 @blp.doc(parameters=[
     {"in": "query", "name": "binary", "schema": {"type": "integer", "enum": [0, 1]},
      "description": "1: base64 chunks (enc true) even for text"},
-    {"in": "query", "name": "format", "schema": {"type": "string",
-                                                 "enum": ["udl", "udl-multiline", "xml"]}},
+    {"in": "query", "name": "format", "schema": {"type": "string", "enum": [
+        "udl", "udl-multiline", "xml", RO_FORMAT]},
+     "description": "udl (default); udl-multiline: method arguments one per line; xml: one "
+                    "XML export; %RO: a routine in the legacy %RO export form (routines "
+                    "only; 400 for other documents); ignored with binary=1"},
     {"in": "query", "name": "storageOnly", "schema": {"type": "integer", "enum": [0, 1]},
      "description": "classes: only the Storage sections, flags 1"},
     {"in": "header", "name": "If-None-Match", "schema": {"type": "string"},
@@ -147,6 +153,8 @@ def get_doc(ns: str, name: str) -> Response:
     if request.method == "HEAD":  # werkzeug gives every GET rule HEAD too, matched first
         return _head(ns, name)
     fmt = request.args.get("format") or "udl"
+    if fmt.upper() == RO_FORMAT:
+        fmt = RO_FORMAT
     doc = _get(store_for(ns), name, binary=flag("binary"), fmt=fmt,
                storage_only=flag("storageOnly"))
     if _matches(request.headers.get("If-None-Match"), doc.ts):

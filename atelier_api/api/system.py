@@ -1,12 +1,14 @@
-"""Namespace info and the %SYS endpoints: jobs, cspapps, cspdebugid."""
+"""Namespace info and the %SYS endpoints: jobs, metadata, cspapps, cspdebugid."""
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response, current_app, g
 from flask_smorest import Blueprint
 
+from atelier_api.adapters.system_library import bound
 from atelier_api.api.common import (
     doc_response,
+    error_responses,
     flag,
     require_sys,
     respond,
@@ -16,7 +18,10 @@ from atelier_api.api.common import (
 )
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.api.schemas.server import NamespaceEnvelopeSchema
-from atelier_api.errors import NotFound
+from atelier_api.compile.lookups import Lookups
+from atelier_api.compile.metadata import MANIFEST, MetadataArchives, Source
+from atelier_api.documents.store import ListQuery
+from atelier_api.errors import ENVELOPE_HEADERS, NotFound
 
 blp = Blueprint("system", __name__, url_prefix="/api/atelier",
                 description="Namespace information and server-level (%SYS) endpoints.")
@@ -45,6 +50,63 @@ def jobs(ns: str) -> Response:
     require_sys(ns)
     rows = services().jobs.rows(flag("system"))
     return respond({"content": [r.to_dict() for r in rows]})
+
+
+ZIP_MIMETYPE = "application/zip"
+_errors = error_responses({401: "not logged in", 404: "not %SYS, or no such database",
+                           501: "the compiler adapter does not support action/index"})
+
+
+@blp.route(NS + "/metadata/<database>", methods=["GET"])
+@doc_response(200, schema={"type": "string", "format": "binary"}, content_type=ZIP_MIMETYPE,
+              description=f"the bytes of the database's METADATA.zip: {MANIFEST} "
+                          '({"database", "server", "api", "classes": [names]}) and one '
+                          "index/<Pkg.Name.cls>.json per class holding its action/index "
+                          "entry")
+@_errors(401, 404, 501)
+@versioned(1)
+def metadata(ns: str, database: str) -> Response:
+    """GetMetaData: METADATA.zip of a database, the index of its classes (%SYS only).
+
+    A database is that of a namespace (USER, IRISSYS, a configured ``db``) or a library
+    database of the compiler adapter's system classes (IRISLIB, ENSLIB); any other name is a
+    404. The archive holds each class's action/index entry (Atelier's own file format is not
+    documented; this is the same information in this server's terms).
+    """
+    require_sys(ns)
+    svc = services()
+    wanted = database.upper()
+    sources = []
+    for name, store in svc.stores.items():
+        if store.db.upper() == wanted:
+            listed = store.list(ListQuery(cats=frozenset({"CLS"})))
+            sources.append(Source(_lookups(name), tuple((i.name, i.ts) for i in listed)))
+    system = store_for("%SYS")
+    library = bound(system).entries()
+    spellings = {db.upper(): db for db in [*(e.db for e in library),
+                                           *(s.db for s in svc.stores.values())]}
+    if wanted not in spellings:
+        raise NotFound(f"Database '{database}' does not exist")
+    shipped = tuple((e.name, e.ts) for e in library
+                    if e.db.upper() == wanted and e.name.lower().endswith(".cls"))
+    if shipped:
+        sources.append(Source(_lookups(system.namespace), shipped))
+    data = _archives().archive(spellings[wanted], sources)
+    resp = Response(data, status=200, mimetype=ZIP_MIMETYPE)
+    resp.headers.update(ENVELOPE_HEADERS)
+    resp.headers["Content-Disposition"] = 'attachment; filename="METADATA.zip"'
+    return resp
+
+
+def _lookups(namespace: str) -> Lookups:
+    service = services().compiling[namespace]
+    return Lookups(service.store, service.catalog, services().compiler)
+
+
+def _archives() -> MetadataArchives:
+    """The app's archive builder (keeps the last archives built)."""
+    return current_app.extensions.setdefault(  # type: ignore[no-any-return]
+        "atelier-metadata", MetadataArchives())
 
 
 @blp.route(NS + "/cspapps", methods=["GET"], defaults={"target": None})

@@ -7,6 +7,15 @@ then carry positions too. ``others`` only lists documents that exist (a class's 
 appears once a compile with ``k`` generated it). Adapter faults are an HTTP 200 with
 ``status.errors`` and per-entry ``status``, never a 500.
 
+Routine positions are IRIS's ``label+offset`` (``offset`` lines below the line of ``label``;
+no label: from the top, where line 0 is the UDL ``ROUTINE`` header). The client reads the
+positions of ``others`` by the other document's type (``viewOthers``): an ``.int`` as
+``X.int:+offset``, a ``.mac`` as ``X.mac:+offset+namespace``. The adapter maps a ``.mac``
+line to its ``.int`` line (``X.mac:+n`` in, ``X.int:+m`` out); this module turns a label
+position of a ``.mac`` into that absolute form first, and answers the way back (``X.int``
+position -> ``X.mac:+n+NS``) by asking the adapter for the ``.mac`` line that maps to the
+``.int`` line (a binary search: the map only grows down the routine).
+
 A name the workspace does not have may be one of the adapter's system documents
 (``atelier_api.adapters.system_library``): it is indexed from its signature text, with ``db``
 its library database and, for a class, ``depl`` true (the implementation is not there: like
@@ -46,6 +55,11 @@ from atelier_api.errors import AtelierError, BadRequest, DocumentNotFound, Inval
 
 log = logging.getLogger(__name__)
 _POSITION_RE = re.compile(r"(?P<name>[^:]+):(?P<pos>[%\w\"]*\+\d+|[%\w\"]+)")
+_LABEL_OFFSET_RE = re.compile(r"(?P<label>[%\w\"]*)(?:\+(?P<offset>\d+))?")
+#: the characters that may continue a label name (a label ends at anything else)
+_LABEL_CHARS = frozenset("%ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+#: most adapter look-ups one ``.int`` -> ``.mac`` position may take
+MAX_POSITION_PROBES = 64
 _MACRO_RE = re.compile(r"%?[A-Za-z0-9]+")
 MACRO_KINDS = ("definition", "location", "list")
 
@@ -118,6 +132,10 @@ class Lookups:
                              "are accepted in one request")
         view = StoreWorkspace(self.store, self.catalog)
         wanted = [self._item(raw, view, positions) for raw in items]
+        for w in wanted:
+            if w.position and w.source is not None and w.doc is not None and (
+                    w.doc.ext == "mac"):
+                w.position = _absolute(w.source.lines, w.position)
         found = [w for w in wanted if w.source is not None]
         request = IndexRequest(tuple(w.source for w in found if w.source is not None), view,
                                tuple((w.source.name, w.position) for w in found
@@ -130,8 +148,8 @@ class Lookups:
                 w.status = str(error["error"])
             return Answer([self._missing(w) for w in wanted], [error])
         entries = iter(result.entries)
-        return Answer([self._entry(w, next(entries)) if w.source is not None and not w.status
-                       else self._missing(w) for w in wanted])
+        return Answer([self._entry(w, next(entries), view) if w.source is not None and
+                       not w.status else self._missing(w) for w in wanted])
 
     def _item(self, raw: str, view: StoreWorkspace, positions: bool) -> _Item:
         name, position = raw, ""
@@ -159,7 +177,7 @@ class Lookups:
                 "others": [], "cat": doc.cat if doc else "", "status": item.status,
                 "content": {}}
 
-    def _entry(self, item: _Item, entry: IndexEntry) -> dict[str, Any]:
+    def _entry(self, item: _Item, entry: IndexEntry, view: StoreWorkspace) -> dict[str, Any]:
         assert item.doc is not None and item.source is not None
         system = item.system
         gen = entry.gen or (system is None and self.catalog is not None and
@@ -167,10 +185,27 @@ class Lookups:
         content = _summary(entry.content) if entry.content is not None else {}
         if system is not None and content:
             content["depl"] = True  # signature text only: read-only, like a deployed class
+        others = [o for o in entry.others if self._exists(o.split(":", 1)[0])]
+        if item.position and item.doc.ext == "int":
+            others = [self._mac_position(view, item.source, item.position, o) for o in others]
         return {"name": item.doc.name, "db": system.db if system else self.store.db,
-                "ts": item.source.ts, "gen": gen,
-                "others": [o for o in entry.others if self._exists(o.split(":", 1)[0])],
+                "ts": item.source.ts, "gen": gen, "others": others,
                 "cat": item.doc.cat, "status": entry.status, "content": content}
+
+    # -- .int position -> .mac position -------------------------------------------------------
+    def _mac_position(self, view: StoreWorkspace, source: SourceDoc, position: str,
+                      other: str) -> str:
+        """``other`` (a plain ``X.mac`` of an ``.int`` entry) with the position of the
+        ``.mac`` line that ``position`` of the ``.int`` comes from: ``X.mac:+n+NS``.
+        Anything else, or a line the adapter maps nowhere, stays as it is."""
+        if ":" in other or not other.lower().endswith(".mac"):
+            return other
+        target = _line_of(source.lines, position)
+        mac = view.document(other)
+        if target is None or mac is None:
+            return other
+        line = _MacSearch(self.adapter, view, mac, source.name).line_for(target)
+        return other if line is None else f"{other}:+{line}+{self.store.namespace}"
 
     def _exists(self, name: str) -> bool:
         try:
@@ -202,6 +237,105 @@ class Lookups:
             return Answer(_macro_content(kind, MacroResult()),
                           [_adapter_error(self.adapter, "macros", exc)])
         return Answer(_macro_content(kind, result))
+
+
+class _MacSearch:
+    """The ``.mac`` line an ``.int`` line comes from, found through the adapter's own
+    ``.mac`` -> ``.int`` map (``X.mac:+n`` -> ``X.int:+m``): a binary search over the
+    ``.mac`` lines, since a later ``.mac`` line never maps to an earlier ``.int`` line.
+    Lines the preprocessor drops (``#define``, ``#include``...) map nowhere."""
+
+    def __init__(self, adapter: Adapter, view: StoreWorkspace, mac: SourceDoc,
+                 int_name: str) -> None:
+        self.adapter = adapter
+        self.view = view
+        self.mac = mac
+        self.int_name = int_name.lower()
+        self.seen: dict[int, int | None] = {}
+
+    def probe(self, line: int) -> int | None:
+        """The ``.int`` line the adapter maps ``.mac`` line ``line`` to (None: dropped)."""
+        if line not in self.seen:
+            if len(self.seen) >= MAX_POSITION_PROBES:
+                raise _GiveUp
+            request = IndexRequest((self.mac,), self.view, ((self.mac.name, f"+{line}"),))
+            try:
+                result: IndexResult = call(self.adapter, Capability.INDEX, request)
+            except Exception:  # no position then: the plain name is still right
+                raise _GiveUp from None
+            found = None
+            for other in result.entries[0].others if result.entries else ():
+                name, _, pos = other.partition(":")
+                if name.lower() == self.int_name and pos.startswith("+") and pos[1:].isdigit():
+                    found = int(pos[1:])
+            self.seen[line] = found
+        return self.seen[line]
+
+    def line_for(self, target: int) -> int | None:
+        """The first ``.mac`` line mapped to ``.int`` line ``target``; else the nearest one
+        above it; None when no line maps at or above it (or the search gave up)."""
+        lo, hi = 1, len(self.mac.lines) - 1  # line 0 is the ROUTINE header
+        first_at: tuple[int, int] | None = None  # (line, .int line) mapped to target or later
+        last_above: int | None = None  # the last line mapped before target (above it)
+        try:
+            while lo <= hi:
+                mid = lo + (hi - lo) // 2
+                line, mapped = mid, self.probe(mid)
+                while mapped is None and line < hi:
+                    line += 1
+                    mapped = self.probe(line)
+                if mapped is None:  # nothing from mid to hi maps anywhere
+                    hi = mid - 1
+                elif mapped >= target:
+                    first_at, hi = (line, mapped), mid - 1
+                else:
+                    last_above, lo = line, line + 1
+        except _GiveUp:
+            return None
+        if first_at is not None and first_at[1] == target:
+            return first_at[0]
+        return last_above if last_above is not None else None
+
+
+class _GiveUp(Exception):
+    """The ``.mac`` line search stopped (too many look-ups, or the adapter failed)."""
+
+
+def _parse_position(position: str) -> tuple[str, int] | None:
+    """(label, offset) of ``label+offset``, ``+offset`` or ``label``; None otherwise."""
+    match = _LABEL_OFFSET_RE.fullmatch(position)
+    if match is None:
+        return None
+    return match.group("label").strip('"'), int(match.group("offset") or 0)
+
+
+def _label_line(lines: tuple[str, ...] | list[str], label: str) -> int | None:
+    """The line (0: the ROUTINE header, never a label) where ``label`` starts, or None."""
+    for number, text in enumerate(lines):
+        if number and text.startswith(label) and (
+                len(text) == len(label) or text[len(label)] not in _LABEL_CHARS):
+            return number
+    return None
+
+
+def _line_of(lines: tuple[str, ...] | list[str], position: str) -> int | None:
+    """The absolute line of a routine position (``label+offset``), or None when its label
+    is not in the routine or the line lies past the end."""
+    parsed = _parse_position(position)
+    if parsed is None:
+        return None
+    label, offset = parsed
+    start = _label_line(lines, label) if label else 0
+    if start is None or start + offset >= len(lines):
+        return None
+    return start + offset
+
+
+def _absolute(lines: tuple[str, ...], position: str) -> str:
+    """A ``.mac`` position as the adapter reads it: ``+n`` from the top ('' when the label is
+    not in the routine: the other document is then named without a position)."""
+    line = _line_of(lines, position)
+    return "" if line is None else f"+{line}"
 
 
 def _macro_content(kind: str, result: MacroResult) -> dict[str, Any]:

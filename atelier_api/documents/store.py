@@ -29,6 +29,7 @@ from atelier_api.documents.model import DeleteOutcome, DocInfo, Document, PutOut
 from atelier_api.documents.modified import Snapshots, crhash
 from atelier_api.documents.namemap import NameMap, name_at
 from atelier_api.documents.names import DocName, is_text_web_file, parse_name
+from atelier_api.documents.roformat import RO_FORMAT, ro_lines
 from atelier_api.documents.texts import (
     SourceText,
     TextStore,
@@ -38,7 +39,7 @@ from atelier_api.documents.texts import (
 from atelier_api.documents.tsindex import TsIndex, format_ts, parse_ts
 from atelier_api.errors import BadRequest, Conflict, DocumentNotFound, InvalidName
 
-FORMATS = ("udl", "udl-multiline", "xml")
+FORMATS = ("udl", "udl-multiline", "xml", RO_FORMAT)
 _LOCK_STRIPES = 64
 
 
@@ -183,6 +184,8 @@ class DocumentStore:
         if fmt == "xml":  # the document as one XML export (atelier_api.xmlexport)
             return _replace(base, content=self._export_format().export_lines(
                 self.layout, doc, data))
+        if fmt == RO_FORMAT:  # a routine in the legacy %RO export form (documents.roformat)
+            return _replace(base, content=ro_lines(doc, lines, base.ts))
         if doc.ext == "cls" and storage_only:
             return _replace(base, flags=1, content=udl.storage_section(lines))
         if doc.ext == "cls" and fmt == "udl-multiline":

@@ -33,6 +33,7 @@ from atelier_api.config import ConfigError, NamespaceConfig, Settings, state_dir
 from atelier_api.documents.fsutil import atomic_write, fsync_dir, open_regular, remove_durably
 from atelier_api.documents.layout import Layout, WebApp, document_paths
 from atelier_api.sandbox.changes import Changes, redact
+from atelier_api.sandbox.vscode_app import with_vscode_app
 
 log = logging.getLogger(__name__)
 RECORD = "workspace.json"
@@ -128,7 +129,7 @@ def prepare_workspaces(
     resets each workspace to its original state and drops its derived data.
     """
     state = state_dir(settings)
-    spaces = {ns.name: _prepare(ns, state, settings.start_mode, launch)
+    spaces = {ns.name: _prepare(with_vscode_app(ns, state), state, settings.start_mode, launch)
               for ns in settings.namespaces}
     resolved = tuple(ws.ns for ws in spaces.values())
     return replace(settings, namespaces=resolved), spaces

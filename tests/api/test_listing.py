@@ -170,7 +170,9 @@ def test_namespace_info(api: Api) -> None:
 
 def test_cspapps_of_a_namespace(api: Api) -> None:
     assert body(api.get(url("%SYS", "cspapps/USER")))["result"]["content"] == ["/csp/user"]
-    assert body(api.get(url("%SYS", "cspapps/%25SYS")))["result"]["content"] == ["/csp/sys"]
+    # %SYS of the server's own state folder also has /_vscode (isfs folders' .vscode files)
+    assert body(api.get(url("%SYS", "cspapps/%25SYS")))["result"]["content"] == [
+        "/csp/sys", "/_vscode"]
 
 
 def test_cspapps_detail(api: Api) -> None:
@@ -180,10 +182,10 @@ def test_cspapps_detail(api: Api) -> None:
 
 def test_cspapps_of_all_namespaces(api: Api) -> None:
     assert sorted(body(api.get(url("%SYS", "cspapps")))["result"]["content"]) == [
-        "/csp/sys", "/csp/user"]
+        "/_vscode", "/csp/sys", "/csp/user"]
     detail = body(api.get(url("%SYS", "cspapps"), query_string={"detail": "1"}))
-    assert sorted(a["name"] for a in detail["result"]["content"]) == ["/csp/sys", "/csp/user"]
-    assert all(a["default"] is True for a in detail["result"]["content"])
+    assert {a["name"]: a["default"] for a in detail["result"]["content"]} == {
+        "/_vscode": False, "/csp/sys": True, "/csp/user": True}
 
 
 def test_cspapps_unknown_namespace_is_404(api: Api) -> None:

@@ -35,7 +35,7 @@ def test_connect(running: Running) -> None:
     assert apps == ["/csp/user"]
     sys_apps = client.call("GET", ns_path("%SYS", "cspapps/%25SYS"))
     assert sys_apps.status_code == 200
-    assert "/_vscode" not in envelope(sys_apps)["result"]["content"]
+    assert "/_vscode" in envelope(sys_apps)["result"]["content"]  # isfs .vscode files
     # 4. HEAD of the webapp's .vscode/settings.json: 404 (no body) is fine
     head = client.call("HEAD", doc("/csp/user/.vscode/settings.json"))
     assert head.status_code == 404
