@@ -107,25 +107,28 @@ def _block_end(lines: list[str], start: int) -> int:
     return len(lines) - 1
 
 
-def split_arguments(text: str) -> list[str]:
-    """Split a formal argument list at top-level commas (respecting (), {} and strings)."""
-    parts: list[str] = []
-    current: list[str] = []
+def top_level(text: str, sep: str) -> list[int]:
+    """The positions of ``sep`` in ``text`` outside (), {} and strings."""
+    found: list[int] = []
     depth, quoted = 0, False
-    for char in text:
+    for at, char in enumerate(text):
         if char == '"':
             quoted = not quoted
         elif not quoted and char in "({":
             depth += 1
         elif not quoted and char in ")}":
             depth -= 1
-        elif not quoted and depth == 0 and char == ",":
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
-    if "".join(current).strip():
-        parts.append("".join(current).strip())
+        elif not quoted and depth == 0 and char == sep:
+            found.append(at)
+    return found
+
+
+def split_arguments(text: str) -> list[str]:
+    """Split a formal argument list at top-level commas (respecting (), {} and strings)."""
+    bounds = [-1, *top_level(text, ","), len(text)]
+    parts = [text[a + 1:b].strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    if parts and not parts[-1]:
+        parts.pop()
     return parts
 
 

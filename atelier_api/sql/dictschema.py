@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from atelier_api.documents.udl import split_arguments
+from atelier_api.documents.udl import split_arguments, top_level
 from atelier_api.documents.udlscan import ClassInfo, Member
 
 Row = dict[str, Any]
@@ -286,17 +286,10 @@ def _formal_spec(spec: str) -> str:
 def _split_top(text: str, sep: str) -> tuple[str, str, str]:
     """``text.partition(sep)`` at the first ``sep`` outside parentheses, braces and
     strings."""
-    depth, quoted = 0, False
-    for at, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in "({":
-            depth += 1
-        elif not quoted and char in ")}":
-            depth -= 1
-        elif not quoted and depth == 0 and char == sep:
-            return text[:at], sep, text[at + 1:]
-    return text, "", ""
+    found = top_level(text, sep)
+    if not found:
+        return text, "", ""
+    return text[:found[0]], sep, text[found[0] + 1:]
 
 
 def _type_params(text: str) -> str:
