@@ -11,7 +11,8 @@ that engine backtrack for hours (``regex_safety``).
 
 The include/exclude patterns over document names (``name_regex``: JavaScript sources from the
 client's glob library, ``jsregex``) never reach the backtracking engine: RE2 runs them when it
-can express them, the automaton (``automaton``) the rest, look-arounds included, in a time per
+can express them or once the glob library's look-aheads are rewritten away (``lookfree``), the
+automaton (``automaton``) the rest, look-arounds included, in a time per
 name that is bounded whatever the pattern.
 """
 
@@ -26,6 +27,7 @@ from atelier_api.errors import BadRequest
 from atelier_api.search.automaton import Automaton, Unsupported
 from atelier_api.search.engine import Regex, build
 from atelier_api.search.jsregex import python_source
+from atelier_api.search.lookfree import rewrite
 from atelier_api.search.regex_safety import check_safe
 from atelier_api.search.sre import sre_parse
 
@@ -254,6 +256,11 @@ def name_regex(source: str, what: str) -> NamePattern | None:
     try:
         python = python_source(source)
         rx = build(python, 0, single_line=True)
+        if not rx.linear:  # the glob library's look-aheads, rewritten away when provable
+            plain = rewrite(python)
+            if plain is not None:
+                rewritten = build(plain, 0, single_line=True)
+                rx = rewritten if rewritten.linear else rx
         automaton = None if rx.linear else Automaton(sre_parse.parse(python))
     except (re.error, ValueError, OverflowError, RecursionError) as exc:
         raise BadRequest(f"Invalid regular expression '{source[:200]}' in '{what}': "

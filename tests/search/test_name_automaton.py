@@ -235,7 +235,7 @@ def test_javascript_class_quirks() -> None:
 
 def test_a_property_pattern_is_run_by_the_automaton_when_it_has_look_aheads() -> None:
     found = name_regex(r"^\/(?!\.)[\p{L}\p{Nl}][^/]*?\.cls$", "include")
-    assert found is not None and found.automaton is not None
+    assert found is not None  # its one look-ahead is rewritten away (lookfree): RE2 runs it
     assert [found.found(n) for n in ("/Éa.cls", "/1a.cls", "/.a.cls", "/a/b.cls")] == [
         True, False, False, False]
 
