@@ -31,7 +31,8 @@ from atelier_api.errors import BadRequest, NotFound
 from atelier_api.run.unittests import parse_request, unittest_job
 from atelier_api.search.query import DEFAULT_MAX, SearchQuery
 from atelier_api.search.service import search_job
-from atelier_api.work.queue import Poll
+from atelier_api.sql.projects import project_documents
+from atelier_api.work.queue import Outcome, Poll
 
 blp = Blueprint("work", __name__, url_prefix="/api/atelier",
                 description="The async work queue the VS Code extension compiles through: "
@@ -117,9 +118,6 @@ _SEARCH_FLAGS = {"regex": "regex", "word": "word", "case": "case", "wild": "wild
 
 def _search_body(body: dict[str, Any]) -> tuple[SearchQuery, bool]:
     """A /work search body as a query, and whether it wants console output (400 if bad)."""
-    if body.get("project"):
-        raise BadRequest("Searching a project is not supported by this server yet; search "
-                         "with 'documents' masks instead")
     text, docs = body.get("query"), body.get("documents", "*")
     if not isinstance(text, str) or not text:
         raise BadRequest("A search needs a non-empty 'query' string")
@@ -147,8 +145,22 @@ def _bool(body: dict[str, Any], name: str, default: bool = False) -> bool:
 
 
 def _queue_search(ns: str, body: dict[str, Any]) -> Response:
-    query, console = _search_body(body)
     store = store_for(ns)
+    project = body.get("project")
+    if project:
+        # a project folder: its documents, whatever 'documents' says (as IRIS does, and
+        # system, generated and mapped are ignored)
+        if not isinstance(project, str):
+            raise BadRequest("'project' must be the name of a project")
+        names = project_documents(services().sql[store.namespace].projects, store, project)
+        body = {**body, "documents": ",".join(names) or "", "system": False,
+                "generated": False}
+        if not names:   # an empty project: nothing to search (not everything)
+            job_id = services().work.submit(store.namespace, "search",
+                                            lambda _ctx: Outcome([]),
+                                            services().settings.work_time_limit_seconds)
+            return respond({"content": {}}, status=202, headers={"Location": str(job_id)})
+    query, console = _search_body(body)
     job_id = services().work.submit(store.namespace, "search",
                                     search_job(store, query, console=console),
                                     services().settings.work_time_limit_seconds)

@@ -81,6 +81,29 @@ def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any
     return out
 
 
+def project_documents(path: str, store: DocumentStore, project: str) -> list[str]:
+    """The document names of a project (a ``/work`` search in a project folder): its class,
+    routine and web file items, the classes of its packages and the files of its web
+    folders, named as documents are (``Pkg.A.cls``, ``R.mac``, ``/csp/user/x.js``)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("ATTACH DATABASE ? AS proj", (f"file:{path}?mode=ro",))
+        rows = project_items(conn, store, [project, 1])
+    finally:
+        conn.close()
+    names: list[str] = []
+    for _id, name, kind, _package in rows:
+        if kind in ("PKG", "DIR"):
+            continue    # expanded into their classes and files
+        if kind == "CLS":
+            names.append(f"{name}.cls")
+        elif kind == "CSP":
+            names.append("/" + name.lstrip("/"))
+        else:
+            names.append(name)
+    return list(dict.fromkeys(names))
+
+
 def _expand(docs: list[DocInfo], name: str, kind: str) -> list[tuple[str, str]]:
     out = []
     prefix = name.lower().strip("/") + ("." if kind == "PKG" else "/")
