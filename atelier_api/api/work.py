@@ -25,7 +25,10 @@ from atelier_api.api.common import (
     store_for,
     versioned,
 )
-from atelier_api.api.schemas.actions import CompileEnvelopeSchema, WorkBodySchema
+from atelier_api.api.schemas.actions import (
+    WorkBodySchema,
+    WorkPollEnvelopeSchema,
+)
 from atelier_api.api.schemas.documents import EnvelopeSchema
 from atelier_api.errors import BadRequest, NotFound
 from atelier_api.run.unittests import parse_request, unittest_job
@@ -208,7 +211,7 @@ def _final(poll: Poll, *, with_errors: bool = True) -> Response:
 
 
 @blp.route(NS + "/work/<job_id>", methods=["GET"])
-@doc_response(200, schema=CompileEnvelopeSchema, description="running (Retry-After set, "
+@doc_response(200, schema=WorkPollEnvelopeSchema, description="running (Retry-After set, "
                   "new console lines; a compile's result {}, a search's or unit-test run's "
                   "new items: documents found, or finished tests' result rows {class, "
                   "method?, status 0 failed/1 passed/2 skipped, duration ms, failures "

@@ -35,6 +35,17 @@ class CompileEnvelopeSchema(EnvelopeSchema):
     result = fields.Nested(CompileResultSchema, required=True)
 
 
+class WorkPollEnvelopeSchema(EnvelopeSchema):
+    """Envelope of a ``/work`` poll: a compile's ``result`` is an object; a search's or a
+    unit-test run's is an array of the items found since the last poll (once, while a
+    ``debug: true`` run waits for its debugger, ``{"content": {"debugReady": true}}``)."""
+
+    result = fields.Raw(required=True, metadata={
+        "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}],
+        "description": "compile: {content: [...]} (final) or {}; search and unittest: "
+                       "the new items"})
+
+
 class ArgSchema(Schema):
     """A method argument."""
 
@@ -167,6 +178,9 @@ class WorkBodySchema(Schema):
                                                     "objects; search: masks such as "
                                                     "'*.cls,*.mac'",
                                      "example": ["Demo.Person.cls"]})
+    project = fields.String(metadata={"description": "search: search this Studio project's "
+                                                     "documents (documents, system and "
+                                                     "generated are then ignored)"})
     flags = fields.String(metadata={"example": "cuk"})
     source = StrictBoolean(metadata={"description": "false: no Storage lines in the result"})
     query = fields.String(metadata={"description": "search: the text or pattern"})
