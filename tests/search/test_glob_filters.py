@@ -14,14 +14,8 @@ as ``exclude`` of real ``/work`` searches, whose documents must be exactly those
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -33,13 +27,14 @@ import pytest
 import requests
 from envelopes import PASSWORD, USER
 
+from tests.e2e.conftest import launch, stop, wait_for_port
+
 #: the version of the glob library in the extension's package-lock.json
 MINIMATCH = "minimatch@10.2.5"
 JS = Path(__file__).parent / "js" / "minimatch_globs.js"
 MARK = "globmark"  # in every document: a search for it finds every document it may search
 DOCUMENTS = "*.cls,*.mac,*.inc,*.int,*.cspall"
 WORK = "/api/atelier/v8/USER/work"
-LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 CLASSES = [
     "Demo.Person", "Demo.Utils", "Demo.Tests.PersonTest", "Demo.Tests.UtilsTest",
@@ -183,45 +178,16 @@ def _session() -> requests.Session:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("globs")
-    ws, home = tmp / "ws", tmp / "home"
+    ws = tmp / "ws"
     ws.mkdir()
-    home.mkdir()
     names = _workspace(ws)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
-    env.update(HOME=str(home), XDG_STATE_HOME=str(home / "state"), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "atelier_api", "serve", "--port", "0", "--state-dir",
-         str(tmp / "state"), "--namespace", f"USER={ws}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        start_new_session=True)
-    live = Live(proc, names)
-    ports: queue.Queue[int | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            live.lines.append(line)
-            match = LISTENING.search(line)
-            if match:
-                ports.put(int(match.group(1)))
-        ports.put(None)
-    threading.Thread(target=pump, daemon=True).start()
+    started = launch(["serve", "--port", "0", "--state-dir", str(tmp / "state"),
+                      "--namespace", f"USER={ws}"], tmp / "home")
     try:
-        try:
-            port = ports.get(timeout=60)
-        except queue.Empty:
-            port = None
-        assert port, "server did not start:\n" + "".join(live.lines)
-        live.port = port
-        yield live
+        port = wait_for_port(started)
+        yield Live(started.proc, names, started.lines, port)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(started)
 
 
 def queue_search(session: requests.Session, live: Live, **fields: Any) -> requests.Response:
