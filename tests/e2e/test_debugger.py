@@ -19,7 +19,7 @@ import websocket
 from tests.debug.client import HANG_GUARD, DbgpClient, debug_url, value
 from tests.debug.xmldom import install_xmldom, xmldom
 
-from .conftest import Client, Server, ns_path
+from .conftest import Client, Server, launch, ns_path, stop, wait_for_port
 
 HELLO = """Class Demo.Hello
 {
@@ -67,20 +67,41 @@ class Bed:
         assert done.status_code == 200, done.text
 
 
-@pytest.fixture
-def bed(tmp_path: Path, start: Callable[..., Server]) -> Iterator[Bed]:
-    ws = tmp_path / "ws"
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    """One server for the module's tests (each starts its own debug sessions): a workspace
+    with Demo.Hello, compiled; tests add the documents they need."""
+    tmp = tmp_path_factory.mktemp("debugger")
+    ws = tmp / "ws"
     (ws / "Demo").mkdir(parents=True)
     (ws / "Demo" / "Hello.cls").write_text(HELLO)
-    server = start(["serve", "--port", "0", "--state-dir", str(tmp_path / "state"),
-                    "--namespace", f"USER={ws}"])
+    server = launch(["serve", "--port", "0", "--state-dir", str(tmp / "state"),
+                     "--namespace", f"USER={ws}"], tmp / "home")
+    try:
+        wait_for_port(server)
+        client = Client(server.base)
+        client.login()
+        Bed(server, client, ws).compile("Demo.Hello.cls")
+        client.close()
+        yield server, ws
+    finally:
+        stop(server)
+
+
+@pytest.fixture
+def bed(shared: tuple[Server, Path]) -> Iterator[Bed]:
+    server, ws = shared
     client = Client(server.base)
     client.login()
     bed = Bed(server, client, ws)
-    bed.compile("Demo.Hello.cls")
     yield bed
     for d in bed.opened:
         d.close()
+    # the next test starts with no debug session left (its jobs-list checks count them)
+    deadline = time.monotonic() + HANG_GUARD
+    while _debug_jobs(bed):
+        assert time.monotonic() < deadline, "a debug session outlived its socket"
+        time.sleep(0.05)
     client.close()
 
 
@@ -668,17 +689,17 @@ def test_the_readme_launch_json_works_on_the_demo(start: Callable[..., Server],
             if c["request"] == "attach"] == ["${command:PickProcess}"]
     stops = {"Debug Demo.Utils.Sum": ("Demo.Utils.cls", "Sum", 5),        # quit total
              "Debug DemoRoutine": ("DemoRoutine.mac", None, 7)}   # editor line 8: $$$DemoLog
-    for launch in launches:
+    for config in launches:
         d = bed.debugger()
         d.handshake()
-        assert d.launch(f"USER:{launch['program']}").error is None, launch
-        doc, method, where = stops[launch["name"]]
+        assert d.launch(f"USER:{config['program']}").error is None, config
+        doc, method, where = stops[config["name"]]
         if method is not None:
             assert d.break_class("USER", doc, method, where).error is None
         else:
             assert d.break_routine("USER", doc, where).error is None
-        assert d.ok("run").get("status") == "break", launch
-        assert d.ok("run").get("status") == "stopped", launch
+        assert d.ok("run").get("status") == "break", config
+        assert d.ok("run").get("status") == "stopped", config
         assert not any("<" in line for line in d.output), d.output
     assert "".join(d.output) == "[demo] greeting World\r\nHello, World!\r\n"
     for d in bed.opened:
