@@ -133,7 +133,7 @@ def test_cancel_a_search(space: Space) -> None:
 @pytest.mark.parametrize("fields", [
     {"query": ""}, {"query": 5}, {"documents": 7}, {"max": "many"}, {"max": 0},
     {"regex": "yes"}, {"include": 3}, {"query": r"(a+)+\1", "regex": True},
-    {"query": "(", "regex": True}, {"project": "P1"}, {"include": "("},
+    {"query": "(", "regex": True}, {"project": ["P1"]}, {"include": "("},
 ])
 def test_bad_search_bodies_are_400(api: Client, fields: dict[str, Any]) -> None:
     resp = api.queue(body(**fields))
