@@ -27,6 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--namespace", required=True, metavar="NS", help="namespace to reset")
     reset.add_argument("--config", help="TOML configuration file (ATELIER_CONFIG)")
     reset.add_argument("--state-dir", dest="state_dir")
+    launcher = sub.add_parser("launcher", help="run the launcher: each user's own sandbox on "
+                              "demand, and the proxy to it (docs/launcher.md)")
+    launcher.add_argument("--config", help="TOML configuration file (ATELIER_LAUNCHER_CONFIG)")
+    for flag in ("host", "backend", "image", "engine-url", "state-dir", "log-level"):
+        launcher.add_argument(f"--{flag}", dest=flag.replace("-", "_"))
+    launcher.add_argument("--port", type=int)
+    launcher.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          dest="assignments", help="any launcher setting (repeatable)")
+    launcher.add_argument("--hash-password", action="store_true", help="read a password "
+                          "from standard input, print its password_hash for the users table")
     return parser
 
 
@@ -83,6 +93,44 @@ def serve(settings: Settings) -> None:
     run(settings)
 
 
+def _launcher(args: argparse.Namespace) -> int:
+    from atelier_api.launcher.settings import (
+        OPTION_BY_KEY,
+        LauncherConfigError,
+        hash_password,
+        load_launcher_settings,
+    )
+
+    if args.hash_password:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("atelier-api launcher: no password on standard input", file=sys.stderr)
+            return 2
+        print(hash_password(password))
+        return 0
+    cli: dict[str, Any] = {}
+    for item in args.assignments:
+        key, eq, value = item.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not eq or key not in OPTION_BY_KEY:
+            print(f"atelier-api launcher: --set {item!r}: expected KEY=VALUE with a launcher "
+                  "setting as KEY (docs/launcher.md)", file=sys.stderr)
+            return 2
+        cli[key] = value
+    cli.update({k: getattr(args, k) for k in ("host", "port", "backend", "image", "engine_url",
+                                              "state_dir", "log_level")
+                if getattr(args, k) is not None})
+    try:
+        settings = load_launcher_settings(config_file=args.config, cli=cli)
+    except LauncherConfigError as exc:
+        print(f"atelier-api launcher: {exc}", file=sys.stderr)
+        return 2
+    from atelier_api.launcher.serve import run
+
+    run(settings)
+    return 0
+
+
 def write_openapi(output: str | None) -> None:
     """Generate the OpenAPI document from the app (stable key order, trailing newline)."""
     from atelier_api.openapi import generate
@@ -106,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "serve":
             serve(settings_from_args(args))
+        elif command == "launcher":
+            return _launcher(args)
         elif command == "openapi":
             write_openapi(args.output)
         elif command == "reset":
