@@ -527,7 +527,7 @@ def _raw_rest(prefix: str, rest: str) -> str:
     such as ``%25SYS`` kept: the decoded path would be another URL)."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if raw and raw.startswith(prefix + "/"):
-        return raw[len(prefix):]
+        return str(raw[len(prefix):])
     path = "/" + quote(rest, safe="/:@!$&'()*+,;=-._~")
     query = request.query_string.decode("latin-1")
     return f"{path}?{query}" if query else path

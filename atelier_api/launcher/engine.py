@@ -60,7 +60,8 @@ class EngineBackend:
         self.instance = instance
         self.url = engine_url or default_engine_url()
         self._docker = docker
-        self.client = docker.DockerClient(base_url=self.url, timeout=60)
+        # an explicit API version: no round trip (nor failure) before the first call
+        self.client = docker.DockerClient(base_url=self.url, timeout=60, version="1.41")
 
     # -- the interface ------------------------------------------------------------------------
     def ping(self) -> None:

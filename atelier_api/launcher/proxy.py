@@ -141,6 +141,7 @@ class Upstream:
             done = True
         finally:
             if done and not self.response.will_close:
+                self.response.close()  # read1 never marks a Content-Length body done
                 self.pool.put(self.endpoint, self.conn)
             else:
                 self.conn.close()

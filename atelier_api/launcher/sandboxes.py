@@ -166,6 +166,8 @@ class Sandboxes:
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: sandboxes being removed on a thread of their own -> drop the state too
+        self._removing: dict[str, bool] = {}
 
     # -- life of the launcher ---------------------------------------------------------------
     def start(self) -> None:
@@ -411,16 +413,26 @@ class Sandboxes:
             log.warning("could not remove sandbox %s: %s (the reaper retries)",
                         record.sandbox_id, exc)
             return
-        self._end(record, final, reason)
         if drop_state:
             self._drop_state(record.user)
+        self._end(record, final, reason)
 
     def _remove_later(self, record: Record, final: str, reason: str, *,
                       drop_state: bool = False) -> None:
-        thread = threading.Thread(target=self._remove, args=(record, final, reason),
-                                  kwargs={"drop_state": drop_state},
-                                  name=f"remove-{record.sandbox_id}", daemon=True)
-        thread.start()
+        """Remove on a thread of its own; the reaper leaves it alone meanwhile (and retries
+        it, state drop included, should it fail)."""
+        with self._cap:
+            self._removing[record.sandbox_id] = drop_state
+
+        def work() -> None:
+            try:
+                self._remove(record, final, reason, drop_state=drop_state)
+            finally:
+                if record.state != "stopping":
+                    with self._cap:
+                        self._removing.pop(record.sandbox_id, None)
+
+        threading.Thread(target=work, name=f"remove-{record.sandbox_id}", daemon=True).start()
 
     def _drop_state(self, user: str) -> None:
         try:
@@ -498,7 +510,12 @@ class Sandboxes:
                 continue
             record = live
             if record.state == "stopping":
-                self._remove(record, "gone", record.reason)
+                with self._cap:
+                    running = record.sandbox_id in self._removing
+                    drop = self._removing.get(record.sandbox_id, False)
+                if not running or not any(t.name == f"remove-{record.sandbox_id}"
+                                          for t in threading.enumerate()):
+                    self._remove(record, "gone", record.reason, drop_state=drop)
             elif record.state in ("starting", "ready"):
                 if record.expires and now >= record.expires:
                     with self._user_lock(record.user):

@@ -98,7 +98,7 @@ OPTIONS: tuple[LauncherOption, ...] = (
                    "launch is reported `crashed` and removed.", int),
     LauncherOption("proxy_wait_seconds", 15, "A proxied request to a sandbox that is still "
                    "starting waits this long for it, then gets 503 with `Retry-After`.", int),
-    LauncherOption("reap_interval_seconds", 5, "How often the launcher looks at its "
+    LauncherOption("reap_interval_seconds", 5.0, "How often the launcher looks at its "
                    "sandboxes (expiry, idleness, crashes, readiness).", float),
     LauncherOption("threads", 64, "gunicorn worker threads (a proxied WebSocket holds one "
                    "while open).", int),
