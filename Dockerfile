@@ -36,8 +36,8 @@ RUN if [ "$WITH_GIT" = 1 ]; then \
  && groupadd --gid 10001 atelier \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin atelier \
- && mkdir -p /workspace \
- && chown 10001:0 /workspace && chmod 0775 /workspace
+ && mkdir -p /workspace /var/lib/atelier \
+ && chown 10001:0 /workspace /var/lib/atelier && chmod 0775 /workspace /var/lib/atelier
 COPY --from=builder /opt/atelier /opt/atelier
 ENV PATH=/opt/atelier/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -125,7 +125,7 @@ def _launcher(args: argparse.Namespace) -> int:
     except LauncherConfigError as exc:
         print(f"atelier-api launcher: {exc}", file=sys.stderr)
         return 2
-    from atelier_api.launcher.serve import run
+    from atelier_api.launcher_serve import run
 
     run(settings)
     return 0

@@ -119,8 +119,13 @@ class MeSchema(ma.Schema):
     relaunches = ma.fields.Nested(RelaunchesSchema)
 
 
-class ErrorSchema(ma.Schema):
+class LauncherErrorSchema(ma.Schema):
+    """``{"error": {"status", "message"}}``, the launcher's errors."""
+
     error = ma.fields.Dict(metadata={"description": "{status, message}"})
+
+
+Err = LauncherErrorSchema
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -327,7 +332,7 @@ def _refused(exc: LaunchRefused) -> Response:
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginBodySchema)
 @blp.response(200, MeSchema)
-@blp.alt_response(401, schema=ErrorSchema, description="wrong user name or password")
+@blp.alt_response(401, schema=Err, description="wrong user name or password")
 def login(body: dict[str, str]) -> Response:
     """Log in to the launcher: sets its session cookie (the page's way in)."""
     state = _state()
@@ -364,7 +369,7 @@ def _me(user: str) -> dict[str, Any]:
 
 @blp.route("/me", methods=["GET"])
 @blp.response(200, MeSchema)
-@blp.alt_response(401, schema=ErrorSchema, description="not logged in")
+@blp.alt_response(401, schema=Err, description="not logged in")
 def me() -> Response:
     """Who you are, the rules, the workspace sources you may choose."""
     return _json(_me(_require_user()))
@@ -375,7 +380,7 @@ class OwnSandbox(MethodView):
     """Your own sandbox."""
 
     @blp.response(200, SandboxSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="you never launched one")
+    @blp.alt_response(404, schema=Err, description="you never launched one")
     def get(self) -> Response:
         """Your sandbox's state, remaining lifetime and connection settings (also the last
         one, `gone` or `crashed`, with the reason)."""
@@ -385,9 +390,9 @@ class OwnSandbox(MethodView):
     @blp.arguments(LaunchBodySchema)
     @blp.response(201, SandboxSchema, description="a new sandbox, `starting`")
     @blp.alt_response(200, schema=SandboxSchema, description="the one you have (idempotent)")
-    @blp.alt_response(403, schema=ErrorSchema, description="no relaunches left")
-    @blp.alt_response(429, schema=ErrorSchema, description="relaunch cool-down (Retry-After)")
-    @blp.alt_response(503, schema=ErrorSchema, description="all sandboxes in use, or the "
+    @blp.alt_response(403, schema=Err, description="no relaunches left")
+    @blp.alt_response(429, schema=Err, description="relaunch cool-down (Retry-After)")
+    @blp.alt_response(503, schema=Err, description="all sandboxes in use, or the "
                                                            "engine is down (Retry-After)")
     def post(self, body: dict[str, Any]) -> Response:
         """Launch your sandbox, or return the one you have."""
@@ -400,7 +405,7 @@ class OwnSandbox(MethodView):
 
     @blp.arguments(DiscardArgsSchema, location="query")
     @blp.response(202, SandboxSchema, description="it is stopping")
-    @blp.alt_response(404, schema=ErrorSchema, description="you have none")
+    @blp.alt_response(404, schema=Err, description="you have none")
     def delete(self, args: dict[str, Any]) -> Response:
         """Discard your sandbox (and with `dropState=true` its preserved state)."""
         user = _require_user()
@@ -413,9 +418,9 @@ class OwnSandbox(MethodView):
 @blp.route("/sandbox/relaunch", methods=["POST"])
 @blp.arguments(LaunchBodySchema)
 @blp.response(201, SandboxSchema)
-@blp.alt_response(403, schema=ErrorSchema, description="no relaunches left")
-@blp.alt_response(429, schema=ErrorSchema, description="relaunch cool-down (Retry-After)")
-@blp.alt_response(503, schema=ErrorSchema, description="all sandboxes in use, or the engine "
+@blp.alt_response(403, schema=Err, description="no relaunches left")
+@blp.alt_response(429, schema=Err, description="relaunch cool-down (Retry-After)")
+@blp.alt_response(503, schema=Err, description="all sandboxes in use, or the engine "
                                                        "is down (Retry-After)")
 def relaunch(body: dict[str, Any]) -> Response:
     """Replace your sandbox by a new one, within the relaunch rules (`original`: from the
@@ -430,7 +435,7 @@ def relaunch(body: dict[str, Any]) -> Response:
 
 @blp.route("/sandboxes", methods=["GET"])
 @blp.response(200, SandboxSchema(many=True))
-@blp.alt_response(403, schema=ErrorSchema, description="operators only")
+@blp.alt_response(403, schema=Err, description="operators only")
 def list_sandboxes() -> Response:
     """Every user's sandbox (operators only); add `?all=1` for ended ones too."""
     user = _require_user()
@@ -446,8 +451,8 @@ class UserSandbox(MethodView):
     """One user's sandbox (that user or an operator)."""
 
     @blp.response(200, SandboxSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="another user's sandbox")
-    @blp.alt_response(404, schema=ErrorSchema, description="none")
+    @blp.alt_response(403, schema=Err, description="another user's sandbox")
+    @blp.alt_response(404, schema=Err, description="none")
     def get(self, user: str) -> Response:
         """That user's sandbox."""
         _owner_or_operator(user)
@@ -455,8 +460,8 @@ class UserSandbox(MethodView):
 
     @blp.arguments(DiscardArgsSchema, location="query")
     @blp.response(202, SandboxSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="another user's sandbox")
-    @blp.alt_response(404, schema=ErrorSchema, description="none")
+    @blp.alt_response(403, schema=Err, description="another user's sandbox")
+    @blp.alt_response(404, schema=Err, description="none")
     def delete(self, args: dict[str, Any], user: str) -> Response:
         """Discard that user's sandbox."""
         _owner_or_operator(user)
@@ -518,8 +523,17 @@ def proxy(owner: str, rest: str = "") -> Response:
     except OSError as exc:
         log.warning("proxy to %s: %s", owner, exc)
         return _envelope(502, f"The sandbox of {owner} did not answer.")
-    return Response(upstream.body(), status=f"{upstream.status} {upstream.reason}",
-                    headers=upstream.headers(prefix), direct_passthrough=True)
+    status = f"{upstream.status} {upstream.reason}"
+    headers_out = upstream.headers(prefix)
+    small = upstream.small_body()
+    if small is not None:
+        answer = Response(small, status=status, headers=headers_out)
+        length = dict(headers_out).get("Content-Length")
+        if request.method == "HEAD" and length is not None:
+            answer.headers["Content-Length"] = length  # what a GET would carry
+        return answer
+    return Response(upstream.body(), status=status, headers=headers_out,
+                    direct_passthrough=True)
 
 
 def _raw_rest(prefix: str, rest: str) -> str:

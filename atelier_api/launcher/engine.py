@@ -13,6 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import subprocess
+import time
 from typing import Any
 
 from atelier_api.launcher.backend import (
@@ -45,6 +48,36 @@ def default_engine_url() -> str:
         if path and os.path.exists(path):
             return "unix://" + path
     return "unix:///run/podman/podman.sock"
+
+
+def start_podman_service(folder: str) -> tuple[str, subprocess.Popen[bytes]]:
+    """``podman system service`` on a socket under ``folder`` (for a launcher started where
+    no engine socket exists yet); returns its URL and process. It ends with the launcher;
+    the containers it started do not (podman keeps them)."""
+    podman = shutil.which("podman")
+    if podman is None:
+        raise BackendUnavailable("no engine socket found and no podman to start one: set "
+                                 "engine_url, or install podman")
+    os.makedirs(folder, exist_ok=True)
+    sock = os.path.join(folder, "podman.sock")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(sock)
+    proc = subprocess.Popen([podman, "system", "service", "--time=0", f"unix://{sock}"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(sock):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise BackendUnavailable("podman system service did not start")
+        time.sleep(0.05)
+    return "unix://" + sock, proc
+
+
+def engine_socket_found() -> bool:
+    """An engine socket exists where ``default_engine_url`` looks (or DOCKER_HOST is set)."""
+    url = default_engine_url()
+    return bool(os.environ.get("DOCKER_HOST")) or os.path.exists(url[len("unix://"):])
 
 
 class EngineBackend:

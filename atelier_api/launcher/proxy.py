@@ -128,6 +128,24 @@ class Upstream:
             items.append(("Content-Length", length))
         return items
 
+    def small_body(self, limit: int = 256 * 1024) -> bytes | None:
+        """The whole body when its declared length is at most ``limit`` (then it leaves in
+        one write with the head), else None (stream it with ``body``)."""
+        length = self.response.getheader("Content-Length")
+        if self.response.getheader("Transfer-Encoding") is not None or length is None \
+                or not length.isdigit() or int(length) > limit:
+            return None
+        try:
+            data = self.response.read()
+        except BaseException:
+            self.conn.close()
+            raise
+        if self.response.will_close:
+            self.conn.close()
+        else:
+            self.pool.put(self.endpoint, self.conn)
+        return data
+
     def body(self) -> Iterator[bytes]:
         """The answer's body as it arrives; the connection goes back to the pool at its
         end (or is closed when the client went away first)."""
