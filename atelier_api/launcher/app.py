@@ -283,7 +283,9 @@ def _error(status: int, message: str, retry_after: int | None = None) -> Respons
     headers = dict(NO_STORE)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    if status == 401:
+    # the page's own calls (X-Requested-With) get no challenge: a browser would hold the
+    # request and put its password prompt over the page's login form
+    if status == 401 and request.headers.get("X-Requested-With") != "XMLHttpRequest":
         headers["WWW-Authenticate"] = 'Basic realm="atelier-launcher"'
     body = json.dumps({"error": {"status": status, "message": message}})
     return Response(body, status=status, headers=headers, content_type="application/json")
