@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp, parser, tokens
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.sqlite import SQLite
 from sqlglot.errors import SqlglotError
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -98,6 +99,20 @@ class Iris(Dialect):
         # IRIS's STRING(...) and LIST(...) are its own (concatenation, the LIST aggregate)
         FUNCTIONS = {k: v for k, v in parser.Parser.FUNCTIONS.items()
                      if k not in KEYWORD_FUNCTIONS}
+
+
+class Target(SQLite):
+    """SQLite as the engine writes it: identifiers in backticks, never double quotes. SQLite
+    reads a double-quoted name that is no column as a string literal (its "DQS" fallback), so
+    ``SELECT "Nope"`` would answer the text Nope where IRIS fails with SQLCODE -29; a name in
+    backticks is always a name."""
+
+    class Tokenizer(SQLite.Tokenizer):
+        IDENTIFIERS = ["`"]
+
+
+#: the dialect of the SQL text the engine runs on SQLite
+TARGET = Target()
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from atelier_api.sql.dictschema import (
 from atelier_api.sql.functions import LIST_MARK
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 #: The ``_sources`` key of a system class starts with this (a workspace class's is its ts).
 SYSTEM_KEY = "system:"
 TABLES = ["ClassDefinition", *MEMBER_TABLES]
@@ -56,6 +56,8 @@ class ClassDictionary:
         self.store = store
         self._lock = threading.Lock()
         self._dirty = True
+        #: the store's ``version`` the tables were last brought up to date with
+        self._synced = -1
         self._conn = self._open()
         store.listeners.append(self._changed)
 
@@ -93,10 +95,14 @@ class ClassDictionary:
             "SELECT name FROM sqlite_master WHERE type='table'")]
         for name in names:
             self._conn.execute(f'DROP TABLE IF EXISTS "{name}"')
-        for table in TABLES:
-            self._conn.execute(_ddl(table, columns_of(table)))
-        for compiled in COMPILED_TABLES:
-            self._conn.execute(_ddl(compiled, columns_of(compiled)))
+        for table in (*TABLES, *COMPILED_TABLES):
+            cols = columns_of(table)
+            self._conn.execute(_ddl(table, cols))
+            # the look-ups the IDE's statements make per row (a class by ID, a class's
+            # members by parent) are index searches, not scans of every class
+            for key in ("ID", "parent"):
+                if key in cols:
+                    self._conn.execute(f'CREATE INDEX "{table}_{key}" ON "{table}" ("{key}")')
         self._conn.execute("CREATE TABLE _sources (name TEXT PRIMARY KEY, ts TEXT)")
         self._conn.execute("CREATE TABLE _meta (v TEXT)")
         self._conn.execute("INSERT INTO _meta VALUES (?)", (SCHEMA_VERSION,))
@@ -105,41 +111,49 @@ class ClassDictionary:
         """Bring the tables up to date with the workspace's classes and the system classes
         (cheap when unchanged)."""
         with self._lock:
-            current = {i.name: i.ts for i in self.store.list(ListQuery(cats=frozenset({"CLS"})))}
-            library = bound(self.store)
-            offered = {d.name: f"{SYSTEM_KEY}{d.ts}#{d.digest}" for d in library.entries()
-                       if d.name.endswith(".cls")}
-            system = {n: k for n, k in offered.items() if n not in current}
-            wanted = {**system, **current}
-            known = dict(self._conn.execute("SELECT name, ts FROM _sources").fetchall())
-            changed = [n for n, ts in wanted.items() if known.get(n) != ts]
-            gone = [n for n in known if n not in wanted]
-            if not changed and not gone and not self._dirty:
-                return
-            # a system class, or a workspace class in its place, changed: every class may
-            # inherit differently; else only the workspace's classes are rebuilt
-            was_system = {n for n, k in known.items() if k.startswith(SYSTEM_KEY)}
-            touched = (*changed, *gone)
-            full = any(n in offered or n in was_system for n in touched) or bool(
-                {n[:-4].lower() for n in touched} & self._outside_supers())
-            library.read_all(n for n in changed if n in system)
-            self._conn.execute("BEGIN")
-            try:
-                for name in gone:
+            version = self.store.version
+            if (self.store.watched is not None and version == self._synced
+                    and not self._dirty):
+                return  # nothing changed since (a watcher reports other programs' changes)
+            self._sync()
+            self._synced = version
+
+    def _sync(self) -> None:
+        current = {i.name: i.ts for i in self.store.list(ListQuery(cats=frozenset({"CLS"})))}
+        library = bound(self.store)
+        offered = {d.name: f"{SYSTEM_KEY}{d.ts}#{d.digest}" for d in library.entries()
+                   if d.name.endswith(".cls")}
+        system = {n: k for n, k in offered.items() if n not in current}
+        wanted = {**system, **current}
+        known = dict(self._conn.execute("SELECT name, ts FROM _sources").fetchall())
+        changed = [n for n, ts in wanted.items() if known.get(n) != ts]
+        gone = [n for n in known if n not in wanted]
+        if not changed and not gone and not self._dirty:
+            return
+        # a system class, or a workspace class in its place, changed: every class may
+        # inherit differently; else only the workspace's classes are rebuilt
+        was_system = {n for n, k in known.items() if k.startswith(SYSTEM_KEY)}
+        touched = (*changed, *gone)
+        full = any(n in offered or n in was_system for n in touched) or bool(
+            {n[:-4].lower() for n in touched} & self._outside_supers())
+        library.read_all(n for n in changed if n in system)
+        self._conn.execute("BEGIN")
+        try:
+            for name in gone:
+                self._drop(name)
+            batch: dict[str, list[Row]] = {}
+            for name in changed:
+                if name in known:
                     self._drop(name)
-                batch: dict[str, list[Row]] = {}
-                for name in changed:
-                    if name in known:
-                        self._drop(name)
-                    self._load(name, wanted[name], batch)
-                for table, rows in batch.items():
-                    _insert(self._conn, table, rows)
-                self._build_compiled(full, system if len(system) == len(offered) else None)
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._dirty = False
+                self._load(name, wanted[name], batch)
+            for table, rows in batch.items():
+                _insert(self._conn, table, rows)
+            self._build_compiled(full, system if len(system) == len(offered) else None)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._dirty = False
 
     def _drop(self, docname: str) -> None:
         cls = docname[:-4]

@@ -27,6 +27,7 @@ from atelier_api.sql.classqueries import SCALAR_METHODS, TABLE_QUERIES, Context,
 from atelier_api.sql.codes import FATAL, SqlError, megabytes, unexpected
 from atelier_api.sql.dialect import (
     DOLLAR,
+    TARGET,
     Contains,
     Follows,
     Parsed,
@@ -38,6 +39,7 @@ from atelier_api.sql.dialect import (
 from atelier_api.sql.dictschema import COMPILED_TABLES, MEMBER_TABLES
 from atelier_api.sql.functions import ALLOWED_SQLITE_FUNCTIONS, FUNCTION_MAP, register
 from atelier_api.sql.lateral import Calls, LateralCall, LateralColumn, LateralPass
+from atelier_api.sql.opendialog import statement_scope
 from atelier_api.sql.patterns import PatternError, PatternTooComplex
 
 TABLES = {f"%dictionary.{t.lower()}": ("dict", t)
@@ -52,6 +54,8 @@ FETCH_ROWS = 500
 PREDICATE_FUNCTIONS: dict[type[exp.Expr], str] = {
     PatternMatch: "iris_pattern", Contains: "iris_contains", Follows: "iris_follows"}
 QUERY_PLAN = "%system.query_plan"
+#: SQLite's message for a name that is no column of the statement's tables
+NO_COLUMN = "no such column:"
 __all__ = ["Rows", "SqlError", "Statement", "authorizer", "condition", "run"]
 
 
@@ -91,6 +95,8 @@ class Statement:
         self.errors: list[BaseException] = []
         #: table alias (lower case) -> IRIS name, for the plan
         self.names: dict[str, str] = {}
+        #: Show Plan's temporary tables of persistent classes: (name, projection)
+        self.projections: list[tuple[str, plan.Projection]] = []
         self._scratch: sqlite3.Connection | None = None
 
     def prepare(self) -> str:
@@ -108,7 +114,7 @@ class Statement:
             self.names.update(lateral.names)
         tree = self.tree.transform(self._rewrite, copy=False)
         _name_columns(tree)
-        return tree.sql(dialect="sqlite")
+        return tree.sql(dialect=TARGET)
 
     def install(self, conn: sqlite3.Connection) -> None:
         """The functions of the lateral calls (``iris_cq``, ``iris_cq_col``) on ``conn``."""
@@ -164,7 +170,7 @@ class Statement:
                 where).order_by("iris_n")
             conn.set_authorizer(authorizer)
             try:
-                return [r[0] for r in conn.execute(query.sql(dialect="sqlite")).fetchall()]
+                return [r[0] for r in conn.execute(query.sql(dialect=TARGET)).fetchall()]
             finally:
                 conn.set_authorizer(None)
         finally:
@@ -221,7 +227,14 @@ class Statement:
         if found is None:
             if not node.db and node.name.lower() in self.ctes:
                 return node
+            projection = self._persistent(node)
             shown = f"{node.db}.{node.name}" if node.db else f"SQLUser.{node.name}"
+            if projection is not None and self.plan_only:
+                return self._planned(node, projection)
+            if projection is not None:
+                raise SqlError(-30, f"Table '{shown}' not found: this server plans SQL over "
+                                    "persistent classes (Show Plan) but does not run it over "
+                                    "their data")
             raise SqlError(-30, f"Table '{shown}' not found")
         if found[0] == "dict":
             self.uses_dictionary = True
@@ -229,6 +242,23 @@ class Statement:
         shown = {"dict": "%Dictionary", "proj": "%Studio"}[found[0]]
         self.names[alias.name.lower()] = f"{shown}.{found[1]}"
         return exp.Table(this=exp.to_identifier(found[1]), db=exp.to_identifier(found[0]),
+                         alias=alias)
+
+    def _persistent(self, node: exp.Table) -> plan.Projection | None:
+        """The persistent class that projects this SQL table, if any."""
+        with self.ctx.budget.exempt():
+            self.ctx.dictionary.sync()
+        return plan.find_projection(self.ctx.conn, node.db or "SQLUser", node.name)
+
+    def _planned(self, node: exp.Table, found: plan.Projection) -> exp.Expr:
+        """Show Plan only: the class's SQL table as an empty temporary table of its shape
+        (``atelier_api.sql.plan``), made before the plan is asked and dropped after."""
+        name = f"iris_plan_{next(self._tmp)}"
+        self.projections.append((name, found))
+        alias = node.args.get("alias") or exp.TableAlias(
+            this=exp.to_identifier(node.name, quoted=True))
+        self.names[alias.name.lower()] = found.iris_name
+        return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier("temp"),
                          alias=alias)
 
     def _arrow(self, node: exp.JSONExtract) -> exp.Expr:
@@ -311,6 +341,8 @@ class Statement:
         try:
             sql = inner.prepare()
             inner.install(conn)
+            for table, projection in inner.projections:
+                plan.create(conn, table, projection)
             conn.set_authorizer(authorizer)
             try:
                 rows = conn.execute("EXPLAIN QUERY PLAN " + sql, inner.params).fetchall()
@@ -319,6 +351,8 @@ class Statement:
         except sqlite3.Error as exc:
             raise failure(exc, self.ctx.budget, inner.errors) from None
         finally:
+            for table, _projection in inner.projections:
+                plan.drop(conn, table)
             inner.close()
         return plan.document(text, rows, inner.names)
 
@@ -503,6 +537,11 @@ def authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None,
 def run(parsed: Parsed, params: list[Any], ctx: Context, limit: int = 0) -> Rows:
     """Prepare, execute and fetch one statement on the context's connection, within the
     context's budget (its connection configured by ``atelier_api.sql.budget.configure``)."""
+    with statement_scope():  # the namespace's documents are read once per statement
+        return _run(parsed, params, ctx, limit)
+
+
+def _run(parsed: Parsed, params: list[Any], ctx: Context, limit: int) -> Rows:
     budget = ctx.budget
     stmt = Statement(parsed, params, ctx)
     register(ctx.conn, budget.limits.max_value_bytes, too_long=budget.mark_too_long,
@@ -583,6 +622,9 @@ def failure(exc: sqlite3.Error, budget: Budget,
     if "pattern too complex" in text:
         return SqlError(FATAL, "LIKE pattern longer than "
                                f"{budget.limits.max_like_pattern} characters")
+    if text.startswith(NO_COLUMN):
+        return SqlError(-29, f"Field '{text[len(NO_COLUMN):].strip().upper()}' not found in "
+                             "the applicable tables")
     return SqlError(_sqlcode(exc), text)
 
 
@@ -590,8 +632,6 @@ def _sqlcode(exc: sqlite3.Error) -> int:
     text = str(exc).lower()
     if "not authorized" in text:
         return -99
-    if "no such column" in text:
-        return -29
     if "no such table" in text:
         return -30
     if "unique" in text:

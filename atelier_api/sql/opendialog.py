@@ -13,13 +13,26 @@ rows) is applied by the engine.
 SystemFiles 1 (always in ``%SYS``) also lists the compiler adapter's system documents
 (``atelier_api.adapters.system_library``) that no workspace document shadows, unless Mapped
 is 0 (they live in the library databases, not in the namespace's own).
+
+One statement may call the query many times: once per row of another table (a project
+folder's listing calls it with each project item's name, ``atelier_api.sql.lateral``). Inside
+``statement_scope()`` (the engine opens one per statement) the namespace is read once: the
+first call takes a ``Snapshot`` of the store (its document names, walked once; a document's
+entry, stat and ts, read when it first becomes a row and kept), later calls look their names
+up in it by prefix, and a call with the same arguments as an earlier one (its Filter aside:
+the engine applies it) gets the earlier rows. The scope ends with its statement, so the next
+statement sees every document saved or deleted in between.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import dataclasses
 import fnmatch
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,26 +144,205 @@ def studio_open_dialog(store: DocumentStore, args: list[Any],
     """(rows, filter condition) of a StudioOpenDialog call.
 
     A package or web folder is one row without date or size, so only the documents that
-    become rows of their own are looked at on disk (stat, ts)."""
+    become rows of their own are looked at on disk (stat, ts). Inside a statement scope the
+    documents come from the statement's snapshot and equal calls share their rows."""
     opts = dialog_args(args)
-    listing = _Listing(opts, parse_spec(opts.spec), opts.system or store.namespace == "%SYS")
-    seen: set[str] = set()
-    for doc, info_of in store.lazy_list(generated=opts.generated):
-        seen.add(doc.name)
+    scope = _SCOPE.get()
+    if scope is None:
+        snapshot = Snapshot(store, opts.generated)
+        try:
+            return _dialog_rows(snapshot, opts, system), opts.filter
+        finally:
+            snapshot.close()
+    key = (id(store), dataclasses.replace(opts, filter=""), system is not None)
+    rows = scope.rows.get(key)
+    if rows is None:
+        rows = _dialog_rows(scope.snapshot(store, opts.generated), opts, system)
+        scope.rows[key] = rows
+    return list(rows), opts.filter
+
+
+def _dialog_rows(snapshot: Snapshot, opts: DialogArgs, system: SystemLibrary | None
+                 ) -> list[tuple[Any, ...]]:
+    spec = parse_spec(opts.spec)
+    store = snapshot.store
+    listing = Listing(opts, spec, opts.system or store.namespace == "%SYS")
+    prefixes = name_prefixes(spec)
+    for n in snapshot.documents.select(prefixes):
+        doc = snapshot.documents.docs[n]
         rel = listing.wants(doc)
         if rel is not None:
-            listing.add(doc, rel, info_of, functools.partial(_size, store, doc))
+            listing.add(doc, rel, functools.partial(snapshot.info, n),
+                        functools.partial(_size, store, doc))
     if system is not None and listing.system and opts.mapped:
-        for doc, entry in _system_docs(system, seen):
+        library = snapshot.system_docs(system)
+        for n in library.select(prefixes):
+            doc = library.docs[n]
             rel = listing.wants(doc)
             if rel is not None:
-                listing.add(doc, rel, functools.partial(_known, entry),
+                listing.add(doc, rel, functools.partial(_known, library.entries[n]),
                             functools.partial(_system_size, system, doc.name))
-    return _ordered(list(listing.rows.values()), opts), opts.filter
+    return _ordered(list(listing.rows.values()), opts)
+
+
+# -- one statement's view of the namespace ---------------------------------------------------
+
+class Names:
+    """Document names in the order they were read, with a look-up by lower-case prefix.
+
+    ``entries`` holds what each name came with (a listing entry or a call that reads it)."""
+
+    def __init__(self, docs: list[DocName], entries: list[Any]) -> None:
+        self.docs = docs
+        self.entries = entries
+        self._keys: list[tuple[str, int]] | None = None
+        self._other: list[int] = []
+
+    def select(self, prefixes: list[str] | None) -> Iterator[int]:
+        """The numbers, in order, of the names that start with one of ``prefixes`` (lower
+        case; None: every name), and of every name a prefix test cannot rule out (one that
+        is not ASCII: its lower-case form may not split where its original does)."""
+        if prefixes is None or not all(p.isascii() for p in prefixes):
+            return iter(range(len(self.docs)))
+        keys = self._index()
+        found: set[int] = set(self._other)
+        for prefix in set(prefixes):
+            at = bisect.bisect_left(keys, (prefix, -1))
+            while at < len(keys) and keys[at][0].startswith(prefix):
+                found.add(keys[at][1])
+                at += 1
+        return iter(sorted(found))
+
+    def _index(self) -> list[tuple[str, int]]:
+        if self._keys is None:
+            keys = []
+            for n, doc in enumerate(self.docs):
+                if doc.name.isascii():
+                    keys.append((doc.name.lower(), n))
+                else:
+                    self._other.append(n)
+            keys.sort()
+            self._keys = keys
+        return self._keys
+
+
+class Snapshot:
+    """The documents of a store at one moment: their names, walked once (with the generated
+    documents when ``generated``), each one's entry (stat, ts) read when first asked for and
+    kept, and the system documents no workspace document shadows."""
+
+    def __init__(self, store: DocumentStore, generated: bool) -> None:
+        self.store = store
+        docs: list[DocName] = []
+        calls: list[Callable[[], DocInfo | None]] = []
+        for doc, info_of in store.lazy_list(generated=generated):
+            docs.append(doc)
+            calls.append(info_of)
+        self.documents = Names(docs, calls)
+        self._infos: dict[int, DocInfo | None] = {}
+        self._system: Names | None = None
+
+    def info(self, n: int) -> DocInfo | None:
+        """The listing entry of document ``n`` (None: gone since the walk)."""
+        if n not in self._infos:
+            self._infos[n] = self.documents.entries[n]()
+        return self._infos[n]
+
+    def system_docs(self, system: SystemLibrary) -> Names:
+        """The system documents that no document of the snapshot shadows, with their
+        entries."""
+        if self._system is None:
+            found = _system_docs(system, {doc.name for doc in self.documents.docs})
+            self._system = Names([doc for doc, _info in found], [info for _doc, info in found])
+        return self._system
+
+    def close(self) -> None:
+        """Write the timestamps the entries read to the store's index."""
+        self.store.index.flush()
 
 
 @dataclass
-class _Listing:
+class _Scope:
+    """One statement's snapshots (by store and ``generated``) and StudioOpenDialog rows (by
+    store and arguments, the Filter left out)."""
+
+    snapshots: dict[tuple[int, bool], Snapshot] = field(default_factory=dict)
+    rows: dict[tuple[Any, ...], list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def snapshot(self, store: DocumentStore, generated: bool) -> Snapshot:
+        key = (id(store), generated)
+        found = self.snapshots.get(key)
+        if found is None:
+            found = self.snapshots[key] = Snapshot(store, generated)
+        return found
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("atelier_sql_statement_scope", default=None)
+
+
+@contextlib.contextmanager
+def statement_scope() -> Iterator[None]:
+    """Read each namespace at most once (twice with its generated documents) while the
+    block runs: one statement. Its calls run on the thread that opened the scope."""
+    scope = _Scope()
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+        for snapshot in scope.snapshots.values():
+            snapshot.close()
+
+
+def snapshot_of(store: DocumentStore) -> Snapshot:
+    """The statement's snapshot of ``store`` without generated documents (a fresh one
+    outside a statement scope)."""
+    scope = _SCOPE.get()
+    return Snapshot(store, False) if scope is None else scope.snapshot(store, False)
+
+
+def name_prefixes(spec: Spec) -> list[str] | None:
+    """Lower-case prefixes of the full names the spec's masks can match (None: any name).
+
+    A document's name is the spec's folder and its name below it; a mask matches that
+    relative name from its first character, a web mask also the whole path. A package folder
+    holds no web files, a web folder nothing else."""
+    folder = spec.folder.lower()
+    web = spec.web or not folder
+    plain = not spec.web or not folder
+    out: list[str] = []
+    for mask in spec.masks:
+        if mask == "*.cspall":
+            if web:
+                out.append(folder or "/")
+            continue
+        if mask.endswith(OTHER_MASK):
+            if plain:
+                out.append(folder + _literal(mask[:-len(OTHER_MASK)]))
+            continue
+        if plain:
+            out.append(folder + _literal(mask))
+        if web:  # below a web folder a name starts with the folder, whichever way it matched
+            bare = _literal(mask.lstrip("/"))
+            out.append(folder + bare if folder else "/" + bare)
+            whole = "/" + bare
+            if folder and whole.startswith(folder):
+                out.append(whole)
+            elif folder and folder.startswith(whole):
+                out.append(folder)
+    return None if any(p == "" for p in out) else out
+
+
+def _literal(mask: str) -> str:
+    """The part of an fnmatch mask before its first wildcard."""
+    for n, char in enumerate(mask):
+        if char in "*?[":
+            return mask[:n]
+    return mask
+
+
+@dataclass
+class Listing:
     """The rows of one call, keyed by lower-case name and type (first one wins)."""
 
     opts: DialogArgs

@@ -21,9 +21,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from atelier_api.documents.model import DocInfo
-from atelier_api.documents.names import parse_name
 from atelier_api.documents.store import DocumentStore
+from atelier_api.sql.opendialog import Names, snapshot_of
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS Project (
@@ -67,12 +66,13 @@ def project_items(conn: sqlite3.Connection, store: DocumentStore, args: list[Any
                          " ORDER BY Name", (project,)).fetchall()
     out: list[tuple[Any, ...]] = [(r[0], r[1], r[2], None) for r in items]
     seen = {(r[1].lower(), r[2]) for r in out}
-    docs: list[DocInfo] | None = None
+    docs: Names | None = None
     for _id, name, kind, proj in items:
         check()
         if kind != "PKG" and not (kind == "DIR" and show_all):
             continue
-        docs = store.list() if docs is None else docs
+        # the statement's snapshot of the namespace: its names are read once per statement
+        docs = snapshot_of(store).documents if docs is None else docs
         package = name if kind == "PKG" else None
         for extra in _expand(docs, name, kind):
             if (extra[0].lower(), extra[1]) not in seen:
@@ -104,11 +104,13 @@ def project_documents(path: str, store: DocumentStore, project: str) -> list[str
     return list(dict.fromkeys(names))
 
 
-def _expand(docs: list[DocInfo], name: str, kind: str) -> list[tuple[str, str]]:
+def _expand(docs: Names, name: str, kind: str) -> list[tuple[str, str]]:
+    """The classes of a package item (``Pkg.`` and below) or the files of a web folder item,
+    by document name."""
     out = []
     prefix = name.lower().strip("/") + ("." if kind == "PKG" else "/")
-    for info in docs:
-        doc = parse_name(info.name)
+    found = [docs.docs[n] for n in docs.select([prefix if kind == "PKG" else "/" + prefix])]
+    for doc in sorted(found, key=lambda d: d.name):
         if kind == "PKG" and doc.ext == "cls" and doc.base.lower().startswith(prefix):
             out.append((doc.base, "CLS"))
         elif kind == "DIR" and doc.is_web and doc.name[1:].lower().startswith(prefix):

@@ -213,3 +213,41 @@ def test_a_header_changed_by_another_program_renames_the_document(watched: Watch
     resp = watched.get("/api/atelier/v1/USER/doc/Other.Name.cls")
     assert resp.status_code == 200
     assert resp.get_json()["result"]["content"][0] == "Class Other.Name"
+
+
+def test_watched_listings_walk_the_folder_once_until_something_changes(
+        watched: Watched, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a watcher reporting other programs' changes, listings (and the SQL class
+    dictionary) reuse the last walk of the folder until a save, a delete or a reported
+    change; every one of those is seen by the next listing."""
+    store = watched.app.extensions["atelier"].stores["USER"]
+    walks: list[int] = []
+    real = store._document_files
+    monkeypatch.setattr(store, "_document_files", lambda: walks.append(1) or real())
+    query = {"query": "SELECT Name FROM %Dictionary.ClassDefinition WHERE Name %STARTSWITH "
+                      "'Pkg.' ORDER BY Name",
+             "parameters": []}
+    client = watched.app.test_client()
+
+    def classes() -> list[str]:
+        resp = client.post("/api/atelier/v1/USER/action/query", headers=basic(), json=query)
+        return [r["Name"] for r in resp.get_json()["result"]["content"]]
+
+    assert "Pkg.A.cls" in watched.names()
+    assert classes() == ["Pkg.A"]
+    before = len(walks)
+    for _ in range(3):
+        assert "Pkg.A.cls" in watched.names()
+        assert classes() == ["Pkg.A"]
+    assert len(walks) == before  # nothing changed: no walk at all
+    resp = client.put("/api/atelier/v1/USER/doc/Pkg.Own.cls", headers=basic(),
+                      json={"enc": False, "content": ["Class Pkg.Own", "{", "}"]})
+    assert resp.status_code == 201
+    assert "Pkg.Own.cls" in watched.names() and classes() == ["Pkg.A", "Pkg.Own"]
+    write(watched.root, "Pkg/Ext.cls", "Class Pkg.Ext\n{\n}\n")
+    _wait_seen(watched, {"Pkg/Ext.cls"}, "the new file")
+    assert "Pkg.Ext.cls" in watched.names()
+    assert classes() == ["Pkg.A", "Pkg.Ext", "Pkg.Own"]
+    assert client.delete("/api/atelier/v1/USER/doc/Pkg.Own.cls", headers=basic()
+                         ).status_code == 200
+    assert "Pkg.Own.cls" not in watched.names() and classes() == ["Pkg.A", "Pkg.Ext"]

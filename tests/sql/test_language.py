@@ -433,3 +433,39 @@ def test_show_plan_prepares_without_running(api: Client) -> None:
 def test_show_plan_of_what_the_server_cannot_run(ro: Client, statement: str, code: int
                                                  ) -> None:
     assert _code(ro.sql_error(SHOW_PLAN, [statement, "{}"])) == code
+
+
+PERSON = """Class Shop.Order Extends %Persistent
+{
+
+Property Customer As %String;
+
+Property Total As %Numeric;
+
+Property Lines As array Of %String;
+
+Property Temp As %String [ Transient ];
+
+Index CustomerIdx On Customer;
+
+Index TotalIdx On (Total, Customer) [ Unique ];
+
+}
+"""
+
+
+def test_show_plan_over_a_persistent_class_uses_its_shape_and_indices(api: Client) -> None:
+    assert api.put_doc("Shop.Order.cls", PERSON).status_code in (200, 201)
+    by_customer = _plan(api, "SELECT Total INTO :t FROM Shop.Order WHERE Customer = :c")
+    text = by_customer.find("cost").tail or ""  # type: ignore[union-attr]
+    assert "SEARCH Order (Shop.Order) USING INDEX CustomerIdx (Customer=?)" in text, text
+    assert "iris_plan" not in text
+    whole = _plan(api, "SELECT o.ID FROM Shop.Order o ORDER BY o.Total")
+    assert "(Shop.Order)" in (whole.find("cost").tail or "")  # type: ignore[union-attr]
+    # only stored properties are columns: an array (a child table) and a transient are not
+    assert _code(api.sql_error(SHOW_PLAN, ["SELECT Temp FROM Shop.Order", "{}"])) == -29
+    assert _code(api.sql_error(SHOW_PLAN, ["SELECT Lines FROM Shop.Order", "{}"])) == -29
+    # the plan leaves nothing behind, and running over class data says why it cannot
+    error = api.sql_error("SELECT Total FROM Shop.Order")
+    assert _code(error) == -30 and "does not run it over their data" in str(error)
+    assert _code(api.sql_error(SHOW_PLAN, ["SELECT 1 FROM SQLUser.Order", "{}"])) == -30
