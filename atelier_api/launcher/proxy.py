@@ -13,7 +13,6 @@ Who may pass is decided by ``launcher.app``; this module only moves bytes.
 
 from __future__ import annotations
 
-import http.client
 import re
 import select
 import socket
@@ -31,35 +30,40 @@ TICK = 1.0
 
 
 class Pool:
-    """Kept-alive HTTP connections to the sandboxes, a few per endpoint."""
+    """Kept-alive connections to the sandboxes (plain sockets, ``TCP_NODELAY``), a few per
+    endpoint."""
 
     def __init__(self, per_endpoint: int = 8, timeout: float = 660.0) -> None:
         self.per_endpoint = per_endpoint
         self.timeout = timeout
-        self._idle: dict[tuple[str, int], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[tuple[str, int], list[socket.socket]] = {}
         self._lock = threading.Lock()
 
-    def get(self, endpoint: tuple[str, int]) -> http.client.HTTPConnection:
+    def get(self, endpoint: tuple[str, int]) -> tuple[socket.socket, bool]:
+        """A connection, and whether it was kept from an earlier exchange."""
         with self._lock:
             idle = self._idle.get(endpoint)
             if idle:
-                return idle.pop()
-        return http.client.HTTPConnection(endpoint[0], endpoint[1], timeout=self.timeout)
+                return idle.pop(), True
+        sock = socket.create_connection(endpoint, timeout=10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.timeout)
+        return sock, False
 
-    def put(self, endpoint: tuple[str, int], conn: http.client.HTTPConnection) -> None:
+    def put(self, endpoint: tuple[str, int], sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(endpoint, [])
             if len(idle) < self.per_endpoint:
-                idle.append(conn)
+                idle.append(sock)
                 return
-        conn.close()
+        sock.close()
 
     def forget(self, endpoint: tuple[str, int]) -> None:
         """Close the kept connections of a sandbox that went away."""
         with self._lock:
             idle = self._idle.pop(endpoint, [])
-        for conn in idle:
-            conn.close()
+        for sock in idle:
+            sock.close()
 
 
 def forward_headers(environ: dict[str, Any], prefix: str) -> dict[str, str]:
@@ -97,72 +101,172 @@ def rewrite_response_headers(items: list[tuple[str, str]], prefix: str) -> list[
     return out
 
 
+class UpstreamError(OSError):
+    """The sandbox's answer could not be read (closed, malformed, too large a head)."""
+
+
+#: the largest response head read from a sandbox
+MAX_HEAD = 64 * 1024
+
+
 class Upstream:
-    """One proxied HTTP exchange: the sandbox's answer, streamed."""
+    """One proxied HTTP/1.1 exchange with a sandbox, on a kept connection: the request sent
+    in one write, the answer's head parsed, its body read (``small_body``) or streamed
+    (``body``) by its framing (length, chunked, or up to the close).
+
+    A lean client of its own rather than ``http.client``: the proxy's cost is per request,
+    and ``http.client`` spends more parsing one answer than the rest of the proxy does."""
 
     def __init__(self, pool: Pool, endpoint: tuple[str, int], method: str, path: str,
                  headers: dict[str, str], body: bytes) -> None:
         self.pool = pool
         self.endpoint = endpoint
-        headers = dict(headers, Host=f"{endpoint[0]}:{endpoint[1]}")
+        self.method = method
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {endpoint[0]}:{endpoint[1]}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
         if body or method in ("POST", "PUT", "PATCH"):
-            headers["Content-Length"] = str(len(body))
-        for attempt in (1, 2):  # a kept connection the sandbox closed meanwhile: once more
-            self.conn = pool.get(endpoint)
+            lines.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        while True:
+            self.sock, kept = pool.get(endpoint)
             try:
-                self.conn.request(method, path, body=body or None, headers=headers)
-                self.response = self.conn.getresponse()
+                self.sock.sendall(request)
+                self._buffer = b""
+                head = self._read_head()
                 break
-            except (ConnectionError, http.client.RemoteDisconnected,
-                    http.client.BadStatusLine) as exc:
-                self.conn.close()
-                if attempt == 2 or isinstance(exc, ConnectionRefusedError):
+            except OSError:
+                self.sock.close()
+                # a kept connection the sandbox closed meanwhile: once more on a new one
+                if not kept:
                     raise
-        self.status = self.response.status
-        self.reason = self.response.reason
+        self._parse(head)
+
+    # -- the head ---------------------------------------------------------------------------
+    def _read_head(self) -> bytes:
+        while True:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                head, self._buffer = self._buffer[:end], self._buffer[end + 4:]
+                return head
+            if len(self._buffer) > MAX_HEAD:
+                raise UpstreamError("the sandbox's answer head is too large")
+            data = self.sock.recv(CHUNK)
+            if not data:
+                raise UpstreamError("the sandbox closed the connection")
+            self._buffer += data
+
+    def _parse(self, head: bytes) -> None:
+        first, *rest = head.decode("latin-1").split("\r\n")
+        version, _, status = first.partition(" ")
+        code, _, reason = status.partition(" ")
+        if not version.startswith("HTTP/1.") or not code.isdigit():
+            self.sock.close()
+            raise UpstreamError(f"not an HTTP answer: {first[:60]!r}")
+        self.status = int(code)
+        self.reason = reason or "-"
+        self.items = []
+        for line in rest:
+            name, sep, value = line.partition(":")
+            if sep:
+                self.items.append((name.strip(), value.strip()))
+        found = {k.lower(): v for k, v in self.items}
+        self.chunked = "chunked" in found.get("transfer-encoding", "").lower()
+        length = found.get("content-length", "")
+        self.length: int | None = int(length) if length.isdigit() else None
+        if self.method == "HEAD" or self.status in (204, 304) or self.status < 200:
+            self.length, self.chunked = 0, False
+        self.will_close = (found.get("connection", "").lower() == "close"
+                           or version == "HTTP/1.0"
+                           or (self.length is None and not self.chunked))
 
     def headers(self, prefix: str) -> list[tuple[str, str]]:
-        items = rewrite_response_headers(self.response.getheaders(), prefix)
-        length = self.response.getheader("Content-Length")
-        if length is not None and self.response.getheader("Transfer-Encoding") is None:
-            items.append(("Content-Length", length))
+        items = rewrite_response_headers(self.items, prefix)
+        if self.length is not None and not self.chunked:
+            items.append(("Content-Length", dict((k.lower(), v) for k, v in self.items)
+                          .get("content-length", str(self.length))))
         return items
 
+    # -- the body ---------------------------------------------------------------------------
     def small_body(self, limit: int = 256 * 1024) -> bytes | None:
         """The whole body when its declared length is at most ``limit`` (then it leaves in
         one write with the head), else None (stream it with ``body``)."""
-        length = self.response.getheader("Content-Length")
-        if self.response.getheader("Transfer-Encoding") is not None or length is None \
-                or not length.isdigit() or int(length) > limit:
+        if self.chunked or self.length is None or self.length > limit:
             return None
         try:
-            data = self.response.read()
+            data = self._exactly(self.length)
         except BaseException:
-            self.conn.close()
+            self.sock.close()
             raise
-        if self.response.will_close:
-            self.conn.close()
-        else:
-            self.pool.put(self.endpoint, self.conn)
+        self._done()
         return data
 
     def body(self) -> Iterator[bytes]:
         """The answer's body as it arrives; the connection goes back to the pool at its
         end (or is closed when the client went away first)."""
-        done = False
+        clean = False
         try:
-            while True:
-                chunk = self.response.read1(CHUNK)
-                if not chunk:
-                    break
-                yield chunk
-            done = True
-        finally:
-            if done and not self.response.will_close:
-                self.response.close()  # read1 never marks a Content-Length body done
-                self.pool.put(self.endpoint, self.conn)
+            if self.chunked:
+                yield from self._chunks()
+            elif self.length is not None:
+                left = self.length
+                if self._buffer:
+                    piece, self._buffer = self._buffer[:left], self._buffer[left:]
+                    left -= len(piece)
+                    yield piece
+                while left > 0:
+                    data = self.sock.recv(min(CHUNK, left))
+                    if not data:
+                        raise UpstreamError("the sandbox closed the connection mid-body")
+                    left -= len(data)
+                    yield data
             else:
-                self.conn.close()
+                if self._buffer:
+                    yield self._buffer
+                    self._buffer = b""
+                while data := self.sock.recv(CHUNK):
+                    yield data
+            clean = True
+        finally:
+            if clean:
+                self._done()
+            else:
+                self.sock.close()
+
+    def _chunks(self) -> Iterator[bytes]:
+        while True:
+            line = self._line()
+            size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self._line():  # trailers, up to the empty line
+                    pass
+                return
+            yield self._exactly(size)
+            if self._exactly(2) != b"\r\n":
+                raise UpstreamError("bad chunk framing from the sandbox")
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self._buffer:
+            data = self.sock.recv(CHUNK)
+            if not data:
+                raise UpstreamError("the sandbox closed the connection mid-body")
+            self._buffer += data
+        line, _, self._buffer = self._buffer.partition(b"\r\n")
+        return line
+
+    def _exactly(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            data = self.sock.recv(max(CHUNK, count - len(self._buffer)))
+            if not data:
+                raise UpstreamError("the sandbox closed the connection mid-body")
+            self._buffer += data
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def _done(self) -> None:
+        if self.will_close or self._buffer:
+            self.sock.close()
+        else:
+            self.pool.put(self.endpoint, self.sock)
 
 
 def splice_websocket(client: socket.socket, endpoint: tuple[str, int], head: bytes,

@@ -157,11 +157,30 @@ def test_the_proxy_serves_each_user_only_their_sandbox(make: Make) -> None:
     assert not has_class(launcher, "bob", sandbox_auth(bob))
 
 
-def test_websockets_go_through_the_proxy(make: Make) -> None:
+def test_websockets_and_large_answers_go_through_the_proxy(make: Make) -> None:
     launcher = make()
     view = launcher.launch("alice").json()
     launcher.wait_state("alice", "ready")
     user, password = sandbox_auth(view)
+
+    # an answer larger than the proxy sends whole: streamed, byte for byte the sandbox's
+    lines = ["Class Big.Doc Extends %RegisteredObject", "{", ""]
+    lines += [f"/// line {i} " + "x" * 90 for i in range(5000)]
+    lines += ["Parameter P = 1;", "", "}"]
+    put = launcher.proxied("alice", "PUT", "/api/atelier/v8/USER/doc/Big.Doc.cls",
+                           (user, password), json={"enc": False, "content": lines})
+    assert put.status_code == 201, put.text
+    got = launcher.proxied("alice", "GET", "/api/atelier/v8/USER/doc/Big.Doc.cls",
+                           (user, password))
+    assert len(got.content) > 256 * 1024 and got.json()["result"]["content"] == lines
+    record = json.loads((launcher.state / "process" / "run" / f"{view['id']}.json")
+                        .read_text())
+    straight = requests.get(f"http://127.0.0.1:{record['port']}/api/atelier/v8/USER/doc/"
+                            "Big.Doc.cls", auth=(user, password), timeout=30)
+    assert straight.content == got.content
+    head = launcher.proxied("alice", "HEAD", "/api/atelier/v8/USER/doc/Big.Doc.cls",
+                            (user, password))
+    assert head.status_code == 200 and head.content == b""
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     url = (f"ws://127.0.0.1:{launcher.port}/sandbox/alice/api/atelier/v8/%25SYS/terminal")
 
