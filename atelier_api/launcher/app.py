@@ -475,91 +475,133 @@ class UserSandbox(MethodView):
 
 # -- the proxy --------------------------------------------------------------------------------
 
+_REASONS = {400: "BAD REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT FOUND",
+            413: "REQUEST ENTITY TOO LARGE", 502: "BAD GATEWAY",
+            503: "SERVICE UNAVAILABLE"}
+
+
 def _envelope(status: int, message: str, retry_after: int | None = None,
-              challenge: bool = False) -> Response:
-    """An error in the Atelier envelope (what an IDE reads)."""
-    body = {"status": {"errors": [{"error": message, "code": 0, "domain": "launcher",
-                                   "id": "", "params": []}], "summary": message},
-            "console": [], "result": {}}
-    headers = dict(NO_STORE)
+              challenge: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An error in the Atelier envelope (what an IDE reads): status line, headers, body."""
+    body = json.dumps({"status": {"errors": [{"error": message, "code": 0,
+                                              "domain": "launcher", "id": "", "params": []}],
+                                  "summary": message},
+                       "console": [], "result": {}}).encode()
+    headers = [("Content-Type", "application/json; charset=utf-8"),
+               ("Content-Length", str(len(body))), *NO_STORE.items()]
     if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
+        headers.append(("Retry-After", str(retry_after)))
     if challenge:
-        headers["WWW-Authenticate"] = 'Basic realm="atelier-api"'
-    return Response(json.dumps(body), status=status, headers=headers,
-                    content_type="application/json; charset=utf-8")
+        headers.append(("WWW-Authenticate", 'Basic realm="atelier-api"'))
+    return f"{status} {_REASONS.get(status, 'ERROR')}", headers, body
 
 
-def proxy(owner: str, rest: str = "") -> Response:
-    """Forward one request to ``owner``'s sandbox (see ``launcher.proxy``)."""
-    state = _state()
-    s = state.settings
-    headers = forward_headers(request.environ, f"/{s.proxy_prefix}/{owner}")
-    user, password = state.basic_user(request.headers.get("Authorization"))
-    if user is not None and password is not None:
-        record = state.sandboxes.get(owner)
-        own = (record is not None and user == record.username
-               and hmac.compare_digest(password.encode(), record.password.encode()))
-        if not own:
-            if state.check(user, password) and user != owner:
-                return _envelope(403, f"The sandbox of {owner} is not yours.")
-            if not state.check(user, password):
-                return _envelope(401, "Wrong user name or password for this sandbox.",
-                                 challenge=True)
-            if record is not None:  # the owner's launcher password: use the sandbox's own
-                token = base64.b64encode(f"{record.username}:{record.password}".encode())
-                headers["Authorization"] = "Basic " + token.decode()
-    try:
-        record = state.sandboxes.wait_ready(owner, s.proxy_wait_seconds)
-    except LaunchRefused as exc:
-        return _envelope(exc.status, exc.message, exc.retry_after)
-    assert record.endpoint is not None
-    state.sandboxes.touch(owner)
-    prefix = f"/{s.proxy_prefix}/{owner}"
-    path = _raw_rest(prefix, rest)
-    if request.headers.get("Upgrade", "").lower() == "websocket":
-        return _websocket(state, record, path, headers)
-    body = request.get_data(cache=False)
-    try:
-        upstream = Upstream(state.pool, record.endpoint, request.method, path, headers, body)
-    except OSError as exc:
-        log.warning("proxy to %s: %s", owner, exc)
-        return _envelope(502, f"The sandbox of {owner} did not answer.")
-    status = f"{upstream.status} {upstream.reason}"
-    headers_out = upstream.headers(prefix)
-    small = upstream.small_body()
-    if small is not None:
-        answer = Response(small, status=status, headers=headers_out)
-        length = dict(headers_out).get("Content-Length")
-        if request.method == "HEAD" and length is not None:
-            answer.headers["Content-Length"] = length  # what a GET would carry
-        return answer
-    return Response(upstream.body(), status=status, headers=headers_out,
-                    direct_passthrough=True)
+class ProxyApp:
+    """``/<proxy_prefix>/<user>/...``: the proxy as a plain WSGI application in front of
+    Flask (it needs none of Flask's request machinery, and pays for none of it on every
+    request an IDE sends). See ``launcher.proxy`` for how bytes move."""
+
+    def __init__(self, state: Launcher, inner: Any) -> None:
+        self.state = state
+        self.inner = inner
+        self.prefix = f"/{state.settings.proxy_prefix}/"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(self.prefix):
+            return self.inner(environ, start_response)
+        owner, _, _rest = path[len(self.prefix):].partition("/")
+        status, headers, body = self.forward(environ, owner)
+        start_response(status, headers)
+        return [body] if isinstance(body, bytes) else body
+
+    def forward(self, environ: dict[str, Any], owner: str
+                ) -> tuple[str, list[tuple[str, str]], Any]:
+        """Forward one request to ``owner``'s sandbox: (status, headers, body)."""
+        state = self.state
+        s = state.settings
+        prefix = f"/{s.proxy_prefix}/{owner}"
+        headers = forward_headers(environ, prefix)
+        user, password = state.basic_user(environ.get("HTTP_AUTHORIZATION"))
+        if user is not None and password is not None:
+            record = state.sandboxes.get(owner)
+            own = (record is not None and user == record.username
+                   and hmac.compare_digest(password.encode(), record.password.encode()))
+            if not own:
+                known = state.check(user, password)
+                if known and user != owner:
+                    return _envelope(403, f"The sandbox of {owner} is not yours.")
+                if not known:
+                    return _envelope(401, "Wrong user name or password for this sandbox.",
+                                     challenge=True)
+                if record is not None:  # the owner's launcher password: the sandbox's own
+                    token = base64.b64encode(f"{record.username}:{record.password}".encode())
+                    headers["Authorization"] = "Basic " + token.decode()
+        try:
+            record = state.sandboxes.wait_ready(owner, s.proxy_wait_seconds)
+        except LaunchRefused as exc:
+            return _envelope(exc.status, exc.message, exc.retry_after)
+        assert record.endpoint is not None
+        state.sandboxes.touch(owner)
+        path = _raw_rest(environ, prefix)
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            self._websocket(environ, record, path, headers)
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            body = _body(environ, s.max_body_bytes)
+        except ValueError:
+            return _envelope(413, f"Request body over max_body_bytes = {s.max_body_bytes}")
+        try:
+            upstream = Upstream(state.pool, record.endpoint, method, path, headers, body)
+        except OSError as exc:
+            log.warning("proxy to %s: %s", owner, exc)
+            return _envelope(502, f"The sandbox of {owner} did not answer.")
+        status = f"{upstream.status} {upstream.reason}"
+        headers_out = upstream.headers(prefix)
+        small = upstream.small_body()
+        if small is not None:
+            if method != "HEAD":  # a HEAD keeps the length a GET would carry
+                headers_out = [(k, v) for k, v in headers_out if k.lower() != "content-length"]
+                headers_out.append(("Content-Length", str(len(small))))
+            return status, headers_out, [small]
+        return status, headers_out, upstream.body()
+
+    def _websocket(self, environ: dict[str, Any], record: Record, path: str,
+                   headers: dict[str, str]) -> None:
+        """Join the client's connection to the sandbox's; the server then closes it (a
+        WSGI application that raises ``StopIteration`` gets no answer written)."""
+        assert record.endpoint is not None
+        sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if sock is None:
+            raise StopIteration
+        head = upgrade_head(headers, path, record.endpoint)
+        try:
+            splice_websocket(sock, record.endpoint, head, self.state.stopping)
+        except OSError as exc:
+            log.info("proxied WebSocket of %s ended: %s", record.user, exc)
+        raise StopIteration
 
 
-def _raw_rest(prefix: str, rest: str) -> str:
+def _body(environ: dict[str, Any], limit: int) -> bytes:
+    """The request body (the guarded worker has it whole already)."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or int(length) == 0:
+        return b""
+    if int(length) > limit:
+        raise ValueError(length)
+    return bytes(environ["wsgi.input"].read(int(length)))
+
+
+def _raw_rest(environ: dict[str, Any], prefix: str) -> str:
     """The path and query to ask the sandbox for, as the client wrote them (percent-escapes
     such as ``%25SYS`` kept: the decoded path would be another URL)."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw and raw.startswith(prefix + "/"):
         return str(raw[len(prefix):])
-    path = "/" + quote(rest, safe="/:@!$&'()*+,;=-._~")
-    query = request.query_string.decode("latin-1")
+    rest = environ.get("PATH_INFO", "")[len(prefix):] or "/"
+    path = quote(rest, safe="/:@!$&'()*+,;=-._~")
+    query = environ.get("QUERY_STRING", "")
     return f"{path}?{query}" if query else path
-
-
-def _websocket(state: Launcher, record: Record, path: str,
-               headers: dict[str, str]) -> Response:
-    from atelier_api.api.websocket import Finished, raw_socket
-
-    assert record.endpoint is not None
-    head = upgrade_head(headers, path, record.endpoint)
-    try:
-        splice_websocket(raw_socket(), record.endpoint, head, state.stopping)
-    except OSError as exc:
-        log.info("proxied WebSocket of %s ended: %s", record.user, exc)
-    return Finished()
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -592,13 +634,7 @@ def create_launcher_app(settings: LauncherSettings, sandboxes: Sandboxes) -> Fla
     api.register_blueprint(blp)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
 
-    prefix = settings.proxy_prefix
-    methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-    app.add_url_rule(f"/{prefix}/<owner>/", "proxy_root", proxy, methods=methods)
-    app.add_url_rule(f"/{prefix}/<owner>/<path:rest>", "proxy", proxy, methods=methods)
-    # WebSocket upgrades match only rules marked so (werkzeug's routing)
-    app.add_url_rule(f"/{prefix}/<owner>/<path:rest>", "proxy_ws", proxy, methods=["GET"],
-                     websocket=True)
+    app.wsgi_app = ProxyApp(state, app.wsgi_app)  # type: ignore[method-assign]
     app.add_url_rule("/", "page", lambda: _static("index.html"))
     app.add_url_rule("/launcher/static/<name>", "static_file", _static)
     app.add_url_rule("/launcher/healthz", "healthz",
