@@ -114,7 +114,7 @@ def load_settings(
     values: dict[str, Any] = {}
     table: dict[str, Any] = {}
     if config_file:
-        table = _read_toml(config_file)
+        table = read_toml(config_file)
         # [namespaces] is a table of tables, merged by _namespaces, not a NAME=DIR string
         values.update({k: v for k, v in table.items() if k in OPTION_BY_KEY and k != "namespaces"})
     for option in OPTIONS:
@@ -122,7 +122,7 @@ def load_settings(
             values[option.key] = env[option.env]
     values.update({k: v for k, v in (cli or {}).items() if v is not None})
     explicit = "password" in values
-    parsed = {k: _parse(OPTION_BY_KEY[k], v) for k, v in values.items()}
+    parsed = {k: parse_value(OPTION_BY_KEY[k], v) for k, v in values.items()}
     settings = Settings(**{k: v for k, v in parsed.items() if k != "namespaces"},
                         credentials_explicit=explicit)
     namespaces = _namespaces(settings, table.get("namespaces"), parsed.get("namespaces", ""),
@@ -130,7 +130,8 @@ def load_settings(
     return validate(replace(settings, namespaces=namespaces))
 
 
-def _read_toml(path: str) -> dict[str, Any]:
+def read_toml(path: str) -> dict[str, Any]:
+    """A TOML configuration file; ``ConfigError`` when unreadable or invalid."""
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -140,7 +141,9 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-def _parse(option: Option, value: Any) -> Any:
+def parse_value(option: Option, value: Any) -> Any:
+    """A setting's value from text (environment, command line) or TOML, as its default's
+    type; ``ConfigError`` naming the setting otherwise."""
     wanted = type(option.default)
     if isinstance(value, str) and wanted is not str:
         try:
@@ -149,6 +152,8 @@ def _parse(option: Option, value: Any) -> Any:
             pass
     elif type(value) is wanted:  # exact: a TOML bool is no port, a float no thread count
         return value
+    elif wanted is float and type(value) is int:  # but a whole number is a float
+        return float(value)
     raise ConfigError(f"{option.key} ({option.env}): cannot use {value!r}") from None
 
 

@@ -4,7 +4,7 @@ validates them; the README's configuration table is generated from here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,10 +138,10 @@ OPTIONS: tuple[Option, ...] = (
 OPTION_BY_KEY = {o.key: o for o in OPTIONS}
 
 
-def markdown_table() -> str:
-    """The README's configuration table, generated from ``OPTIONS``."""
+def markdown_table(options: Iterable[Option] = OPTIONS) -> str:
+    """The README's configuration table, generated from ``OPTIONS`` (or another table)."""
     rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
-    for o in OPTIONS:
+    for o in options:
         default = f"`{o.default}`" if o.default != "" else "(empty)"
         rows.append(f"| `{o.key}` | `{o.env}` | {default} | {o.help} |")
     return "\n".join(rows)

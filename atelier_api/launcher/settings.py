@@ -14,15 +14,16 @@ import ipaddress
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from atelier_api.options import Option, _bool
+from atelier_api.config import ConfigError, parse_value, read_toml
+from atelier_api.options import Option
+from atelier_api.options import markdown_table as options_table
 
 
-class LauncherConfigError(ValueError):
+class LauncherConfigError(ConfigError):
     """A launcher setting that cannot be used; the message says which and why."""
 
 
@@ -233,9 +234,19 @@ def load_launcher_settings(*, config_file: str | None = None,
                            workspaces: Mapping[str, Any] | None = None) -> LauncherSettings:
     """Defaults < TOML file < ``ATELIER_LAUNCHER_*`` < command line; ``users`` and
     ``workspaces`` (tables as in the TOML file) are added to the file's."""
-    env = os.environ if env is None else env
+    try:
+        return _load(config_file, os.environ if env is None else env, cli or {}, users or {},
+                     workspaces or {})
+    except LauncherConfigError:
+        raise
+    except ConfigError as exc:  # the shared readers' (a file, a value)
+        raise LauncherConfigError(str(exc)) from None
+
+
+def _load(config_file: str | None, env: Mapping[str, str], cli: Mapping[str, Any],
+          users: Mapping[str, Any], workspaces: Mapping[str, Any]) -> LauncherSettings:
     config_file = config_file or env.get("ATELIER_LAUNCHER_CONFIG") or None
-    table = _read_toml(config_file) if config_file else {}
+    table = read_toml(config_file) if config_file else {}
     unknown = sorted(k for k in table if k not in OPTION_BY_KEY and k not in
                      ("users", "workspaces"))
     if unknown:
@@ -244,10 +255,10 @@ def load_launcher_settings(*, config_file: str | None = None,
     values.update({k: v for k, v in table.items() if k in OPTION_BY_KEY})
     values.update({o.key: env[o.env] for o in OPTIONS if o.env in env})
     values.update({k: v for k, v in (cli or {}).items() if v is not None})
-    parsed = {k: _parse(OPTION_BY_KEY[k], v) for k, v in values.items()}
+    parsed = {k: parse_value(OPTION_BY_KEY[k], v) for k, v in values.items()}
     user_tables = dict(table.get("users", {}))
     if parsed["users_file"]:
-        extra = _read_toml(parsed["users_file"])
+        extra = read_toml(parsed["users_file"])
         user_tables.update(extra.get("users", {}))
     user_tables.update(users or {})
     ws_tables = dict(table.get("workspaces", {}))
@@ -255,28 +266,6 @@ def load_launcher_settings(*, config_file: str | None = None,
     settings = LauncherSettings(**parsed, users=_users(user_tables),
                                 workspaces=_workspaces(ws_tables))
     return validate(settings)
-
-
-def _read_toml(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except OSError as exc:
-        raise LauncherConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LauncherConfigError(f"{path}: {exc}") from None
-
-
-def _parse(option: LauncherOption, value: Any) -> Any:
-    wanted = type(option.default)
-    if isinstance(value, str) and wanted is not str:
-        try:
-            return option.parse(value)
-        except ValueError:
-            pass
-    elif type(value) is wanted or (wanted is float and type(value) is int):
-        return wanted(value)
-    raise LauncherConfigError(f"{option.key} ({option.env}): cannot use {value!r}") from None
 
 
 def _users(tables: Mapping[str, Any]) -> dict[str, User]:
@@ -346,15 +335,11 @@ def validate(s: LauncherSettings) -> LauncherSettings:
 
 def markdown_table() -> str:
     """``docs/launcher.md``'s settings table, generated from ``OPTIONS``."""
-    rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
-    for o in OPTIONS:
-        default = f"`{o.default}`" if o.default != "" else "(empty)"
-        rows.append(f"| `{o.key}` | `{o.env}` | {default} | {o.help} |")
-    return "\n".join(rows)
+    return options_table(OPTIONS)
 
 
 FIELD_NAMES = tuple(f.name for f in fields(LauncherSettings))
 assert set(FIELD_NAMES) == set(OPTION_BY_KEY) | {"users", "workspaces"}
 
 __all__ = ["OPTIONS", "LauncherSettings", "User", "WorkspaceSource", "check_password",
-           "hash_password", "load_launcher_settings", "_bool"]
+           "hash_password", "load_launcher_settings"]
