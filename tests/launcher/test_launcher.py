@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import subprocess
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
+import tomli_w
 import websockets
 
 from tests.launcher.harness import (
@@ -367,3 +370,33 @@ def test_an_unreachable_engine_is_a_clear_error_and_leaves_nothing(make: Make,
     assert "cannot be reached" in answer.json()["error"]["message"]
     assert launcher.call("GET", "/launcher/v1/sandbox", "alice").status_code == 404
     assert launcher.call("GET", "/launcher/v1/me", "alice").json()["relaunches"]["used"] == 0
+
+
+def test_workspace_sources_from_git_and_the_allow_list(make: Make, tmp_path: Path) -> None:
+    """A user names a workspace source from the allow-list; a git source is cloned by the
+    sandbox at start (here a local repository, as a path)."""
+    repo = tmp_path / "repo"
+    (repo / "src" / "Team").mkdir(parents=True)
+    (repo / "src" / "Team" / "Tool.cls").write_text(
+        "Class Team.Tool Extends %RegisteredObject\n{\n}\n", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    launcher = make(allowed_workspaces="team")
+    launcher.stop()  # the sources are [workspaces] tables of the launcher's TOML file
+    table = tomllib.loads(launcher.config.read_text())
+    table["workspaces"] = {"team": {"url": str(repo), "ref": "main"},
+                           "other": {"url": str(repo)}}
+    launcher.config.write_text(tomli_w.dumps(table))
+    launcher.start()
+    me = launcher.call("GET", "/launcher/v1/me", "alice").json()
+    assert me["workspaces"] == ["empty", "team"]
+    refused = launcher.launch("alice", workspace="other")
+    assert refused.status_code == 400 and "not one you may choose" in refused.text
+    view = launcher.launch("alice", workspace="team").json()
+    assert view["workspace"] == "team"
+    launcher.wait_state("alice", "ready")
+    names = launcher.proxied("alice", "GET", "/api/atelier/v8/USER/docnames/CLS",
+                             sandbox_auth(view)).json()["result"]["content"]
+    assert "Team.Tool.cls" in {d["name"] for d in names}
