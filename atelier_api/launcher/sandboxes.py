@@ -153,7 +153,8 @@ class Sandboxes:
 
     def __init__(self, settings: LauncherSettings, backend: Backend, store: Store, *,
                  clock: Callable[[], float] = time.time,
-                 ready_probe: Callable[[tuple[str, int]], bool] | None = None) -> None:
+                 ready_probe: Callable[[tuple[str, int], float], bool] | None = None
+                 ) -> None:
         self.settings = settings
         self.backend = backend
         self.store = store
@@ -446,9 +447,9 @@ class Sandboxes:
             self._end(record, "crashed", "killed: out of memory (memory_bytes = "
                       f"{self.settings.memory_bytes})")
         elif seen.exit_code in (0, None) and record.state == "ready":
-            self._end(record, "gone", "the sandbox stopped itself")
             with contextlib.suppress(BackendError):
                 self.backend.remove(record.sandbox_id)
+            self._end(record, "gone", "the sandbox stopped itself")
         else:
             self._end(record, "crashed", f"the sandbox exited with status {seen.exit_code}")
 
@@ -461,7 +462,14 @@ class Sandboxes:
         deadline = record.created + self.settings.start_timeout_seconds
         last_look = 0.0
         while not self._stop.is_set() and record.state == "starting":
-            if record.endpoint and self.probe(record.endpoint):
+            left = deadline - self.clock()
+            if left <= 0:
+                with contextlib.suppress(BackendError):  # removed before it is reported
+                    self.backend.remove(record.sandbox_id)
+                self._end(record, "crashed", "not ready within start_timeout_seconds = "
+                          f"{self.settings.start_timeout_seconds}")
+                return
+            if record.endpoint and self.probe(record.endpoint, min(2.0, left)):
                 with self._changed:
                     if record.state == "starting":
                         record.state = "ready"
@@ -484,12 +492,6 @@ class Sandboxes:
                     self._exited(record, seen)
                     return
                 record.endpoint = seen.endpoint or record.endpoint
-            if self.clock() > deadline:
-                self._end(record, "crashed", "not ready within start_timeout_seconds = "
-                          f"{self.settings.start_timeout_seconds}")
-                with contextlib.suppress(BackendError):
-                    self.backend.remove(record.sandbox_id)
-                return
             time.sleep(READY_POLL)
 
     # -- the reaper ---------------------------------------------------------------------------
@@ -552,9 +554,9 @@ class Sandboxes:
         return f"The sandbox of {user} is {record.state} ({record.reason}): launch it again."
 
 
-def _probe_readyz(endpoint: tuple[str, int]) -> bool:
-    """GET /readyz answers 200."""
-    conn = http.client.HTTPConnection(endpoint[0], endpoint[1], timeout=2)
+def _probe_readyz(endpoint: tuple[str, int], timeout: float) -> bool:
+    """GET /readyz answers 200 within ``timeout`` seconds."""
+    conn = http.client.HTTPConnection(endpoint[0], endpoint[1], timeout=timeout)
     try:
         conn.request("GET", "/readyz")
         return conn.getresponse().status == 200
