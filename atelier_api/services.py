@@ -95,17 +95,6 @@ class Services:
         self._ready.set()
         log.info("ready: %d namespaces in %.2f s", len(self.stores), time.monotonic() - started)
         preload_sql()
-        for name, service in self.sql.items():  # the class dictionaries, before a query
-            if self._closed.is_set():
-                return
-            began = time.monotonic()
-            try:
-                service.dictionary.sync()
-            except Exception:  # noqa: BLE001 - the first query builds it and reports
-                log.exception("namespace %s: building the class dictionary failed", name)
-                continue
-            log.info("namespace %s: class dictionary up to date in %.2f s", name,
-                     time.monotonic() - began)
         if self.runs is not None and self.runs.available():
             self.compiler.prepare_sessions()  # the first terminal opens without waiting
 

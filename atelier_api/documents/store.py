@@ -87,10 +87,6 @@ class DocumentStore:
         #: changes taken in from other programs (watcher, reset): a counter and the callbacks
         #: of derived data, called with the changed root-relative paths
         self.generation = 0
-        #: every change, the server's own writes included: the key of derived listings
-        #: (the file list below, the SQL class dictionary) while a watcher reports the rest
-        self.version = 0
-        self._files: tuple[int, builtins.list[tuple[str, str]]] | None = None
         self.listeners: list[Callable[[list[str]], None]] = []
         #: the watcher that takes in this root's changes while it runs
         #: (atelier_api.sandbox.watcher); None: nobody watches, derived caches must stat the
@@ -349,7 +345,6 @@ class DocumentStore:
     def _write(self, loc: Located, data: bytes, prev_ts: int | None,
                mode: int | None = None, *, created: bool = False) -> Document:
         st = atomic_write(loc.path, data, mode)
-        self.version += 1
         if created and not loc.doc.is_web:
             self.names.record(loc.rel, loc.doc, st)
         ts = self.index.record_write(loc.rel, st, data, prev_ts)
@@ -369,7 +364,6 @@ class DocumentStore:
                     return Document(loc.doc.name, loc.doc.cat, self.db, "", False, content=[])
                 raise DocumentNotFound(loc.doc.name, loc.doc.cat)
             remove_durably(loc.path, self.root)
-            self.version += 1
             self.names.forget(loc.rel)
             self.index.record_delete(loc.rel)
             self.index.flush()
@@ -399,7 +393,6 @@ class DocumentStore:
         if changed:
             self.index.flush()
             self.generation += 1
-            self.version += 1
             for listener in list(self.listeners):
                 listener(changed)
         return changed
@@ -424,7 +417,6 @@ class DocumentStore:
         try:
             yield
         finally:
-            self.version += 1  # a reset rewrote the folder under these locks
             for lock in reversed(self._locks):
                 lock.release()
 
@@ -490,13 +482,12 @@ class DocumentStore:
     def walk(self) -> Iterable[tuple[str, str, DocName]]:
         """(relative path, absolute path, name) of every file that serves a document: a full
         walk of the root, taken into the name map (files that appeared or went away)."""
-        files, fresh = self._listed_files()
-        if fresh or not self.names.built:
-            rels = [rel for rel, _path in files]
-            if self.names.built:
-                self.names.sync(rels)
-            else:
-                self.names.build(rels)
+        files = self._document_files()
+        rels = [rel for rel, _path in files]
+        if self.names.built:
+            self.names.sync(rels)
+        else:
+            self.names.build(rels)
         check = self.watched is None  # nobody reports changed headers: stat for them
         name_of = self.names.name_of
         for rel, path in files:
@@ -531,18 +522,6 @@ class DocumentStore:
         """Document names declared by more than one file (served path first)."""
         self.map_names()
         return self.names.duplicates()
-
-    def _listed_files(self) -> tuple[builtins.list[tuple[str, str]], bool]:
-        """The document files, and whether they were walked just now. While a watcher
-        reports other programs' changes, the last walk serves until anything changes
-        (``version``); unwatched, every call walks."""
-        cached = self._files
-        if self.watched is not None and cached is not None and cached[0] == self.version:
-            return cached[1], False
-        version = self.version  # read before the walk: a change during it walks again
-        files = self._document_files()
-        self._files = (version, files)
-        return files, True
 
     def _document_files(self) -> builtins.list[tuple[str, str]]:
         """(root-relative, absolute) paths of every regular file that holds a document."""

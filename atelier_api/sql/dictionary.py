@@ -56,8 +56,6 @@ class ClassDictionary:
         self.store = store
         self._lock = threading.Lock()
         self._dirty = True
-        #: the store's ``version`` the tables were last brought up to date with
-        self._synced = -1
         self._conn = self._open()
         store.listeners.append(self._changed)
 
@@ -111,12 +109,7 @@ class ClassDictionary:
         """Bring the tables up to date with the workspace's classes and the system classes
         (cheap when unchanged)."""
         with self._lock:
-            version = self.store.version
-            if (self.store.watched is not None and version == self._synced
-                    and not self._dirty):
-                return  # nothing changed since (a watcher reports other programs' changes)
             self._sync()
-            self._synced = version
 
     def _sync(self) -> None:
         current = {i.name: i.ts for i in self.store.list(ListQuery(cats=frozenset({"CLS"})))}
