@@ -137,6 +137,7 @@ class Launcher:
         self.settings = settings
         self.sandboxes = sandboxes
         self.pool = Pool()
+        sandboxes.on_end.append(lambda r: self.pool.forget(r.endpoint) if r.endpoint else None)
         self.stopping = threading.Event()
         self._verified: dict[str, float] = {}
         self._lock = threading.Lock()

@@ -167,6 +167,9 @@ class Sandboxes:
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: called with each record that ended (gone or crashed): the proxy forgets its
+        #: kept connections to that sandbox
+        self.on_end: list[Callable[[Record], None]] = []
         #: sandboxes being removed on a thread of their own -> drop the state too
         self._removing: dict[str, bool] = {}
 
@@ -404,6 +407,9 @@ class Sandboxes:
                 record.ended_at = self.clock()
             self._changed.notify_all()
         self.store.save()
+        if state in ("gone", "crashed"):
+            for listener in self.on_end:
+                listener(record)
         log.info("sandbox %s of %s: %s (%s)", record.sandbox_id, record.user, state, reason)
 
     def _remove(self, record: Record, final: str, reason: str, *,
