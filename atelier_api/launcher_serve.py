@@ -1,11 +1,19 @@
-"""Running the launcher: ``atelier-api launcher`` (gunicorn, one process, threads, the
-server's guarded worker)."""
+"""Running the launcher: ``atelier-api launcher``.
+
+Two parts in one worker process: the front (``launcher.front``, an asyncio server on the
+launcher's port: the proxy to the sandboxes, and the way in to everything else), and the
+Flask app (API and page) under gunicorn with the server's guarded worker, bound to a Unix
+socket in a private folder that only the front talks to. gunicorn's master watches the
+worker; the listening socket is made before it forks, so a port in use fails the start."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import os
+import shutil
+import socket
+import tempfile
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +21,7 @@ from gunicorn.app.base import BaseApplication
 
 from atelier_api.launcher.backend import BackendUnavailable
 from atelier_api.launcher.engine import engine_socket_found, start_podman_service
+from atelier_api.launcher.front import Front, listen
 from atelier_api.launcher.serve import build
 from atelier_api.launcher.settings import LauncherSettings, default_state_dir
 from atelier_api.serve import EnvelopeWorker
@@ -29,18 +38,30 @@ class LauncherWorker(EnvelopeWorker):
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: LauncherSettings) -> None:
+    def __init__(self, settings: LauncherSettings, listener: socket.socket, app_socket: str
+                 ) -> None:
         self.settings = settings
+        self.listener = listener
+        self.app_socket = app_socket
         super().__init__()
 
     def load_config(self) -> None:
         s = self.settings
-        bind = f"[{s.host}]:{s.port}" if ":" in s.host else f"{s.host}:{s.port}"
+        listener, app_socket = self.listener, self.app_socket
+
+        def post_worker_init(worker: Any) -> None:
+            launcher = worker.wsgi.extensions["launcher"]
+            launcher.sandboxes.start()
+            front = Front(launcher, listener, app_socket)
+            launcher.front = front
+            front.start()
+
         options: dict[str, Any] = {
-            "bind": bind, "workers": 1, "worker_class": LauncherWorker, "threads": s.threads,
+            "bind": f"unix:{app_socket}", "workers": 1, "worker_class": LauncherWorker,
+            "threads": s.threads,
             "timeout": 0, "graceful_timeout": 10, "keepalive": 30, "loglevel": s.log_level,
             "proc_name": "atelier-launcher", "sendfile": False,
-            "post_worker_init": _post_worker_init, "worker_exit": _worker_exit,
+            "post_worker_init": post_worker_init, "worker_exit": _worker_exit,
         }
         if "control_socket_disable" in self.cfg.settings:
             options["control_socket_disable"] = True
@@ -52,14 +73,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def _post_worker_init(worker: Any) -> None:
-    worker.wsgi.extensions["launcher"].sandboxes.start()
-
-
 def _worker_exit(server: Any, worker: Any) -> None:
     launcher = worker.wsgi.extensions.get("launcher") if hasattr(worker, "wsgi") else None
     if launcher is not None:
         launcher.stopping.set()
+        front = getattr(launcher, "front", None)
+        if front is not None:
+            front.stop()
         launcher.sandboxes.close()
 
 
@@ -83,4 +103,7 @@ def run(settings: LauncherSettings) -> None:
     log.info("launcher on %s:%s, backend %s, state in %s (pid %s)", settings.host,
              settings.port, settings.backend, settings.state_dir or default_state_dir(),
              os.getpid())
-    _Gunicorn(settings).run()
+    listener = listen(settings.host, settings.port)
+    private = tempfile.mkdtemp(prefix="atelier-launcher-")  # 0700: only this user
+    atexit.register(shutil.rmtree, private, True)
+    _Gunicorn(settings, listener, os.path.join(private, "app.sock")).run()

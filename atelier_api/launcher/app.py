@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import Flask, Response, g, request
@@ -29,13 +29,7 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
 from atelier_api.launcher.backend import Backend
-from atelier_api.launcher.proxy import (
-    Pool,
-    Upstream,
-    forward_headers,
-    splice_websocket,
-    upgrade_head,
-)
+from atelier_api.launcher.front import Admission, HttpError
 from atelier_api.launcher.sandboxes import LaunchRefused, Record, Sandboxes
 from atelier_api.launcher.settings import LauncherSettings, check_password
 from atelier_api.version import __version__
@@ -131,14 +125,13 @@ Err = LauncherErrorSchema
 # -- the app ----------------------------------------------------------------------------------
 
 class Launcher:
-    """What the views share: settings, sandboxes, the proxy's pool, verified passwords."""
+    """What the views and the front share: settings, sandboxes, verified passwords."""
 
     def __init__(self, settings: LauncherSettings, sandboxes: Sandboxes) -> None:
         self.settings = settings
         self.sandboxes = sandboxes
-        self.pool = Pool()
-        sandboxes.on_end.append(lambda r: self.pool.forget(r.endpoint) if r.endpoint else None)
         self.stopping = threading.Event()
+        self.front: Any = None  # launcher.front.Front, once the worker runs
         self._verified: dict[str, float] = {}
         self._lock = threading.Lock()
         self.secret = sandboxes.store.secret.encode()
@@ -155,8 +148,9 @@ class Launcher:
         user, sep, password = raw.partition(":")
         return (user, password) if sep else (None, None)
 
-    def check(self, user: str, password: str) -> bool:
-        """A launcher user's password (remembered for a while once right)."""
+    def check(self, user: str, password: str, blocking: bool = True) -> bool | None:
+        """A launcher user's password (remembered for a while once right); None when it
+        needs checking and ``blocking`` is false (scrypt takes tens of milliseconds)."""
         users = self.settings.users
         if not users:
             return bool(_valid_name(user))
@@ -168,11 +162,18 @@ class Launcher:
         with self._lock:
             if self._verified.get(key, 0) > now:
                 return True
+        if not blocking:
+            return None
         if not check_password(known.password_hash, password):
             return False
         with self._lock:
             self._verified[key] = now + VERIFIED_SECONDS
         return True
+
+    def admit(self, owner: str, authorization: str | None, blocking: bool
+              ) -> Admission | None:
+        """See ``admit`` (the proxy's gate)."""
+        return admit(self, owner, authorization, blocking)
 
     def is_operator(self, user: str) -> bool:
         known = self.settings.users.get(user)
@@ -474,135 +475,45 @@ class UserSandbox(MethodView):
         return _json(_state().view(record), 202)
 
 
-# -- the proxy --------------------------------------------------------------------------------
+# -- the proxy's gate ---------------------------------------------------------------------
 
-_REASONS = {400: "BAD REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT FOUND",
-            413: "REQUEST ENTITY TOO LARGE", 502: "BAD GATEWAY",
-            503: "SERVICE UNAVAILABLE"}
+def admit(state: Launcher, owner: str, authorization: str | None, blocking: bool
+          ) -> Admission | None:
+    """Whether a request for ``owner``'s sandbox passes (``launcher.front`` asks): an
+    ``Admission``, ``HttpError`` (401, 403, 404, 503) when refused, or None when deciding
+    would wait and ``blocking`` is false (a password's first check, a sandbox starting).
 
-
-def _envelope(status: int, message: str, retry_after: int | None = None,
-              challenge: bool = False) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the Atelier envelope (what an IDE reads): status line, headers, body."""
-    body = json.dumps({"status": {"errors": [{"error": message, "code": 0,
-                                              "domain": "launcher", "id": "", "params": []}],
-                                  "summary": message},
-                       "console": [], "result": {}}).encode()
-    headers = [("Content-Type", "application/json; charset=utf-8"),
-               ("Content-Length", str(len(body))), *NO_STORE.items()]
-    if retry_after is not None:
-        headers.append(("Retry-After", str(retry_after)))
-    if challenge:
-        headers.append(("WWW-Authenticate", 'Basic realm="atelier-api"'))
-    return f"{status} {_REASONS.get(status, 'ERROR')}", headers, body
-
-
-class ProxyApp:
-    """``/<proxy_prefix>/<user>/...``: the proxy as a plain WSGI application in front of
-    Flask (it needs none of Flask's request machinery, and pays for none of it on every
-    request an IDE sends). See ``launcher.proxy`` for how bytes move."""
-
-    def __init__(self, state: Launcher, inner: Any) -> None:
-        self.state = state
-        self.inner = inner
-        self.prefix = f"/{state.settings.proxy_prefix}/"
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        path = environ.get("PATH_INFO", "")
-        if not path.startswith(self.prefix):
-            return self.inner(environ, start_response)
-        owner, _, _rest = path[len(self.prefix):].partition("/")
-        status, headers, body = self.forward(environ, owner)
-        start_response(status, headers)
-        return [body] if isinstance(body, bytes) else body
-
-    def forward(self, environ: dict[str, Any], owner: str
-                ) -> tuple[str, list[tuple[str, str]], Any]:
-        """Forward one request to ``owner``'s sandbox: (status, headers, body)."""
-        state = self.state
-        s = state.settings
-        prefix = f"/{s.proxy_prefix}/{owner}"
-        headers = forward_headers(environ, prefix)
-        user, password = state.basic_user(environ.get("HTTP_AUTHORIZATION"))
-        if user is not None and password is not None:
-            record = state.sandboxes.get(owner)
-            own = (record is not None and user == record.username
-                   and hmac.compare_digest(password.encode(), record.password.encode()))
-            if not own:
-                known = state.check(user, password)
-                if known and user != owner:
-                    return _envelope(403, f"The sandbox of {owner} is not yours.")
-                if not known:
-                    return _envelope(401, "Wrong user name or password for this sandbox.",
-                                     challenge=True)
-                if record is not None:  # the owner's launcher password: the sandbox's own
-                    token = base64.b64encode(f"{record.username}:{record.password}".encode())
-                    headers["Authorization"] = "Basic " + token.decode()
-        try:
-            record = state.sandboxes.wait_ready(owner, s.proxy_wait_seconds)
-        except LaunchRefused as exc:
-            return _envelope(exc.status, exc.message, exc.retry_after)
-        assert record.endpoint is not None
-        state.sandboxes.touch(owner)
-        path = _raw_rest(environ, prefix)
-        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            self._websocket(environ, record, path, headers)
-        method = environ.get("REQUEST_METHOD", "GET")
-        try:
-            body = _body(environ, s.max_body_bytes)
-        except ValueError:
-            return _envelope(413, f"Request body over max_body_bytes = {s.max_body_bytes}")
-        try:
-            upstream = Upstream(state.pool, record.endpoint, method, path, headers, body)
-        except OSError as exc:
-            log.warning("proxy to %s: %s", owner, exc)
-            return _envelope(502, f"The sandbox of {owner} did not answer.")
-        status = f"{upstream.status} {upstream.reason}"
-        headers_out = upstream.headers(prefix)
-        small = upstream.small_body()
-        if small is not None:
-            if method != "HEAD":  # a HEAD keeps the length a GET would carry
-                headers_out = [(k, v) for k, v in headers_out if k.lower() != "content-length"]
-                headers_out.append(("Content-Length", str(len(small))))
-            return status, headers_out, [small]
-        return status, headers_out, upstream.body()
-
-    def _websocket(self, environ: dict[str, Any], record: Record, path: str,
-                   headers: dict[str, str]) -> None:
-        """Join the client's connection to the sandbox's; the server then closes it (a
-        WSGI application that raises ``StopIteration`` gets no answer written)."""
-        assert record.endpoint is not None
-        sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-        if sock is None:
-            raise StopIteration
-        head = upgrade_head(headers, path, record.endpoint)
-        try:
-            splice_websocket(sock, record.endpoint, head, self.state.stopping)
-        except OSError as exc:
-            log.info("proxied WebSocket of %s ended: %s", record.user, exc)
-        raise StopIteration
-
-
-def _body(environ: dict[str, Any], limit: int) -> bytes:
-    """The request body (the guarded worker has it whole already)."""
-    length = environ.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or int(length) == 0:
-        return b""
-    if int(length) > limit:
-        raise ValueError(length)
-    return bytes(environ["wsgi.input"].read(int(length)))
-
-
-def _raw_rest(environ: dict[str, Any], prefix: str) -> str:
-    """The path and query to ask the sandbox for, as the client wrote them (percent-escapes
-    such as ``%25SYS`` kept: the decoded path would be another URL)."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw and raw.startswith(prefix + "/"):
-        return str(raw[len(prefix):])
-    rest = environ.get("PATH_INFO", "")[len(prefix):] or "/"
-    path = quote(rest, safe="/:@!$&'()*+,;=-._~")
-    query = environ.get("QUERY_STRING", "")
-    return f"{path}?{query}" if query else path
+    Basic credentials are checked here only when they are not the sandbox's own: another
+    user's launcher password gets 403, unknown ones 401. Without credentials the sandbox
+    decides (its session cookie, scoped to the user's path)."""
+    override = None
+    user, password = state.basic_user(authorization)
+    if user is not None and password is not None:
+        record = state.sandboxes.get(owner)
+        own = (record is not None and user == record.username
+               and hmac.compare_digest(password.encode(), record.password.encode()))
+        if not own:
+            known = state.check(user, password, blocking)
+            if known is None:
+                return None
+            if known and user != owner:
+                raise HttpError(403, f"The sandbox of {owner} is not yours.")
+            if not known:
+                raise HttpError(401, "Wrong user name or password for this sandbox.",
+                                challenge=True)
+            if record is not None:  # the owner's launcher password: the sandbox's own
+                token = base64.b64encode(f"{record.username}:{record.password}".encode())
+                override = "Basic " + token.decode()
+    try:
+        record = state.sandboxes.wait_ready(
+            owner, state.settings.proxy_wait_seconds if blocking else 0)
+    except LaunchRefused as exc:
+        if exc.status == 503 and not blocking and state.settings.proxy_wait_seconds > 0:
+            return None
+        raise HttpError(exc.status, exc.message, exc.retry_after) from None
+    assert record.endpoint is not None
+    state.sandboxes.touch(owner)
+    return Admission(tuple(record.endpoint), override)  # type: ignore[arg-type]
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -635,7 +546,6 @@ def create_launcher_app(settings: LauncherSettings, sandboxes: Sandboxes) -> Fla
     api.register_blueprint(blp)
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
 
-    app.wsgi_app = ProxyApp(state, app.wsgi_app)  # type: ignore[method-assign]
     app.add_url_rule("/", "page", lambda: _static("index.html"))
     app.add_url_rule("/launcher/static/<name>", "static_file", _static)
     app.add_url_rule("/launcher/healthz", "healthz",

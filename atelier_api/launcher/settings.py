@@ -101,8 +101,11 @@ OPTIONS: tuple[LauncherOption, ...] = (
                    "starting waits this long for it, then gets 503 with `Retry-After`.", int),
     LauncherOption("reap_interval_seconds", 5.0, "How often the launcher looks at its "
                    "sandboxes (expiry, idleness, crashes, readiness).", float),
-    LauncherOption("threads", 64, "gunicorn worker threads (a proxied WebSocket holds one "
-                   "while open).", int),
+    LauncherOption("threads", 8, "gunicorn worker threads of the launcher's API and page "
+                   "(the proxy runs on an event loop of its own and holds none).", int),
+    LauncherOption("max_connections_per_client", 64, "Connections one client address may "
+                   "hold open at once (the IDE's, WebSockets included); one more gets 503 "
+                   "with `Retry-After`.", int),
     LauncherOption("max_body_bytes", 64 * 1024 * 1024, "Largest request body the proxy "
                    "accepts (413 above).", int),
     LauncherOption("log_level", "info", "Logging level: debug, info, warning, error."),
@@ -163,6 +166,7 @@ class LauncherSettings:
     proxy_wait_seconds: int
     reap_interval_seconds: float
     threads: int
+    max_connections_per_client: int
     max_body_bytes: int
     log_level: str
     users: Mapping[str, User]

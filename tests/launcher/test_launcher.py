@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -322,11 +323,16 @@ def test_a_crash_is_reported_and_can_be_relaunched(make: Make) -> None:
 
 
 def test_a_sandbox_never_ready_is_crashed_and_removed(make: Make) -> None:
-    launcher = make(start_timeout_seconds=1)
-    view = launcher.launch("alice").json()  # a server takes about 2 s to be ready
+    # its workspace is a git URL whose server accepts and never answers: the clone hangs
+    stall = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{stall.getsockname()[1]}/r.git"
+    launcher = make(start_timeout_seconds=1, default_workspace="stall",
+                    workspaces={"stall": {"url": url}})
+    view = launcher.launch("alice").json()
     crashed = launcher.wait_state("alice", "crashed", timeout=15)
     assert "start_timeout_seconds = 1" in crashed["reason"]
     assert not (launcher.state / "process" / "run" / f"{view['id']}.json").exists()
+    stall.close()
 
 
 def test_a_restarted_launcher_carries_on_and_removes_orphans(make: Make) -> None:

@@ -100,27 +100,3 @@ def test_the_command_line(tmp_path: Path) -> None:
                               "0.0.0.0", "--state-dir", str(tmp_path)],
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2 and "needs a users table" in refused.stderr
-
-
-def test_an_ended_sandbox_leaves_no_kept_proxy_connection(tmp_path: Path) -> None:
-    """The proxy's pool closes its idle connections to a sandbox once it is gone."""
-    import socket
-
-    from atelier_api.launcher.sandboxes import Record
-    from atelier_api.launcher.serve import build
-
-    settings = load_launcher_settings(env={}, cli={"backend": "process",
-                                                   "state_dir": str(tmp_path)})
-    app, sandboxes = build(settings)
-    pool = app.extensions["launcher"].pool
-    server = socket.create_server(("127.0.0.1", 0))
-    endpoint = ("127.0.0.1", server.getsockname()[1])
-    sock, kept = pool.get(endpoint)
-    assert not kept
-    pool.put(endpoint, sock)
-    record = Record("abc", "alice", "empty", "original", 0.0, 0.0, "alice", "pw",
-                    state="ready", endpoint=endpoint)
-    sandboxes._end(record, "gone", "lifetime ended")
-    assert sock.fileno() == -1  # closed
-    assert pool.get(endpoint)[1] is False  # a new connection, nothing kept
-    server.close()
