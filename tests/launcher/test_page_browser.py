@@ -28,6 +28,7 @@ import requests
 from werkzeug.serving import make_server
 
 from atelier_api.launcher.sandboxes import Sandboxes
+from atelier_api.launcher.front import Front, listen
 from atelier_api.launcher.serve import build
 from atelier_api.launcher.settings import hash_password, load_launcher_settings
 
@@ -89,11 +90,16 @@ def launcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launche
         users={"alice": {"password_hash": hash_password(PASSWORD)}})
     app, sandboxes = build(settings)
     sandboxes.start()
+    # the app on a port of its own, behind the launcher's front (as `atelier-api launcher`
+    # puts it behind on a Unix socket)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    listener = listen("127.0.0.1", 0)
+    front = Front(app.extensions["launcher"], listener, ("127.0.0.1", server.server_port))
+    front.start()
     try:
-        yield Launcher(f"http://127.0.0.1:{server.server_port}", sandboxes)
+        yield Launcher(f"http://127.0.0.1:{listener.getsockname()[1]}", sandboxes)
     finally:
         for record in sandboxes.all():
             if record.active:
@@ -101,6 +107,7 @@ def launcher(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Launche
         deadline = time.monotonic() + 20
         while any(r.active for r in sandboxes.all()) and time.monotonic() < deadline:
             time.sleep(0.05)
+        front.stop()
         server.shutdown()
         thread.join(10)
         sandboxes.close()
