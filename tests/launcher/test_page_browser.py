@@ -27,8 +27,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from atelier_api.launcher.sandboxes import Sandboxes
 from atelier_api.launcher.front import Front, listen
+from atelier_api.launcher.sandboxes import Sandboxes
 from atelier_api.launcher.serve import build
 from atelier_api.launcher.settings import hash_password, load_launcher_settings
 
