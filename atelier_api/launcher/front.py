@@ -446,6 +446,8 @@ class Front:
             pass  # the client went away, or stopped reading
         except asyncio.CancelledError:
             pass
+        except OSError as exc:  # a sandbox broke off mid-answer: the client's ends too
+            log.info("launcher front: a connection from %s ended: %s", peer, exc)
         except Exception:  # noqa: BLE001 - one bad exchange must not end the front
             log.exception("launcher front: a connection from %s failed", peer)
         finally:
@@ -676,8 +678,14 @@ class Front:
                          fields: list[tuple[str, str]], reader: asyncio.StreamReader,
                          writer: asyncio.StreamWriter, prefix: str) -> None:
         """The handshake to the sandbox; after its ``101`` the two connections joined."""
-        up_reader, up_writer = await within(
-            asyncio.open_connection(*endpoint, limit=MAX_HEAD), 10)
+        try:
+            up_reader, up_writer = await within(
+                asyncio.open_connection(*endpoint, limit=MAX_HEAD), 10)
+        except OSError as exc:
+            log.warning("launcher front: %s did not answer: %s", _name(endpoint), exc)
+            writer.write(envelope(502, "The sandbox did not answer.", close=True))
+            await flush(writer)
+            return
         try:
             lines = [f"GET {target} HTTP/1.1", f"Host: {endpoint[0]}:{endpoint[1]}",
                      "Upgrade: websocket", "Connection: Upgrade"]

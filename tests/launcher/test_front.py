@@ -396,6 +396,11 @@ def test_a_sandbox_that_does_not_answer_is_a_502_envelope(rig) -> None:
         assert status == 502 and b"did not answer" in body
         sock.sendall(request("/sandbox/alice/y"))  # the client's connection goes on
         assert read_answer(sock)[0] == 502
+    with r.connect() as sock:
+        sock.sendall(request("/sandbox/alice/terminal", "Upgrade: websocket",
+                             "Connection: Upgrade", "Sec-WebSocket-Key: k"))
+        status, _, body = read_answer(sock)
+        assert status == 502 and b"did not answer" in body and closed(sock)
 
 
 # -- who passes ---------------------------------------------------------------------------------
