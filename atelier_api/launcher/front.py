@@ -357,7 +357,8 @@ class Front:
         self.loop = new_loop()
         self.thread = threading.Thread(target=self._run, name="launcher-front", daemon=True)
         self.ready = threading.Event()
-        self.peers: dict[str, int] = {}
+        #: each client address's connections, in the order they came: idle or not
+        self.peers: dict[str, dict[asyncio.StreamWriter, bool]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         #: admissions that wait (a password's first check, a sandbox still starting)
         self.waiting = ThreadPoolExecutor(8, thread_name_prefix="launcher-admit")
@@ -420,19 +421,24 @@ class Front:
         sock = writer.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.peers.get(peer, 0) >= self.max_per_client or len(self.tasks) >= MAX_CONNECTIONS:
+        mine = self.peers.setdefault(peer, {})
+        if (len(mine) >= self.max_per_client and not self._make_room(mine)) \
+                or len(self.tasks) >= MAX_CONNECTIONS:
             writer.write(envelope(503, f"Too many connections from {peer} "
-                                       f"(at most {self.max_per_client}).", retry_after=5,
-                                  close=True))
+                                       f"(at most {self.max_per_client}, all busy).",
+                                  retry_after=5, close=True))
             with contextlib.suppress(Exception):
                 await flush(writer, 5)
             writer.close()
+            if not mine:
+                self.peers.pop(peer, None)
             return
-        self.peers[peer] = self.peers.get(peer, 0) + 1
         self.tasks.add(task)
         try:
             while True:
+                mine[writer] = True  # idle: between requests, or still sending a head
                 request = await self._read_request(reader, writer, peer)
+                mine[writer] = False
                 if request is None:
                     break
                 if not await self._handle(request, reader, writer):
@@ -452,12 +458,21 @@ class Front:
             log.exception("launcher front: a connection from %s failed", peer)
         finally:
             self.tasks.discard(task)
-            left = self.peers.get(peer, 1) - 1
-            if left:
-                self.peers[peer] = left
-            else:
+            mine.pop(writer, None)
+            if not mine:
                 self.peers.pop(peer, None)
             writer.close()
+
+    @staticmethod
+    def _make_room(mine: dict[asyncio.StreamWriter, bool]) -> bool:
+        """Close the oldest idle connection of a client at its bound (as the server's guard
+        does: an IDE's kept-alive sockets must not lock it out); False when all are busy."""
+        for writer, idle in mine.items():
+            if idle:
+                del mine[writer]
+                writer.close()
+                return True
+        return False
 
     async def _read_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                             peer: str) -> Request | None:

@@ -104,8 +104,9 @@ OPTIONS: tuple[LauncherOption, ...] = (
     LauncherOption("threads", 8, "gunicorn worker threads of the launcher's API and page "
                    "(the proxy runs on an event loop of its own and holds none).", int),
     LauncherOption("max_connections_per_client", 64, "Connections one client address may "
-                   "hold open at once (the IDE's, WebSockets included); one more gets 503 "
-                   "with `Retry-After`.", int),
+                   "hold open at once (WebSockets included); one more closes its oldest idle "
+                   "one, or gets 503 with `Retry-After` when all are busy. Behind a reverse "
+                   "proxy every user has its address: raise it.", int),
     LauncherOption("max_body_bytes", 64 * 1024 * 1024, "Largest request body the proxy "
                    "accepts (413 above).", int),
     LauncherOption("log_level", "info", "Logging level: debug, info, warning, error."),

@@ -441,21 +441,41 @@ def test_a_starting_sandbox_holds_a_request_up_to_the_bound(rig) -> None:
         assert status == 503 and fields["retry-after"] == "2"
 
 
-def test_more_connections_than_a_client_may_hold_get_503(rig) -> None:
+def test_a_client_at_its_bound_replaces_an_idle_connection_and_busy_ones_get_503(rig) -> None:
     r = rig(max_connections_per_client=3)
-    held = [r.connect() for _ in range(3)]
-    for sock in held:  # each is being served (a request answered)
+
+    def script(head: str, body: bytes) -> bytes | Callable[[socket.socket], None]:
+        if "/ws" not in head:
+            return ok()
+
+        def hold(conn: socket.socket) -> None:
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\n\r\n")
+            while conn.recv(1024):
+                pass
+        return hold
+
+    r.sandbox_script = script
+    idle = [r.connect() for _ in range(3)]
+    for sock in idle:  # each served once, then kept alive doing nothing
         sock.sendall(request("/sandbox/alice/x"))
         assert read_answer(sock)[0] == 200
-    with r.connect() as extra:
-        status, fields, _ = read_answer(extra)
-        assert status == 503 and fields["retry-after"] == "5"
-    held.pop().close()
+    with r.connect() as fourth:  # the oldest idle one makes room
+        fourth.sendall(request("/sandbox/alice/x"))
+        assert read_answer(fourth)[0] == 200
+    assert closed(idle[0])
+    for sock in idle:
+        sock.close()
     time.sleep(0.2)
-    with r.connect() as again:
-        again.sendall(request("/sandbox/alice/x"))
-        assert read_answer(again)[0] == 200
-    for sock in held:
+    upgrade = ("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: k")
+    busy = [r.connect() for _ in range(3)]
+    for sock in busy:
+        sock.sendall(request("/sandbox/alice/ws", *upgrade))
+        assert read_answer(sock)[0] == 101
+    with r.connect() as extra:  # nothing idle to close: refused
+        status, fields, body = read_answer(extra)
+        assert status == 503 and fields["retry-after"] == "5" and b"all busy" in body
+    for sock in busy:
         sock.close()
 
 
