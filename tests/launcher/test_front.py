@@ -546,3 +546,24 @@ def test_an_ended_sandbox_leaves_no_kept_connection(rig) -> None:
     while r.sandbox.open[0].fileno() != -1 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert r.sandbox.open[0].fileno() == -1  # the sandbox saw it closed, and closed its end
+
+
+def test_slow_loris_connections_do_not_keep_a_client_out(rig) -> None:
+    """A hundred connections that never finish their head (more than the per-client
+    bound): the front holds no thread for any of them, and a real request is answered."""
+    r = rig()
+    loris = []
+    for _ in range(100):
+        sock = socket.create_connection(("127.0.0.1", r.port), timeout=10)
+        sock.sendall(b"GET /sandbox/alice/x HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+        loris.append(sock)
+    try:
+        started = time.monotonic()
+        with r.connect() as sock:
+            sock.sendall(request("/sandbox/alice/x"))
+            assert read_answer(sock)[0] == 200
+        assert time.monotonic() - started < 5
+        assert len(r.front.peers["127.0.0.1"]) <= 64  # older ones made room
+    finally:
+        for sock in loris:
+            sock.close()
