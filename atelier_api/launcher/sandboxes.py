@@ -171,7 +171,10 @@ class Sandboxes:
         #: kept connections to that sandbox
         self.on_end: list[Callable[[Record], None]] = []
         #: sandboxes being removed on a thread of their own -> drop the state too
+        #: removals asked for and not done yet: whether each drops the user's state
         self._removing: dict[str, bool] = {}
+        #: removals running now on a thread of their own (the reaper leaves them alone)
+        self._in_flight: set[str] = set()
 
     # -- life of the launcher ---------------------------------------------------------------
     def start(self) -> None:
@@ -430,13 +433,15 @@ class Sandboxes:
         it, state drop included, should it fail)."""
         with self._cap:
             self._removing[record.sandbox_id] = drop_state
+            self._in_flight.add(record.sandbox_id)
 
         def work() -> None:
             try:
                 self._remove(record, final, reason, drop_state=drop_state)
             finally:
-                if record.state != "stopping":
-                    with self._cap:
+                with self._cap:
+                    self._in_flight.discard(record.sandbox_id)
+                    if record.state != "stopping":  # done; else the reaper retries
                         self._removing.pop(record.sandbox_id, None)
 
         threading.Thread(target=work, name=f"remove-{record.sandbox_id}", daemon=True).start()
@@ -519,11 +524,13 @@ class Sandboxes:
             record = live
             if record.state == "stopping":
                 with self._cap:
-                    running = record.sandbox_id in self._removing
+                    running = record.sandbox_id in self._in_flight
                     drop = self._removing.get(record.sandbox_id, False)
-                if not running or not any(t.name == f"remove-{record.sandbox_id}"
-                                          for t in threading.enumerate()):
+                if not running:  # a removal that failed (or a launcher restarted meanwhile)
                     self._remove(record, "gone", record.reason, drop_state=drop)
+                    if record.state != "stopping":
+                        with self._cap:
+                            self._removing.pop(record.sandbox_id, None)
             elif record.state in ("starting", "ready"):
                 if record.expires and now >= record.expires:
                     with self._user_lock(record.user):
