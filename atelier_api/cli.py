@@ -125,9 +125,13 @@ def _launcher(args: argparse.Namespace) -> int:
     except LauncherConfigError as exc:
         print(f"atelier-api launcher: {exc}", file=sys.stderr)
         return 2
-    from atelier_api.launcher_serve import run
+    from atelier_api.launcher_serve import CannotListen, run
 
-    run(settings)
+    try:
+        run(settings)
+    except CannotListen as exc:
+        print(f"atelier-api launcher: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -30,6 +30,10 @@ from atelier_api.slowclients import ClientLimits
 log = logging.getLogger(__name__)
 
 
+class CannotListen(RuntimeError):
+    """The launcher's address is taken or not this machine's."""
+
+
 class LauncherWorker(EnvelopeWorker):
     """The server's guarded gthread worker, with the default client limits."""
 
@@ -86,6 +90,13 @@ def _worker_exit(server: Any, worker: Any) -> None:
 def run(settings: LauncherSettings) -> None:
     """Check the backend answers, then serve until stopped. Sandboxes outlive the launcher:
     a restarted launcher adopts them."""
+    try:
+        listener = listen(settings.host, settings.port)
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {settings.host}:{settings.port}: "
+                           f"{os.strerror(exc.errno) if exc.errno else exc} (another "
+                           "launcher or server there? "
+                           "--port or ATELIER_LAUNCHER_PORT)") from None
     if settings.backend == "podman" and not settings.engine_url and not engine_socket_found():
         # one command on a machine with podman: its API service, run by the launcher
         url, _service = start_podman_service(os.path.join(
@@ -103,7 +114,6 @@ def run(settings: LauncherSettings) -> None:
     log.info("launcher on %s:%s, backend %s, state in %s (pid %s)", settings.host,
              settings.port, settings.backend, settings.state_dir or default_state_dir(),
              os.getpid())
-    listener = listen(settings.host, settings.port)
     private = tempfile.mkdtemp(prefix="atelier-launcher-")  # 0700: only this user
     atexit.register(shutil.rmtree, private, True)
     _Gunicorn(settings, listener, os.path.join(private, "app.sock")).run()

@@ -100,3 +100,19 @@ def test_the_command_line(tmp_path: Path) -> None:
                               "0.0.0.0", "--state-dir", str(tmp_path)],
                              capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2 and "needs a users table" in refused.stderr
+
+
+def test_a_port_in_use_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    import socket
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    done = subprocess.run([sys.executable, "-m", "atelier_api", "launcher", "--backend",
+                           "process", "--port", str(port), "--state-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    taken.close()
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"atelier-api launcher: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(another launcher or server there? --port or ATELIER_LAUNCHER_PORT)"]
+    assert not (tmp_path / "launcher.json").exists()  # nothing started
