@@ -5,16 +5,22 @@
 # Configuration is the ATELIER_* environment (see the README table). Without ATELIER_PASSWORD
 # the entry point generates one and prints it to the log. deploy/README.md has the details.
 ARG BASE=python:3.12-slim
+# EXTRAS: optional dependencies to add, e.g. the launcher's image of
+# deploy/kubernetes/launcher: podman build --build-arg EXTRAS=launcher,kubernetes \
+#     -t atelier-api-launcher:0.1.0 .
+ARG EXTRAS=""
 
 # ---- builder: build the wheel, install it and its dependencies into a venv ----------------
 FROM ${BASE} AS builder
+ARG EXTRAS
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
 COPY . /src
 RUN set -e; \
     python -m venv /opt/atelier; \
     python -m pip wheel --quiet --no-deps --wheel-dir /wheels /src; \
-    /opt/atelier/bin/pip install --quiet /wheels/*.whl; \
+    wheel=$(ls /wheels/*.whl); \
+    /opt/atelier/bin/pip install --quiet "$wheel${EXTRAS:+[$EXTRAS]}"; \
     /opt/atelier/bin/pip uninstall --quiet --yes pip setuptools wheel; \
     cd / && /opt/atelier/bin/python -c "import atelier_api, compiler_stub, gunicorn"; \
     install -m 0755 /src/deploy/container/entrypoint.sh /opt/atelier/bin/atelier-entrypoint

@@ -125,11 +125,11 @@ def _launcher(args: argparse.Namespace) -> int:
     except LauncherConfigError as exc:
         print(f"atelier-api launcher: {exc}", file=sys.stderr)
         return 2
-    from atelier_api.launcher_serve import CannotListen, run
+    from atelier_api.launcher_serve import StartError, run
 
     try:
         run(settings)
-    except CannotListen as exc:
+    except StartError as exc:
         print(f"atelier-api launcher: {exc}", file=sys.stderr)
         return 1
     return 0

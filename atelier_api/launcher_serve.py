@@ -30,8 +30,9 @@ from atelier_api.slowclients import ClientLimits
 log = logging.getLogger(__name__)
 
 
-class CannotListen(RuntimeError):
-    """The launcher's address is taken or not this machine's."""
+class StartError(RuntimeError):
+    """The launcher cannot start: its address is taken, or its backend cannot even be set up
+    (no Kubernetes configuration, a missing client library)."""
 
 
 class LauncherWorker(EnvelopeWorker):
@@ -93,7 +94,7 @@ def run(settings: LauncherSettings) -> None:
     try:
         listener = listen(settings.host, settings.port)
     except OSError as exc:
-        raise CannotListen(f"cannot listen on {settings.host}:{settings.port}: "
+        raise StartError(f"cannot listen on {settings.host}:{settings.port}: "
                            f"{os.strerror(exc.errno) if exc.errno else exc} (another "
                            "launcher or server there? "
                            "--port or ATELIER_LAUNCHER_PORT)") from None
@@ -104,7 +105,10 @@ def run(settings: LauncherSettings) -> None:
         atexit.register(_service.terminate)
         settings = replace(settings, engine_url=url)
         log.info("started podman system service on %s", url)
-    app, sandboxes = build(settings)
+    try:
+        app, sandboxes = build(settings)
+    except BackendUnavailable as exc:
+        raise StartError(str(exc)) from None
     try:
         sandboxes.backend.ping()
     except BackendUnavailable as exc:

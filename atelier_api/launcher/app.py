@@ -587,7 +587,8 @@ def make_backend(settings: LauncherSettings, instance: str) -> Backend:
 
         labels = dict(pair.split("=", 1) for pair in settings.kube_launcher_labels.split(",")
                       if "=" in pair)
-        backend: Backend = kube.KubernetesBackend(settings.kube_namespace, instance,
+        backend: Backend = kube.KubernetesBackend(settings.kube_namespace
+                                                  or kube.own_namespace(), instance,
                                                   launcher_selector=labels)
         return backend
     from atelier_api.launcher.process import ProcessBackend

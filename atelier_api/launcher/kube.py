@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from atelier_api.launcher.backend import (
@@ -326,8 +327,9 @@ class KubernetesBackend:
     the size of a new preserved-state claim. Every API call is bounded by
     ``request_timeout`` seconds.
 
-    Needs, in the namespace: pods (create, get, list, delete), secrets, services and
-    networkpolicies (create, patch, delete), persistentvolumeclaims (create, list, delete).
+    Needs, in the namespace: pods (create, get, list, delete), secrets and networkpolicies
+    (create, patch, delete), services (create, delete), persistentvolumeclaims (create, list,
+    delete): the Role of ``deploy/kubernetes/launcher/rbac.yaml``.
     """
 
     name = "kubernetes"
@@ -549,6 +551,19 @@ def _status_message(body: Any) -> str:
     except (TypeError, ValueError, AttributeError):
         return ""
     return str(message)[:300]
+
+
+#: where a pod finds its service account's namespace
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def own_namespace(path: str = SERVICE_ACCOUNT_NAMESPACE) -> str:
+    """The launcher's own namespace when it runs in a cluster, else ``default``."""
+    try:
+        found = Path(path).read_text(encoding="utf-8").strip()
+    except OSError:
+        return "default"
+    return found or "default"
 
 
 def _configuration(kubernetes: Any) -> Any:

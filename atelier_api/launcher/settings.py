@@ -62,8 +62,9 @@ OPTIONS: tuple[LauncherOption, ...] = (
     LauncherOption("image", "localhost/atelier-api:latest", "The sandbox image (the "
                    "project's `Dockerfile`). It must exist in the engine: the launcher never "
                    "pulls."),
-    LauncherOption("kube_namespace", "default", "Kubernetes: the namespace sandboxes are "
-                   "created in."),
+    LauncherOption("kube_namespace", "", "Kubernetes: the namespace sandboxes are created "
+                   "in. Empty: the launcher's own when it runs in the cluster (its service "
+                   "account's), else `default`."),
     LauncherOption("kube_launcher_labels", "app.kubernetes.io/name=atelier-launcher",
                    "Kubernetes: labels of the launcher's own pods (`k=v,k=v`), the only "
                    "pods a sandbox's NetworkPolicy admits."),
@@ -282,7 +283,7 @@ def _users(tables: Mapping[str, Any]) -> dict[str, User]:
         if not isinstance(table, Mapping) or not str(table.get("password_hash", "")
                                                      ).startswith("scrypt$"):
             raise LauncherConfigError(f"user {name!r}: needs password_hash = \"scrypt$...\" "
-                                      "(atelier-api launcher hash-password)")
+                                      "(atelier-api launcher --hash-password)")
         found[name] = User(name, str(table["password_hash"]), bool(table.get("operator")))
     return found
 

@@ -30,7 +30,10 @@ from .kube import (
     validate_file,
 )
 
-OVERLAYS = {p.relative_to(KUBE).as_posix(): p for p in kustomization_dirs()}
+#: the sandbox's kustomizations (deploy/kubernetes/launcher is the launcher's own:
+#: tests/deploy/test_launcher_manifests.py)
+OVERLAYS = {p.relative_to(KUBE).as_posix(): p for p in kustomization_dirs()
+            if p.relative_to(KUBE).parts[0] != "launcher"}
 RENDERED = {name: render(path) for name, path in OVERLAYS.items()}
 
 

@@ -116,3 +116,23 @@ def test_a_port_in_use_is_a_clear_error_before_anything_starts(tmp_path: Path) -
         f"atelier-api launcher: cannot listen on 127.0.0.1:{port}: Address already in use "
         "(another launcher or server there? --port or ATELIER_LAUNCHER_PORT)"]
     assert not (tmp_path / "launcher.json").exists()  # nothing started
+
+
+def test_a_backend_that_cannot_be_set_up_is_a_clear_error(tmp_path: Path) -> None:
+    """Kubernetes with neither a cluster nor a kubeconfig: one line, exit status 1."""
+    import os
+    import socket
+
+    with socket.socket() as probe:  # a free port (the launcher listens before the backend)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ATELIER_", "KUBERNETES_SERVICE"))}
+    env.update(KUBECONFIG=str(tmp_path / "no-such-kubeconfig"), HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "atelier_api", "launcher", "--backend",
+                           "kubernetes", "--port", str(port), "--state-dir", str(tmp_path / "s")],
+                          capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "atelier-api launcher: no Kubernetes configuration: not in a cluster and no usable "
+        "kubeconfig"]
