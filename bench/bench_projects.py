@@ -13,7 +13,9 @@ and times, interleaved round by round:
   call per item);
 - ``dialog_root``: the plain folder's root listing (replay ``isfs.dir.root``), the reference;
 - ``project_flat`` / ``dialog_flat``: every document of the project at once (replay
-  ``isfs.project.flat``) and the flat listing of the plain folder, for context.
+  ``isfs.project.flat``) and the flat listing of the plain folder, for context;
+- ``project_pkg`` / ``dialog_pkg``: the sub-folder ``Bench`` of the project and of the plain
+  folder (replay ``isfs.project.package`` and ``isfs.dir.package``), for context.
 
 The statements and parameter arrays are the extension's, read from
 ``tests/replay/statements.json``. Target: ``project_root`` at most 3x ``dialog_root``. Prints
@@ -59,6 +61,14 @@ def statement(ident: str) -> tuple[str, list[Any]]:
     if not found:
         raise SystemExit(f"replay statement {ident} not found in {STATEMENTS}")
     return found[0]["sql"], list(found[0]["parameters"])
+
+
+def in_package(param: Any) -> Any:
+    """A replay parameter of the folder ``Demo`` moved to this benchmark's ``Bench``: names
+    (``Demo.``, ``Demo/*``, ``Demo.*.mac``) and the ``SUBSTR`` start after the prefix."""
+    if param == str(len("Demo.") + 1):
+        return str(len("Bench.") + 1)
+    return param.replace("Demo", "Bench") if isinstance(param, str) else param
 
 
 def generate(root: str, count: int) -> dict[str, list[str]]:
@@ -183,9 +193,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for label, ident in (("project_root", "isfs.project.root"),
                                  ("dialog_root", "isfs.dir.root"),
                                  ("project_flat", "isfs.project.flat"),
-                                 ("dialog_flat", "isfs.file-search")):
+                                 ("dialog_flat", "isfs.file-search"),
+                                 ("project_pkg", "isfs.project.package"),
+                                 ("dialog_pkg", "isfs.dir.package")):
                 sql, params = statement(ident)
-                params = [PROJECT if p == "DemoProject" else p for p in params]
+                params = [PROJECT if p == "DemoProject" else in_package(p) for p in params]
                 if ident == "isfs.file-search":  # the flat listing, without a name filter
                     params[7] = ""
                 calls[label] = query_call(session, srv.port, sql, params)
@@ -219,7 +231,8 @@ def report(result: dict[str, Any]) -> bool:
     print(f"{'listing':<14}{'rows':>7}{'median ms':>11}{'min ms':>9}{'ratio':>9}  verdict")
     ok = True
     for name, base in (("project_root", "dialog_root"), ("dialog_root", "dialog_root"),
-                       ("project_flat", "dialog_flat"), ("dialog_flat", "dialog_flat")):
+                       ("project_flat", "dialog_flat"), ("dialog_flat", "dialog_flat"),
+                       ("project_pkg", "dialog_pkg"), ("dialog_pkg", "dialog_pkg")):
         res = listing[name]
         ratio = res["median_s"] / listing[base]["median_s"]
         res[f"ratio_vs_{base}"] = ratio

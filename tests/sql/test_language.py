@@ -469,3 +469,28 @@ def test_show_plan_over_a_persistent_class_uses_its_shape_and_indices(api: Clien
     error = api.sql_error("SELECT Total FROM Shop.Order")
     assert _code(error) == -30 and "does not run it over their data" in str(error)
     assert _code(api.sql_error(SHOW_PLAN, ["SELECT 1 FROM SQLUser.Order", "{}"])) == -30
+
+
+#: the "other documents" part of the extension's project sub-folder listing
+#: (FileProviderUtil.ts): a join on $PIECE expressions of both class queries' names
+OTHER_DOCS = ("SELECT sod.Name, pil.Type FROM "
+              "%Library.RoutineMgr_StudioOpenDialog('*.mac',1,1,1,1,0,1) AS sod "
+              "JOIN %Studio.Project_ProjectItemsList('Proj',1) AS pil "
+              "ON $PIECE(sod.Name,'.',1,$LENGTH(sod.Name,'.')-1) = "
+              "$PIECE(pil.Name,'.',1,$LENGTH(pil.Name,'.')-1) "
+              "AND UPPER($PIECE(sod.Name,'.',$LENGTH(sod.Name,'.'))) = "
+              "$PIECE(pil.Name,'.',$LENGTH(pil.Name,'.'))")
+
+
+def test_a_join_on_expressions_of_class_queries_looks_up_an_index(api: Client) -> None:
+    """Each side of such a join is indexed for the statement, so a row of one class query
+    finds its partners by a search, not by trying every row of the other (at 20,000
+    documents and 500 items the listing took 10 s, then 0.9 s)."""
+    _project(api, [("R.MAC", "OTH"), ("Pkg.A", "CLS"), ("Gone.MAC", "OTH")])
+    assert _pairs(api.rows(OTHER_DOCS)) == [("R.mac", "OTH")]
+    steps = (_plan(api, OTHER_DOCS).find("cost").tail or "")  # type: ignore[union-attr]
+    assert "USING INDEX" in steps, steps
+    # a key SQLite cannot index (not deterministic) leaves the join as it was
+    unindexed = OTHER_DOCS.replace("$LENGTH(sod.Name,'.')-1",
+                                   "$LENGTH(sod.Name,'.')-1+0*LENGTH(NOW())")
+    assert _pairs(api.rows(unindexed)) == [("R.mac", "OTH")]
