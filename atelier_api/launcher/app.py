@@ -1,5 +1,6 @@
-"""The launcher's Flask app: its REST API (``/launcher/v1``, tag ``Launcher``), the launch
-page (``/``), and the proxy to the sandboxes (``/<proxy_prefix>/<user>/...``).
+"""The launcher's Flask app: its REST API (``/launcher/v1``, tag ``Launcher``) and the launch
+page (``/``); and the gate of the proxy to the sandboxes (``Launcher.admit``: who may pass
+``/<proxy_prefix>/<user>/...``; ``launcher.front`` relays the bytes).
 
 Users authenticate with Basic auth against the users table (scrypt hashes), or with the
 cookie ``POST /launcher/v1/login`` sets (the page's way: a browser cannot answer a Basic
@@ -172,8 +173,41 @@ class Launcher:
 
     def admit(self, owner: str, authorization: str | None, blocking: bool
               ) -> Admission | None:
-        """See ``admit`` (the proxy's gate)."""
-        return admit(self, owner, authorization, blocking)
+        """Whether a request for ``owner``'s sandbox passes (``launcher.front`` asks): an
+        ``Admission``, ``HttpError`` (401, 403, 404, 503) when refused, or None when deciding
+        would wait and ``blocking`` is false (a password's first check, a sandbox starting).
+
+        Basic credentials are checked here only when they are not the sandbox's own: another
+        user's launcher password gets 403, unknown ones 401. Without credentials the sandbox
+        decides (its session cookie, scoped to the user's path)."""
+        override = None
+        user, password = self.basic_user(authorization)
+        if user is not None and password is not None:
+            record = self.sandboxes.get(owner)
+            own = (record is not None and user == record.username
+                   and hmac.compare_digest(password.encode(), record.password.encode()))
+            if not own:
+                known = self.check(user, password, blocking)
+                if known is None:
+                    return None
+                if known and user != owner:
+                    raise HttpError(403, f"The sandbox of {owner} is not yours.")
+                if not known:
+                    raise HttpError(401, "Wrong user name or password for this sandbox.",
+                                    challenge=True)
+                if record is not None:  # the owner's launcher password: the sandbox's own
+                    token = base64.b64encode(f"{record.username}:{record.password}".encode())
+                    override = "Basic " + token.decode()
+        try:
+            record = self.sandboxes.wait_ready(
+                owner, self.settings.proxy_wait_seconds if blocking else 0)
+        except LaunchRefused as exc:
+            if exc.status == 503 and not blocking and self.settings.proxy_wait_seconds > 0:
+                return None
+            raise HttpError(exc.status, exc.message, exc.retry_after) from None
+        assert record.endpoint is not None
+        self.sandboxes.touch(owner)
+        return Admission(tuple(record.endpoint), override)  # type: ignore[arg-type]
 
     def is_operator(self, user: str) -> bool:
         known = self.settings.users.get(user)
@@ -473,47 +507,6 @@ class UserSandbox(MethodView):
         if record is None:
             return _error(404, f"{user} has no sandbox.")
         return _json(_state().view(record), 202)
-
-
-# -- the proxy's gate ---------------------------------------------------------------------
-
-def admit(state: Launcher, owner: str, authorization: str | None, blocking: bool
-          ) -> Admission | None:
-    """Whether a request for ``owner``'s sandbox passes (``launcher.front`` asks): an
-    ``Admission``, ``HttpError`` (401, 403, 404, 503) when refused, or None when deciding
-    would wait and ``blocking`` is false (a password's first check, a sandbox starting).
-
-    Basic credentials are checked here only when they are not the sandbox's own: another
-    user's launcher password gets 403, unknown ones 401. Without credentials the sandbox
-    decides (its session cookie, scoped to the user's path)."""
-    override = None
-    user, password = state.basic_user(authorization)
-    if user is not None and password is not None:
-        record = state.sandboxes.get(owner)
-        own = (record is not None and user == record.username
-               and hmac.compare_digest(password.encode(), record.password.encode()))
-        if not own:
-            known = state.check(user, password, blocking)
-            if known is None:
-                return None
-            if known and user != owner:
-                raise HttpError(403, f"The sandbox of {owner} is not yours.")
-            if not known:
-                raise HttpError(401, "Wrong user name or password for this sandbox.",
-                                challenge=True)
-            if record is not None:  # the owner's launcher password: the sandbox's own
-                token = base64.b64encode(f"{record.username}:{record.password}".encode())
-                override = "Basic " + token.decode()
-    try:
-        record = state.sandboxes.wait_ready(
-            owner, state.settings.proxy_wait_seconds if blocking else 0)
-    except LaunchRefused as exc:
-        if exc.status == 503 and not blocking and state.settings.proxy_wait_seconds > 0:
-            return None
-        raise HttpError(exc.status, exc.message, exc.retry_after) from None
-    assert record.endpoint is not None
-    state.sandboxes.touch(owner)
-    return Admission(tuple(record.endpoint), override)  # type: ignore[arg-type]
 
 
 # -- the page ---------------------------------------------------------------------------------

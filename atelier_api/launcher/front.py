@@ -18,8 +18,9 @@ gunicorn's parsing) cost more than the sandbox's own answer to a small one. Here
 request costs one event-loop pass per direction.
 
 Who may pass is decided by ``Launcher.admit`` (``launcher.app``); this module moves bytes
-and keeps connections sane: a head bounded in size and time, at most ``max_per_client``
-connections per client address, a client that stops reading dropped after a while.
+and keeps connections sane: a head bounded in size and time, at most
+``max_connections_per_client`` connections per client address (the oldest idle one gives
+way to a new one), a client that stops reading dropped after a while.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ Endpoint = tuple[str, int] | str  # (host, port), or the path of a Unix socket
 
 
 class HttpError(Exception):
-    """A request the front answers itself (in the Atelier envelope) and then closes on."""
+    """A request the front answers itself, in the Atelier envelope: a refusal of the gate
+    (the connection goes on), or a malformed request (the connection ends)."""
 
     def __init__(self, status: int, message: str, retry_after: int | None = None,
                  challenge: bool = False) -> None:
