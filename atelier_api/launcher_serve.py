@@ -81,7 +81,6 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def _worker_exit(server: Any, worker: Any) -> None:
     launcher = worker.wsgi.extensions.get("launcher") if hasattr(worker, "wsgi") else None
     if launcher is not None:
-        launcher.stopping.set()
         front = getattr(launcher, "front", None)
         if front is not None:
             front.stop()

@@ -131,7 +131,6 @@ class Launcher:
     def __init__(self, settings: LauncherSettings, sandboxes: Sandboxes) -> None:
         self.settings = settings
         self.sandboxes = sandboxes
-        self.stopping = threading.Event()
         self.front: Any = None  # launcher.front.Front, once the worker runs
         self._verified: dict[str, float] = {}
         self._lock = threading.Lock()
