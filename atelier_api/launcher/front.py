@@ -253,7 +253,7 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
         return await awaitable
 
 
-async def flush(writer: asyncio.StreamWriter, seconds: float = CLIENT_TIMEOUT) -> None:
+async def flush(writer: asyncio.StreamWriter, seconds: float) -> None:
     """Wait while the peer is behind with what was written (up to ``seconds``)."""
     if writer.transport.get_write_buffer_size():
         async with asyncio.timeout(seconds):
@@ -354,6 +354,8 @@ class Front:
         self.listener = listener
         self.app = app
         self.max_per_client = state.settings.max_connections_per_client
+        self.keepalive = KEEPALIVE
+        self.client_timeout = CLIENT_TIMEOUT
         self.prefix = f"/{self.settings.proxy_prefix}/"
         self.pool = Pool()
         self.loop = new_loop()
@@ -396,15 +398,14 @@ class Front:
             await self.server.serve_forever()
 
     async def _shutdown(self) -> None:
+        """Stop accepting, end every connection (WebSockets included) and serve_forever."""
         if self.server is not None:
             self.server.close()
-        for task in list(self.tasks):
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*others, return_exceptions=True)
         self.pool.close()
-        for task in asyncio.all_tasks():
-            if task is not asyncio.current_task():
-                task.cancel()
 
     def _ended(self, record: Any) -> None:
         """A sandbox ended (called from the launcher's threads): drop its kept connections."""
@@ -478,7 +479,7 @@ class Front:
 
     async def _read_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                             peer: str) -> Request | None:
-        head = await read_head(reader, KEEPALIVE, request=True)
+        head = await read_head(reader, self.keepalive, request=True)
         if head is None:
             return None
         if head.start[2] not in ("HTTP/1.0", "HTTP/1.1"):
@@ -490,10 +491,10 @@ class Front:
         if length and "100-continue" in head.tokens("expect"):
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if length == -1:
-            body = await read_chunked(reader, limit, CLIENT_TIMEOUT)
+            body = await read_chunked(reader, limit, self.client_timeout)
         elif length:
             try:
-                body = await within(reader.readexactly(length), CLIENT_TIMEOUT)
+                body = await within(reader.readexactly(length), self.client_timeout)
             except TimeoutError:
                 raise HttpError(408, "The request body did not arrive in time.") from None
         else:
@@ -532,7 +533,7 @@ class Front:
         except HttpError as exc:
             writer.write(envelope(exc.status, exc.message, exc.retry_after, exc.challenge,
                                   close=not request.keep_alive))
-            await flush(writer)
+            await flush(writer, self.client_timeout)
             return request.keep_alive
         assert admission is not None
         headers = self._forward_fields(request, prefix)
@@ -577,7 +578,7 @@ class Front:
             writer.write(envelope(502, "The sandbox did not answer." if prefix is not None
                                   else "The launcher's application did not answer.",
                                   close=not request.keep_alive))
-            await flush(writer)
+            await flush(writer, self.client_timeout)
             return request.keep_alive
         return await self._relay(endpoint, conn, answer, request, writer, prefix)
 
@@ -641,7 +642,7 @@ class Front:
                                             raw=request.head.start[2] != "HTTP/1.0")
                 else:
                     await self._copy(conn.reader, writer, length)
-            await flush(writer)
+            await flush(writer, self.client_timeout)
             clean = True
         finally:
             # bytes past the answer's end (a server breaking HTTP): never reused
@@ -659,13 +660,13 @@ class Front:
                 raise UpstreamError("the answer ended early")
             left -= len(data)
             target.write(data)
-            await flush(target)
+            await flush(target, self.client_timeout)
 
     async def _copy_to_end(self, source: asyncio.StreamReader,
                            target: asyncio.StreamWriter) -> None:
         while data := await within(source.read(CHUNK), UPSTREAM_TIMEOUT):
             target.write(data)
-            await flush(target)
+            await flush(target, self.client_timeout)
 
     async def _copy_chunks(self, source: asyncio.StreamReader, target: asyncio.StreamWriter,
                            raw: bool) -> None:
@@ -688,7 +689,7 @@ class Front:
                         return
             data = await within(source.readexactly(size + 2), UPSTREAM_TIMEOUT)
             target.write(data if raw else data[:-2])
-            await flush(target)
+            await flush(target, self.client_timeout)
 
     # -- WebSockets ---------------------------------------------------------------------------
     async def _websocket(self, endpoint: tuple[str, int], request: Request, target: str,
@@ -701,7 +702,7 @@ class Front:
         except OSError as exc:
             log.warning("launcher front: %s did not answer: %s", _name(endpoint), exc)
             writer.write(envelope(502, "The sandbox did not answer.", close=True))
-            await flush(writer)
+            await flush(writer, self.client_timeout)
             return
         try:
             lines = [f"GET {target} HTTP/1.1", f"Host: {endpoint[0]}:{endpoint[1]}",

@@ -567,3 +567,38 @@ def test_slow_loris_connections_do_not_keep_a_client_out(rig) -> None:
     finally:
         for sock in loris:
             sock.close()
+
+
+def _gone_from_front(r: Rig, seconds: float = 5) -> bool:
+    """Whether the front holds no client connection any more (within ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while r.front.peers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not r.front.peers
+
+
+def test_clients_too_slow_or_idle_too_long_are_let_go(rig) -> None:
+    r = rig()
+    r.front.keepalive = r.front.client_timeout = 0.5
+    with r.connect() as sock:  # a body that never comes: 408 in the envelope
+        sock.sendall(request("/sandbox/alice/x", "Content-Length: 10", method="PUT") + b"abc")
+        status, fields, body = read_answer(sock)
+        assert status == 408 and fields["connection"] == "close" and b"in time" in body
+        assert closed(sock)
+    with r.connect() as sock:  # a kept-alive connection idle past the bound: closed
+        sock.sendall(request("/sandbox/alice/x"))
+        assert read_answer(sock)[0] == 200
+        assert closed(sock)
+    big = b"x" * (32 << 20)
+    r.sandbox_script = lambda h, b: ok(big)
+    sock = r.connect()  # asks for 32 MB and never reads it: dropped
+    sock.sendall(request("/sandbox/alice/big"))
+    try:
+        deadline = time.monotonic() + 5
+        while not any(s.head.startswith("GET /big") for s in r.sandbox.seen):
+            assert time.monotonic() < deadline, "the request never reached the sandbox"
+            time.sleep(0.02)
+        assert r.front.peers  # being answered...
+        assert _gone_from_front(r)  # ...until the front gives up on the reader
+    finally:
+        sock.close()
