@@ -3,6 +3,8 @@ the command line."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from atelier_api.launcher.settings import (
     load_launcher_settings,
     markdown_table,
 )
+from tests.launcher.harness import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,8 +106,6 @@ def test_the_command_line(tmp_path: Path) -> None:
 
 
 def test_a_port_in_use_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
-    import socket
-
     taken = socket.create_server(("127.0.0.1", 0))
     port = taken.getsockname()[1]
     done = subprocess.run([sys.executable, "-m", "atelier_api", "launcher", "--backend",
@@ -120,12 +121,7 @@ def test_a_port_in_use_is_a_clear_error_before_anything_starts(tmp_path: Path) -
 
 def test_a_backend_that_cannot_be_set_up_is_a_clear_error(tmp_path: Path) -> None:
     """Kubernetes with neither a cluster nor a kubeconfig: one line, exit status 1."""
-    import os
-    import socket
-
-    with socket.socket() as probe:  # a free port (the launcher listens before the backend)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # the launcher listens before it sets its backend up
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ATELIER_", "KUBERNETES_SERVICE"))}
     env.update(KUBECONFIG=str(tmp_path / "no-such-kubeconfig"), HOME=str(tmp_path))

@@ -90,16 +90,22 @@ def test_project_flat_lists_every_document_of_the_project(project: Client) -> No
         ("csp/user/sub/y.csp", "DIR")]
 
 
-def test_a_statement_reads_the_namespace_once_whatever_its_item_count(
-        project: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def walks(project: Client, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every walk of the namespace's folder from now on (True: with generated documents)."""
     store = store_of(project)
-    walks: list[bool] = []
+    seen: list[bool] = []
     original = store.lazy_list
 
     def counted(generated: bool = False) -> Any:
-        walks.append(generated)
+        seen.append(generated)
         return original(generated)
     monkeypatch.setattr(store, "lazy_list", counted)
+    return seen
+
+
+def test_a_statement_reads_the_namespace_once_whatever_its_item_count(
+        project: Client, walks: list[bool]) -> None:
     for n in range(40):  # many more lateral calls than walks
         project.rows(ADD, ["Proj", f"Many{n}.mac", "MAC"])
     rows_of(project, "isfs.project.root")
@@ -125,15 +131,8 @@ def test_a_document_saved_between_statements_is_seen_by_the_next(project: Client
 
 
 def test_calls_in_one_scope_share_rows_and_a_new_scope_reads_again(
-        project: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+        project: Client, walks: list[bool]) -> None:
     store = store_of(project)
-    walks: list[bool] = []
-    original = store.lazy_list
-
-    def counted(generated: bool = False) -> Any:
-        walks.append(generated)
-        return original(generated)
-    monkeypatch.setattr(store, "lazy_list", counted)
     args: list[Any] = ["*.mac", 1, 1, 0, 1, 0, 0]
     with statement_scope():
         first, _ = studio_open_dialog(store, args)
